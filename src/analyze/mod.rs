@@ -1,0 +1,1032 @@
+//! The analyze stage (spec §4), shared by every emitter. In order:
+//! 1. schema-validate the flow JSON;
+//! 2. build the `nodes_by_id` map (duplicate node / edge / port ids);
+//! 3. detect dangling edges and missing ports;
+//! 4. verify an entry point exists;
+//! 5. detect control cycles (every strongly connected component, one witness path each);
+//! 6. build a topological order over control edges (declaration order breaks ties);
+//!
+//! then the semantic checks (roles, loops, plugin signatures, queues, bindings, data-edge
+//! ordering, reachability). All problems of a run are reported, not the first one. When the
+//! schema rejects the document the later steps do not run: they need a well-formed model.
+
+pub mod cron;
+pub mod graph;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::diagnostics::{Code, Diagnostic, Focus, JsonPath, suggestion};
+use crate::load::SourceFile;
+use crate::model::{Edge, Flow, LoopStyle, Node, NodeConfig};
+use crate::plugins;
+use graph::{Dominators, Graph};
+
+/// The binding under which the trigger payload is visible to every step.
+pub const INPUT_BINDING: &str = "input";
+
+/// A flow that passed analysis without errors: the model plus everything later stages need.
+#[derive(Debug, Clone)]
+pub struct AnalyzedFlow {
+    pub flow: Flow,
+    /// `nodes_by_id`: node id → index into `flow.nodes`.
+    pub nodes_by_id: HashMap<String, usize>,
+    /// Each node's typed config, by node index.
+    pub configs: Vec<NodeConfig>,
+    /// Entry node indices, in declaration order.
+    pub entries: Vec<usize>,
+    /// Topological order of all nodes over control edges (declaration order breaks ties).
+    pub order: Vec<usize>,
+    /// Whether each node is reachable from an entry over control edges.
+    pub reachable: Vec<bool>,
+    /// Each node's result binding (value-producing kinds only).
+    pub bindings: Vec<Option<String>>,
+    /// The control graph (sequential + conditional edges).
+    pub control: Graph,
+}
+
+/// The result of analyzing one input: all diagnostics, and the analyzed flow when there
+/// were no errors.
+#[derive(Debug)]
+pub struct Outcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub analyzed: Option<AnalyzedFlow>,
+}
+
+impl Outcome {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Parses and analyzes a source text.
+pub fn analyze_source(source: &SourceFile) -> Outcome {
+    match crate::load::parse_json(&source.text) {
+        Ok(doc) => analyze_value(&doc),
+        Err(d) => Outcome {
+            diagnostics: vec![d],
+            analyzed: None,
+        },
+    }
+}
+
+/// Analyzes a parsed flow document.
+///
+/// When the schema rejects the document, the later steps still run if the flow model can be
+/// built from it, so one run reports every problem; their diagnostics about a value the
+/// schema already rejected (same path or inside it) are dropped. If the model cannot be
+/// built (e.g. an unknown node kind), only the schema diagnostics are reported.
+pub fn analyze_value(doc: &Value) -> Outcome {
+    let schema_errors = crate::schema::validate(doc);
+    let flow = match Flow::deserialize_from(doc) {
+        Ok(f) => f,
+        Err(e) => {
+            let diagnostics = if schema_errors.is_empty() {
+                vec![
+                    Diagnostic::new(
+                        Code::SchemaViolation,
+                        format!("the flow does not match the flow model: {e}"),
+                    )
+                    .at(JsonPath::root()),
+                ]
+            } else {
+                schema_errors
+            };
+            return Outcome {
+                diagnostics,
+                analyzed: None,
+            };
+        }
+    };
+    if schema_errors.is_empty() {
+        return analyze_flow(flow);
+    }
+    let rejected: Vec<&JsonPath> = schema_errors
+        .iter()
+        .filter_map(|d| d.path.as_ref())
+        .collect();
+    let later = analyze_flow(flow).diagnostics.into_iter().filter(|d| {
+        let Some(p) = &d.path else { return true };
+        // A typed-config failure restates a schema error inside that config.
+        if d.code == Code::SchemaViolation {
+            return false;
+        }
+        !rejected
+            .iter()
+            .any(|r| !r.is_root() && p.0.starts_with(&r.0))
+    });
+    let mut diagnostics = schema_errors.clone();
+    diagnostics.extend(later);
+    Outcome {
+        diagnostics,
+        analyzed: None,
+    }
+}
+
+impl Flow {
+    fn deserialize_from(doc: &Value) -> Result<Flow, serde_json::Error> {
+        serde::Deserialize::deserialize(doc)
+    }
+}
+
+fn node_path(i: usize) -> JsonPath {
+    JsonPath::root().key("nodes").index(i)
+}
+
+fn edge_path(i: usize) -> JsonPath {
+    JsonPath::root().key("edges").index(i)
+}
+
+fn config_path(i: usize) -> JsonPath {
+    node_path(i).key("config")
+}
+
+/// Runs steps 2–6 and the semantic checks on a schema-valid flow.
+pub fn analyze_flow(flow: Flow) -> Outcome {
+    let mut cx = Cx {
+        flow: &flow,
+        diags: Vec::new(),
+    };
+
+    // Typed configs (the schema has checked their shapes already).
+    let mut configs = Vec::with_capacity(flow.nodes.len());
+    for (i, node) in flow.nodes.iter().enumerate() {
+        match node.typed_config() {
+            Ok(c) => configs.push(c),
+            Err(e) => {
+                cx.push(
+                    Diagnostic::new(
+                        Code::SchemaViolation,
+                        format!(
+                            "node '{}': config does not fit a {} node: {e}",
+                            node.id, node.kind
+                        ),
+                    )
+                    .at(config_path(i))
+                    .node(&node.id),
+                );
+                configs.push(
+                    NodeConfig::parse(node.kind, &Default::default())
+                        .unwrap_or(NodeConfig::ComputeDestroy(Default::default())),
+                );
+            }
+        }
+    }
+
+    // Step 2: nodes_by_id, duplicate ids.
+    let nodes_by_id = cx.index_nodes();
+    cx.check_edge_ids();
+
+    // Step 3: dangling edges and ports; the control graph from the edges that hold.
+    let (control, data_edges) = cx.check_edges(&nodes_by_id);
+
+    // Step 4: entry points.
+    let entries: Vec<usize> = (0..flow.nodes.len())
+        .filter(|&i| flow.nodes[i].kind.is_entry())
+        .collect();
+    if entries.is_empty() {
+        let path = if flow.nodes.is_empty() {
+            JsonPath::root()
+        } else {
+            JsonPath::root().key("nodes")
+        };
+        cx.push(
+            Diagnostic::new(Code::NoEntry, "flow has no entry-point node")
+                .at(path)
+                .focus(Focus::Key)
+                .help("add an entry_api, entry_webhook or entry_schedule node and connect it to the first step"),
+        );
+    }
+
+    // Step 5: cycles.
+    let cyclic = cx.check_cycles(&control);
+
+    // Step 6: topological order.
+    let order = control.topo_order();
+    let reachable = control.reachable_from(&entries);
+
+    // A dangling edge cuts the graph; the nodes it meant to connect would all be reported
+    // as unreachable, burying the real error. Reachability is judged once edges resolve.
+    let dangling = cx.diags.iter().any(|d| d.code == Code::DanglingEdge);
+    if !entries.is_empty() && !dangling {
+        cx.check_reachability(&reachable);
+    }
+    cx.check_unused_ports();
+    if !cyclic {
+        let doms = Dominators::compute(&control, &entries, &order, &reachable);
+        cx.check_data_edges(&nodes_by_id, &data_edges, &doms);
+    }
+    cx.check_models();
+    cx.check_variables();
+    for (i, cfg) in configs.iter().enumerate() {
+        cx.check_node(i, cfg);
+    }
+    let bindings = cx.check_bindings();
+
+    let Cx { diags, .. } = cx;
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    let analyzed = ok.then(|| AnalyzedFlow {
+        flow: flow.clone(),
+        nodes_by_id,
+        configs,
+        entries,
+        order,
+        reachable,
+        bindings,
+        control,
+    });
+    Outcome {
+        diagnostics: diags,
+        analyzed,
+    }
+}
+
+struct Cx<'a> {
+    flow: &'a Flow,
+    diags: Vec<Diagnostic>,
+}
+
+impl Cx<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn index_nodes(&mut self) -> HashMap<String, usize> {
+        let mut by_id: HashMap<String, usize> = HashMap::with_capacity(self.flow.nodes.len());
+        for (i, node) in self.flow.nodes.iter().enumerate() {
+            if let Some(&first) = by_id.get(&node.id) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateNodeId,
+                        format!("duplicate node id '{}' (also nodes[{first}])", node.id),
+                    )
+                    .at(node_path(i).key("id"))
+                    .node(&node.id)
+                    .label("second node with this id")
+                    .related(node_path(first).key("id"), "first defined here"),
+                );
+            } else {
+                by_id.insert(node.id.clone(), i);
+            }
+            for (list, ports) in [("inputs", &node.inputs), ("outputs", &node.outputs)] {
+                let Some(ports) = ports else { continue };
+                let mut seen: HashMap<&str, usize> = HashMap::new();
+                for (j, port) in ports.iter().enumerate() {
+                    if let Some(&first) = seen.get(port.id.as_str()) {
+                        self.push(
+                            Diagnostic::new(
+                                Code::DuplicatePortId,
+                                format!(
+                                    "node '{}': duplicate {} port id '{}'",
+                                    node.id,
+                                    if list == "inputs" { "input" } else { "output" },
+                                    port.id
+                                ),
+                            )
+                            .at(node_path(i).key(list).index(j).key("id"))
+                            .node(&node.id)
+                            .related(
+                                node_path(i).key(list).index(first).key("id"),
+                                "first defined here",
+                            ),
+                        );
+                    } else {
+                        seen.insert(&port.id, j);
+                    }
+                }
+            }
+        }
+        by_id
+    }
+
+    fn check_edge_ids(&mut self) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, edge) in self.flow.edges.iter().enumerate() {
+            if let Some(&first) = seen.get(edge.id.as_str()) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateEdgeId,
+                        format!("duplicate edge id '{}' (also edges[{first}])", edge.id),
+                    )
+                    .at(edge_path(i).key("id"))
+                    .edge(&edge.id)
+                    .related(edge_path(first).key("id"), "first defined here"),
+                );
+            } else {
+                seen.insert(&edge.id, i);
+            }
+        }
+    }
+
+    fn node_ids(&self) -> impl Iterator<Item = &str> {
+        self.flow.nodes.iter().map(|n| n.id.as_str())
+    }
+
+    /// Step 3. Returns the control graph and the data edges whose ends exist, as
+    /// `(edge index, source node, target node)`.
+    fn check_edges(
+        &mut self,
+        by_id: &HashMap<String, usize>,
+    ) -> (Graph, Vec<(usize, usize, usize)>) {
+        let mut control = Graph::new(self.flow.nodes.len());
+        let mut data = Vec::new();
+        for (i, edge) in self.flow.edges.iter().enumerate() {
+            let src = self.resolve_end(i, edge, "source", by_id);
+            let dst = self.resolve_end(i, edge, "target", by_id);
+            let (Some(s), Some(t)) = (src, dst) else {
+                continue;
+            };
+            let (sn, tn) = (&self.flow.nodes[s], &self.flow.nodes[t]);
+            let mut usable = true;
+            if s == t {
+                self.push(
+                    Diagnostic::new(
+                        Code::SelfLoop,
+                        format!("edge '{}': connects node '{}' to itself", edge.id, sn.id),
+                    )
+                    .at(edge_path(i))
+                    .edge(&edge.id)
+                    .node(&sn.id)
+                    .help("to repeat steps, use a logic_loop node"),
+                );
+                usable = false;
+            }
+            if !sn.outputs().iter().any(|p| p.id == edge.source.port) {
+                let ports: Vec<String> = sn.outputs().iter().map(|p| p.id.clone()).collect();
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingOutputPort,
+                        format!(
+                            "edge '{}': source node '{}' has no output port '{}'",
+                            edge.id, sn.id, edge.source.port
+                        ),
+                    )
+                    .at(edge_path(i).key("source").key("port"))
+                    .edge(&edge.id)
+                    .node(&sn.id)
+                    .help(port_help(&edge.source.port, &ports, "output")),
+                );
+            }
+            if tn.kind.is_entry() {
+                self.push(
+                    Diagnostic::new(
+                        Code::EdgeIntoEntry,
+                        format!(
+                            "edge '{}': target node '{}' is an entry node ({}); entries have no inputs",
+                            edge.id, tn.id, tn.kind
+                        ),
+                    )
+                    .at(edge_path(i).key("target").key("node"))
+                    .edge(&edge.id)
+                    .node(&tn.id),
+                );
+                usable = false;
+            } else if !tn.inputs().iter().any(|p| p.id == edge.target.port) {
+                let ports: Vec<String> = tn.inputs().iter().map(|p| p.id.clone()).collect();
+                self.push(
+                    Diagnostic::new(
+                        Code::MissingInputPort,
+                        format!(
+                            "edge '{}': target node '{}' has no input port '{}'",
+                            edge.id, tn.id, edge.target.port
+                        ),
+                    )
+                    .at(edge_path(i).key("target").key("port"))
+                    .edge(&edge.id)
+                    .node(&tn.id)
+                    .help(port_help(&edge.target.port, &ports, "input")),
+                );
+            }
+            if !usable {
+                continue;
+            }
+            if edge.kind.is_control() {
+                control.add(s, t, i);
+            } else {
+                data.push((i, s, t));
+            }
+        }
+        (control, data)
+    }
+
+    fn resolve_end(
+        &mut self,
+        i: usize,
+        edge: &Edge,
+        end: &str,
+        by_id: &HashMap<String, usize>,
+    ) -> Option<usize> {
+        let id = if end == "source" {
+            &edge.source.node
+        } else {
+            &edge.target.node
+        };
+        if let Some(&n) = by_id.get(id) {
+            return Some(n);
+        }
+        let help = suggestion(id, self.node_ids());
+        self.push(
+            Diagnostic::new(
+                Code::DanglingEdge,
+                format!("edge '{}': {end} node '{id}' does not exist", edge.id),
+            )
+            .at(edge_path(i).key(end).key("node"))
+            .edge(&edge.id)
+            .label("no node with this id")
+            .maybe_help(help),
+        );
+        None
+    }
+
+    /// Step 5: one diagnostic per cyclic component. Returns whether any cycle exists.
+    fn check_cycles(&mut self, control: &Graph) -> bool {
+        let comps = control.cyclic_components();
+        for comp in &comps {
+            let start = comp[0];
+            let Some((nodes, edges)) = control.witness_cycle(start, comp) else {
+                continue;
+            };
+            let names: Vec<&str> = nodes
+                .iter()
+                .map(|&n| self.flow.nodes[n].id.as_str())
+                .collect();
+            let closing = *edges.last().unwrap_or(&0);
+            let edge = &self.flow.edges[closing];
+            self.push(
+                Diagnostic::new(Code::Cycle, format!("cycle detected: {}", names.join(" -> ")))
+                    .at(edge_path(closing))
+                    .edge(&edge.id)
+                    .node(&self.flow.nodes[start].id)
+                    .label("this edge closes the cycle")
+                    .help("loops must use a logic_loop node: route the repeated steps from its `body` port"),
+            );
+        }
+        !comps.is_empty()
+    }
+
+    fn check_reachability(&mut self, reachable: &[bool]) {
+        for (i, node) in self.flow.nodes.iter().enumerate() {
+            if !reachable[i] && !node.kind.is_entry() {
+                self.push(
+                    Diagnostic::new(
+                        Code::Unreachable,
+                        format!("node '{}' is unreachable from every entry point", node.id),
+                    )
+                    .at(node_path(i).key("id"))
+                    .node(&node.id),
+                );
+            }
+        }
+    }
+
+    fn check_unused_ports(&mut self) {
+        for (i, node) in self.flow.nodes.iter().enumerate() {
+            let Some(outputs) = &node.outputs else {
+                continue;
+            };
+            let used: Vec<&str> = self
+                .flow
+                .edges
+                .iter()
+                .filter(|e| e.source.node == node.id)
+                .map(|e| e.source.port.as_str())
+                .collect();
+            if used.is_empty() {
+                continue;
+            }
+            for (j, port) in outputs.iter().enumerate() {
+                if !used.contains(&port.id.as_str()) {
+                    self.push(
+                        Diagnostic::new(
+                            Code::UnusedOutputPort,
+                            format!("node '{}' has an unused output port '{}'", node.id, port.id),
+                        )
+                        .at(node_path(i).key("outputs").index(j).key("id"))
+                        .node(&node.id),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_data_edges(
+        &mut self,
+        _by_id: &HashMap<String, usize>,
+        data: &[(usize, usize, usize)],
+        doms: &Dominators,
+    ) {
+        for &(e, s, t) in data {
+            // Unreachable ends are reported as such; dominance is meaningless for them.
+            if !doms.dominates(s, s) || !doms.dominates(t, t) {
+                continue;
+            }
+            if !doms.dominates(s, t) {
+                let edge = &self.flow.edges[e];
+                self.push(
+                    Diagnostic::new(
+                        Code::DataOrder,
+                        format!(
+                            "edge '{}': data source '{}' does not run before its target '{}' on every path",
+                            edge.id, edge.source.node, edge.target.node
+                        ),
+                    )
+                    .at(edge_path(e))
+                    .edge(&edge.id)
+                    .node(&edge.target.node),
+                );
+            }
+        }
+    }
+
+    fn check_models(&mut self) {
+        let models = self.flow.models();
+        let base = JsonPath::root()
+            .key("config")
+            .key("core_identity")
+            .key("models");
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (j, m) in models.iter().enumerate() {
+            if let Some(&first) = seen.get(m.role.as_str()) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateModelRole,
+                        format!(
+                            "duplicate model role '{}' (models[{first}] and models[{j}])",
+                            m.role
+                        ),
+                    )
+                    .at(base.index(j).key("role"))
+                    .related(base.index(first).key("role"), "first declared here"),
+                );
+            } else {
+                seen.insert(&m.role, j);
+            }
+        }
+    }
+
+    fn check_variables(&mut self) {
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (j, v) in self.flow.variables().iter().enumerate() {
+            if let Some(&first) = seen.get(v.name.as_str()) {
+                self.push(
+                    Diagnostic::new(
+                        Code::DuplicateVariable,
+                        format!(
+                            "duplicate variable '{}' (variables[{first}] and variables[{j}])",
+                            v.name
+                        ),
+                    )
+                    .at(JsonPath::root().key("variables").index(j).key("name")),
+                );
+            } else {
+                seen.insert(&v.name, j);
+            }
+        }
+    }
+
+    fn missing(&mut self, i: usize, key: &str, what: &str) {
+        let node = &self.flow.nodes[i];
+        let at = if node.config.is_some() {
+            config_path(i)
+        } else {
+            node_path(i).key("type")
+        };
+        self.push(
+            Diagnostic::new(
+                Code::MissingConfig,
+                format!(
+                    "node '{}': {} requires config.{key} ({what})",
+                    node.id, node.kind
+                ),
+            )
+            .at(at)
+            .focus(Focus::Key)
+            .node(&node.id),
+        );
+    }
+
+    fn check_node(&mut self, i: usize, cfg: &NodeConfig) {
+        let node: &Node = &self.flow.nodes[i];
+        match cfg {
+            NodeConfig::EntrySchedule(c) => {
+                if let Some(expr) = &c.cron
+                    && let Err(why) = cron::validate(expr)
+                {
+                    self.push(
+                        Diagnostic::new(
+                            Code::BadCron,
+                            format!(
+                                "node '{}': invalid cron expression '{expr}': {why}",
+                                node.id
+                            ),
+                        )
+                        .at(config_path(i).key("cron"))
+                        .node(&node.id),
+                    );
+                }
+            }
+            NodeConfig::LlmRigid(c) if c.template.is_none() => {
+                self.missing(i, "template", "the expression template the step evaluates");
+            }
+            NodeConfig::LlmGuarded(c) => {
+                self.check_role(i, c.llm_role.as_deref(), c.model.as_deref());
+                if c.goal.is_none() {
+                    self.missing(i, "goal", "what the LLM turn must achieve");
+                }
+            }
+            NodeConfig::LlmFlexible(c) => {
+                self.check_role(i, c.llm_role.as_deref(), c.model.as_deref());
+                if c.goal.is_none() {
+                    self.missing(i, "goal", "what the LLM turn must achieve");
+                }
+            }
+            NodeConfig::LogicLoop(c) => match c.style {
+                None => self.missing(i, "style", "\"foreach\" or \"while\""),
+                Some(LoopStyle::Foreach) => {
+                    if c.items.is_none() {
+                        self.missing(i, "items", "the expression of the collection to iterate");
+                    }
+                }
+                Some(LoopStyle::While) => {
+                    if c.condition.is_none() {
+                        self.missing(i, "condition", "the expression that keeps the loop going");
+                    }
+                    if c.max_iterations.is_none() {
+                        self.push(
+                            Diagnostic::new(
+                                Code::WhileWithoutBound,
+                                "while loop missing max_iterations",
+                            )
+                            .at(config_path(i).key("style"))
+                            .node(&node.id)
+                            .label(format!("node '{}' is a while loop", node.id))
+                            .help("add \"max_iterations\": <n> to bound the loop"),
+                        );
+                    }
+                }
+            },
+            NodeConfig::ToolPlugin(c) => match (&c.plugin, &c.method) {
+                (None, _) => self.missing(i, "plugin", "the alias of the plugin to call"),
+                (_, None) => self.missing(i, "method", "the plugin method to call"),
+                (Some(alias), Some(method)) => {
+                    let plugin_name = self.plugin_identity(alias);
+                    let args: Vec<&str> = c
+                        .args
+                        .as_ref()
+                        .map(|a| a.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    let args_path = if c.args.is_some() {
+                        config_path(i).key("args")
+                    } else {
+                        config_path(i)
+                    };
+                    self.check_signature(
+                        i,
+                        &plugin_name,
+                        method,
+                        &args,
+                        args_path,
+                        config_path(i).key("method"),
+                    );
+                }
+            },
+            NodeConfig::ToolHttp(c) if c.url.is_none() => {
+                self.missing(i, "url", "the URL to request");
+            }
+            NodeConfig::DataVariableSet(c) => match &c.variable {
+                None => self.missing(i, "variable", "the flow variable to set"),
+                Some(var) => {
+                    let declared: Vec<&str> = self
+                        .flow
+                        .variables()
+                        .iter()
+                        .map(|v| v.name.as_str())
+                        .collect();
+                    if !declared.contains(&var.as_str()) {
+                        let help = suggestion(var, declared.iter().copied()).unwrap_or_else(|| {
+                            format!("declare it in the flow's variables: {{\"name\": \"{var}\", \"type\": \"...\"}}")
+                        });
+                        self.push(
+                            Diagnostic::new(
+                                Code::UndeclaredVariable,
+                                format!("node '{}': variable '{var}' is not declared", node.id),
+                            )
+                            .at(config_path(i).key("variable"))
+                            .node(&node.id)
+                            .help(help),
+                        );
+                    }
+                    if c.value.is_none() {
+                        self.missing(i, "value", "the expression to assign");
+                    }
+                }
+            },
+            NodeConfig::HitlReview(c) => {
+                if c.queue.is_none() {
+                    self.push(
+                        Diagnostic::new(
+                            Code::HitlReviewWithoutQueue,
+                            format!(
+                                "node '{}': hitl_review requires a queue (config.queue)",
+                                node.id
+                            ),
+                        )
+                        .at(if node.config.is_some() {
+                            config_path(i)
+                        } else {
+                            node_path(i).key("type")
+                        })
+                        .focus(Focus::Key)
+                        .node(&node.id),
+                    );
+                }
+                self.check_scope(i, c.scope.as_deref());
+            }
+            NodeConfig::QueuePublish(c) => {
+                self.check_queue(i, c.queue.as_deref(), c.scope.as_deref());
+            }
+            NodeConfig::QueueConsume(c) => {
+                self.check_queue(i, c.queue.as_deref(), c.scope.as_deref());
+            }
+            NodeConfig::QueueEscalation(c) => {
+                self.check_queue(i, c.queue.as_deref(), c.scope.as_deref());
+            }
+            NodeConfig::ComputeProvision(_)
+            | NodeConfig::ComputeExec(_)
+            | NodeConfig::ComputeFileUpload(_)
+            | NodeConfig::ComputeFileDownload(_)
+            | NodeConfig::ComputeDestroy(_) => {
+                if let Some(m) = plugins::compute_method(node.kind) {
+                    let cfg = node.config();
+                    let args: Vec<&str> = cfg.keys().map(String::as_str).collect();
+                    let at = if node.config.is_some() {
+                        config_path(i)
+                    } else {
+                        node_path(i).key("type")
+                    };
+                    self.check_signature(
+                        i,
+                        plugins::SCAIBUNKER.name,
+                        m.name,
+                        &args,
+                        at.clone(),
+                        at,
+                    );
+                }
+            }
+            NodeConfig::SubflowCall(c) => match &c.target {
+                None => self.missing(i, "target", "the core to call, core://{tenant_slug}/{slug}"),
+                Some(t) if !is_core_uri(t) => {
+                    self.push(
+                        Diagnostic::new(
+                            Code::BadSubflowTarget,
+                            format!(
+                                "node '{}': subflow target '{t}' is not a core:// URI (expected core://{{tenant_slug}}/{{slug}})",
+                                node.id
+                            ),
+                        )
+                        .at(config_path(i).key("target"))
+                        .node(&node.id),
+                    );
+                }
+                Some(_) => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// The plugin name behind an alias: the declared package's name, else the alias itself.
+    fn plugin_identity(&self, alias: &str) -> String {
+        self.flow
+            .config
+            .as_ref()
+            .and_then(|c| c.plugins.as_ref())
+            .and_then(|ps| ps.iter().find(|p| p.alias == alias))
+            .and_then(|p| p.package_name())
+            .unwrap_or(alias)
+            .to_string()
+    }
+
+    fn check_signature(
+        &mut self,
+        i: usize,
+        plugin: &str,
+        method: &str,
+        args: &[&str],
+        args_path: JsonPath,
+        method_path: JsonPath,
+    ) {
+        let Some(p) = plugins::documented(plugin) else {
+            return;
+        };
+        let node_id = self.flow.nodes[i].id.clone();
+        match p.method(method) {
+            Some(m) => {
+                for req in m.required {
+                    if !args.contains(req) {
+                        self.push(
+                            Diagnostic::new(
+                                Code::MissingPluginArg,
+                                format!(
+                                    "plugin call '{plugin}.{method}': missing required arg '{req}'"
+                                ),
+                            )
+                            .at(args_path.clone())
+                            .focus(Focus::Key)
+                            .node(&node_id)
+                            .label(format!("node '{node_id}'")),
+                        );
+                    }
+                }
+            }
+            None if p.closed => {
+                let names: Vec<&str> = p.methods.iter().map(|m| m.name).collect();
+                let help = suggestion(method, names.iter().copied())
+                    .unwrap_or_else(|| format!("{plugin} methods: {}", names.join(", ")));
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownPluginMethod,
+                        format!(
+                            "plugin call '{plugin}.{method}': '{plugin}' has no method '{method}'"
+                        ),
+                    )
+                    .at(method_path)
+                    .node(&node_id)
+                    .help(help),
+                );
+            }
+            None => {}
+        }
+    }
+
+    fn check_role(&mut self, i: usize, role: Option<&str>, legacy: Option<&str>) {
+        let node = &self.flow.nodes[i];
+        let roles: Vec<&str> = self.flow.models().iter().map(|m| m.role.as_str()).collect();
+        if let (Some(r), Some(l)) = (role, legacy)
+            && r != l
+        {
+            self.push(
+                Diagnostic::new(
+                    Code::RoleAliasConflict,
+                    format!(
+                        "node '{}': llm_role='{r}' and legacy model='{l}' disagree; llm_role wins",
+                        node.id
+                    ),
+                )
+                .at(config_path(i).key("model"))
+                .node(&node.id),
+            );
+        }
+        if roles.is_empty() {
+            self.push(
+                Diagnostic::new(
+                    Code::NoModels,
+                    format!(
+                        "node '{}' ({}) needs a model, but config.core_identity.models declares none",
+                        node.id, node.kind
+                    ),
+                )
+                .at(node_path(i).key("type"))
+                .node(&node.id),
+            );
+            return;
+        }
+        let (value, key) = match (role, legacy) {
+            (Some(r), _) => (r, "llm_role"),
+            (None, Some(l)) => (l, "model"),
+            (None, None) => return,
+        };
+        if !roles.contains(&value) {
+            let help = suggestion(value, roles.iter().copied())
+                .unwrap_or_else(|| format!("declared roles: {}", roles.join(", ")));
+            self.push(
+                Diagnostic::new(
+                    Code::UndeclaredRole,
+                    format!(
+                        "llm_role validation failed: node '{}': llm_role='{value}' is not declared",
+                        node.id
+                    ),
+                )
+                .at(config_path(i).key(key))
+                .node(&node.id)
+                .help(help),
+            );
+        }
+    }
+
+    fn check_queue(&mut self, i: usize, queue: Option<&str>, scope: Option<&str>) {
+        if queue.is_none() {
+            self.missing(i, "queue", "the slug of the queue");
+        }
+        self.check_scope(i, scope);
+    }
+
+    fn check_scope(&mut self, i: usize, scope: Option<&str>) {
+        let flow_scope = self
+            .flow
+            .config
+            .as_ref()
+            .and_then(|c| c.scaiqueue.as_ref())
+            .and_then(|q| q.scope.as_deref());
+        if scope.is_none() && flow_scope.is_none() {
+            let node = &self.flow.nodes[i];
+            self.push(
+                Diagnostic::new(
+                    Code::MissingScope,
+                    format!(
+                        "node '{}': no queue scope: set config.scaiqueue.scope on the flow or config.scope on the node",
+                        node.id
+                    ),
+                )
+                .at(node_path(i).key("type"))
+                .node(&node.id),
+            );
+        }
+    }
+
+    /// Result bindings: derived per node, collisions reported. Returns them by node index.
+    fn check_bindings(&mut self) -> Vec<Option<String>> {
+        let mut out = Vec::with_capacity(self.flow.nodes.len());
+        let mut owner: HashMap<String, usize> = HashMap::new();
+        let variables: Vec<&str> = self
+            .flow
+            .variables()
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        for (i, node) in self.flow.nodes.iter().enumerate() {
+            let Some(name) = node.binding() else {
+                out.push(None);
+                continue;
+            };
+            let clash = if name == INPUT_BINDING {
+                Some("the trigger payload `input`".to_string())
+            } else if variables.contains(&name.as_str()) {
+                Some(format!("flow variable '{name}'"))
+            } else if let Some(&first) = owner.get(&name) {
+                Some(format!("node '{}'", self.flow.nodes[first].id))
+            } else {
+                None
+            };
+            match clash {
+                Some(other) => self.push(
+                    Diagnostic::new(
+                        Code::BindingCollision,
+                        format!(
+                            "node '{}' binds its result as '{name}', which is already taken by {other}",
+                            node.id
+                        ),
+                    )
+                    .at(node_path(i).key("id"))
+                    .node(&node.id)
+                    .help("rename the node id; results bind under the id without its `node_` prefix"),
+                ),
+                None => {
+                    owner.insert(name.clone(), i);
+                }
+            }
+            out.push(Some(name));
+        }
+        out
+    }
+}
+
+fn port_help(given: &str, ports: &[String], what: &str) -> String {
+    if ports.is_empty() {
+        return format!("the node has no {what} ports");
+    }
+    suggestion(given, ports.iter().map(String::as_str))
+        .unwrap_or_else(|| format!("{what} ports: {}", ports.join(", ")))
+}
+
+/// `core://{tenant_slug}/{slug}`.
+pub fn is_core_uri(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("core://") else {
+        return false;
+    };
+    let seg_ok = |seg: &str| {
+        !seg.is_empty()
+            && seg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match rest.split_once('/') {
+        Some((tenant, slug)) => seg_ok(tenant) && seg_ok(slug),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_uris() {
+        assert!(is_core_uri("core://acme/invoice-parser"));
+        assert!(!is_core_uri("core://acme"));
+        assert!(!is_core_uri("core:///x"));
+        assert!(!is_core_uri("https://acme/x"));
+        assert!(!is_core_uri("core://a/b/c"));
+    }
+}

@@ -1,0 +1,337 @@
+//! The `scaiflow` command line: a thin shell over the library.
+//!
+//! Exit codes: 0 success; 1 the tool ran and found problems; 2 the tool could not run.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::json;
+
+use crate::analyze::{self, Outcome};
+use crate::diagnostics::render::{self, MessageFormat};
+use crate::diagnostics::{Code, Diagnostic, Severity, codes};
+use crate::load::{self, SourceFile};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scaiflow",
+    version,
+    about = "Compiler toolchain for ScaiFlow agent flows",
+    long_about = "Validates ScaiFlow v2 flow JSON and compiles it for the ScaiCore runtime.\n\nExit status: 0 success, 1 problems found, 2 could not run."
+)]
+pub struct Cli {
+    /// How diagnostics are printed [default: human, or github when GITHUB_ACTIONS=true]
+    #[arg(long, value_enum, global = true)]
+    pub message_format: Option<MessageFormat>,
+
+    /// When to colour human diagnostics (auto honours NO_COLOR and only colours terminals)
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check flows against the v2 schema and run the analyze stage (no output is written)
+    Validate(ValidateArgs),
+    /// Explain a diagnostic code in detail, with an example and the fix
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Flow JSON files; `-` reads standard input
+    #[arg(required = true, value_name = "FLOW")]
+    pub flows: Vec<String>,
+
+    /// Print one `{"ok": bool, "errors": [...], "diagnostics": [...]}` object per file on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print nothing for valid files
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A diagnostic code such as SF204 (omit to list all codes)
+    pub code: Option<String>,
+}
+
+/// Parses arguments and runs; the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    ExitCode::from(run(cli))
+}
+
+fn message_format(cli: &Cli) -> MessageFormat {
+    cli.message_format.unwrap_or_else(|| {
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            MessageFormat::Github
+        } else {
+            MessageFormat::Human
+        }
+    })
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    let format = message_format(&cli);
+    let color = use_color(cli.color);
+    match &cli.command {
+        Command::Validate(args) => validate(args, format, color),
+        Command::Explain(args) => explain(args),
+    }
+}
+
+/// One input's source text and diagnostics.
+struct FileReport {
+    source: SourceFile,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl FileReport {
+    fn exit_code(&self) -> u8 {
+        if self.diagnostics.iter().any(|d| d.code == Code::Io) {
+            2
+        } else if self.diagnostics.iter().any(Diagnostic::is_error) {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+fn check_file(path: &str) -> FileReport {
+    let (source, mut diagnostics) = match load::read_source(path) {
+        Ok(source) => {
+            let Outcome { diagnostics, .. } = analyze::analyze_source(&source);
+            (source, diagnostics)
+        }
+        Err(f) => (f.source, vec![f.diagnostic]),
+    };
+    render::prepare(&source, &mut diagnostics);
+    FileReport {
+        source,
+        diagnostics,
+    }
+}
+
+/// Streams diagnostics of one file in a line-oriented format; collects SARIF.
+struct Emitter {
+    format: MessageFormat,
+    color: bool,
+    sarif: Vec<FileReport>,
+    errors: usize,
+    warnings: usize,
+    failed_files: usize,
+    files: usize,
+}
+
+impl Emitter {
+    fn new(format: MessageFormat, color: bool) -> Self {
+        Emitter {
+            format,
+            color,
+            sarif: Vec::new(),
+            errors: 0,
+            warnings: 0,
+            failed_files: 0,
+            files: 0,
+        }
+    }
+
+    fn emit(&mut self, report: FileReport) {
+        self.files += 1;
+        let errs = report.diagnostics.iter().filter(|d| d.is_error()).count();
+        self.errors += errs;
+        self.warnings += report.diagnostics.len() - errs;
+        if errs > 0 {
+            self.failed_files += 1;
+        }
+        let mut stderr = std::io::stderr().lock();
+        let mut stdout = std::io::stdout().lock();
+        let src = &report.source;
+        match self.format {
+            MessageFormat::Human => {
+                let _ = write!(
+                    stderr,
+                    "{}",
+                    render::human(src, &report.diagnostics, self.color)
+                );
+            }
+            MessageFormat::Short => {
+                for d in &report.diagnostics {
+                    let _ = writeln!(stderr, "{}", render::short_line(src, d));
+                }
+            }
+            MessageFormat::Github => {
+                for d in &report.diagnostics {
+                    let _ = writeln!(stdout, "{}", render::github_line(src, d));
+                }
+            }
+            MessageFormat::Json => {
+                for d in &report.diagnostics {
+                    let _ = writeln!(stdout, "{}", render::record(src, d));
+                }
+            }
+            MessageFormat::Sarif => self.sarif.push(report),
+        }
+    }
+
+    fn finish(self, what: &str, quiet: bool) {
+        match self.format {
+            MessageFormat::Sarif => {
+                let reports: Vec<(&SourceFile, &[Diagnostic])> = self
+                    .sarif
+                    .iter()
+                    .map(|r| (&r.source, r.diagnostics.as_slice()))
+                    .collect();
+                let doc = render::sarif(&reports);
+                let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+            MessageFormat::Human if !(quiet && self.errors == 0 && self.warnings == 0) => {
+                let _ = writeln!(std::io::stderr().lock(), "{}", summary(what, &self));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn summary(what: &str, e: &Emitter) -> String {
+    let warn = if e.warnings > 0 {
+        format!(" ({})", plural(e.warnings, "warning"))
+    } else {
+        String::new()
+    };
+    if e.errors == 0 {
+        format!("{what}: {} ok{warn}", plural(e.files, "file"))
+    } else {
+        format!(
+            "{what}: {} in {} of {}{}",
+            plural(e.errors, "error"),
+            e.failed_files,
+            plural(e.files, "file"),
+            if e.warnings > 0 {
+                format!(", {}", plural(e.warnings, "warning"))
+            } else {
+                String::new()
+            }
+        )
+    }
+}
+
+fn validate(args: &ValidateArgs, format: MessageFormat, color: bool) -> u8 {
+    let mut exit = 0;
+    let mut emitter = Emitter::new(format, color);
+    for path in &args.flows {
+        let report = check_file(path);
+        exit = exit.max(report.exit_code());
+        if args.json {
+            let errors: Vec<&str> = report
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| d.message.as_str())
+                .collect();
+            let diagnostics: Vec<_> = report
+                .diagnostics
+                .iter()
+                .map(|d| render::record(&report.source, d))
+                .collect();
+            let obj = json!({
+                "ok": errors.is_empty(),
+                "file": report.source.name,
+                "errors": errors,
+                "diagnostics": diagnostics,
+            });
+            let _ = writeln!(std::io::stdout().lock(), "{obj}");
+        } else {
+            emitter.emit(report);
+        }
+    }
+    if !args.json {
+        emitter.finish("validate", args.quiet);
+    }
+    exit
+}
+
+fn explain(args: &ExplainArgs) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let Some(code) = &args.code else {
+        for info in codes::ALL {
+            let _ = writeln!(
+                out,
+                "{}  {:<7}  {}",
+                info.code,
+                info.severity.as_str(),
+                info.title
+            );
+        }
+        return 0;
+    };
+    match Code::parse(code) {
+        Some(c) => {
+            let info = c.info();
+            let _ = writeln!(
+                out,
+                "{} ({}): {}\n\n{}",
+                c,
+                info.severity.as_str(),
+                info.title,
+                info.explanation
+            );
+            0
+        }
+        None => {
+            let all: Vec<&str> = codes::ALL.iter().map(|i| i.code.as_str()).collect();
+            let upper = code.to_ascii_uppercase();
+            let hint = crate::diagnostics::suggestion(&upper, all.iter().copied())
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "error: unknown diagnostic code '{code}'{hint}; `scaiflow explain` lists them all"
+            );
+            2
+        }
+    }
+}

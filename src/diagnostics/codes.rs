@@ -1,0 +1,409 @@
+//! The registry of diagnostic codes: one stable code per kind of problem.
+//!
+//! Codes are grouped by the stage that raises them (see `docs/diagnostics.md`):
+//! `SF0xx` reading the input, `SF1xx` JSON syntax and schema, `SF2xx` graph structure,
+//! `SF3xx` semantics. A code never changes meaning once published.
+
+use super::Severity;
+
+/// One entry of the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeInfo {
+    pub code: Code,
+    pub severity: Severity,
+    pub title: &'static str,
+    /// Long explanation shown by `scaiflow explain CODE`: why it is a problem, an example, the fix.
+    pub explanation: &'static str,
+}
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $sev:ident, $title:literal, $expl:literal; )*) => {
+        /// A stable diagnostic code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $( $variant, )* }
+
+        /// Every code, in registry order.
+        pub const ALL: &[CodeInfo] = &[
+            $( CodeInfo { code: Code::$variant, severity: Severity::$sev, title: $title, explanation: $expl }, )*
+        ];
+
+        impl Code {
+            /// The code as printed, e.g. `SF204`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    Io = "SF001", Error, "the input could not be read",
+"The file named on the command line could not be opened or read: it does not exist, it is a
+directory, or permissions forbid reading it. scaiflow exits with status 2 (it could not run).
+
+Fix: check the path. Use `-` to read the flow from standard input.";
+
+    TooLarge = "SF002", Error, "the input is too large",
+"Flow files larger than 16 MiB are refused before they are read into memory. A canvas flow is
+normally a few kilobytes; a file this size is almost certainly not a flow (or is a flow with
+embedded data that belongs elsewhere).
+
+Fix: move large payloads (documents, examples, fixtures) out of the flow and reference them.";
+
+    InvalidUtf8 = "SF003", Error, "the input is not valid UTF-8",
+"JSON text must be UTF-8 encoded. The diagnostic points at the first byte that is not.
+
+Fix: re-save the file as UTF-8 (most editors: \"Save with encoding\").";
+
+    JsonSyntax = "SF100", Error, "invalid JSON syntax",
+"The file is not well-formed JSON. The diagnostic points at the line and column where the JSON
+parser gave up; the real mistake is often just before it (a missing comma, a trailing comma,
+an unclosed string or bracket). Comments are not allowed in JSON.
+
+Example:
+    { \"id\": \"flow_1\", \"name\": \"Demo\", }     <- trailing comma
+
+Fix: correct the syntax at or just before the reported position.";
+
+    DuplicateKey = "SF101", Error, "duplicate key in a JSON object",
+"The same key appears twice in one JSON object. JSON parsers disagree on which value wins
+(the first, the last, or an error), so a flow with duplicate keys could mean different things
+to the canvas, to scaiflow and to ScaiCore. scaiflow refuses it.
+
+Example:
+    { \"label\": \"Classify\", \"label\": \"Classify intent\" }
+
+Fix: keep exactly one of the two entries.";
+
+    TooDeep = "SF102", Error, "JSON nesting is too deep",
+"The document nests arrays/objects more than 128 levels deep. No flow needs this; the limit
+protects the compiler (and ScaiCore) from stack exhaustion on hostile input.
+
+Fix: flatten the offending value.";
+
+    NotAnObject = "SF103", Error, "the flow is not a JSON object",
+"A flow document is a JSON object with `id`, `name`, `version`, `nodes`, `edges` and so on.
+The file holds some other JSON value (an array, a string, a number, ...).
+
+Fix: make the top level an object: { \"id\": ..., \"name\": ..., \"version\": \"1.0.0\", \"nodes\": [], \"edges\": [] }.";
+
+    MissingProperty = "SF110", Error, "a required property is missing",
+"The v2 flow schema requires this property at this place. The diagnostic points at the object
+that lacks it.
+
+Example: a node without `position`:
+    { \"id\": \"node_a\", \"type\": \"llm_rigid\", \"label\": \"A\" }
+
+Fix: add the property (see schemas/flow.v2.schema.json for its shape).";
+
+    WrongType = "SF111", Error, "a value has the wrong JSON type",
+"The v2 flow schema expects a different JSON type here (for example a number where a string
+was given, or an object where an array was given).
+
+Example:
+    \"temperature\": \"0.5\"     <- a string; the schema wants a number
+
+Fix: write the value with the expected type.";
+
+    NotAllowed = "SF112", Error, "a value is not one of the allowed values",
+"This field takes one of a closed set of values (an enum), and the given value is not one of
+them. The message lists the allowed values.
+
+Example:
+    \"lifecycle\": \"temporary\"   <- allowed: ephemeral, session, persistent, appliance
+
+Fix: use one of the listed values.";
+
+    UnknownNodeKind = "SF113", Error, "unknown node kind",
+"The node kind list is closed: 24 kinds in 9 categories. Each kind maps to a specific ScaiCore
+construct, and the compiler refuses to invent anything that does not exist upstream.
+
+Example:
+    \"type\": \"llm_flexibel\"    <- did you mean `llm_flexible`?
+
+Fix: use one of the 24 kinds (see docs/flow-format.md).";
+
+    OutOfRange = "SF114", Error, "a value is out of range",
+"A number is below its minimum or above its maximum, or a string / array / object is shorter
+or longer than allowed.
+
+Example:
+    \"temperature\": 3.0      <- temperature is 0.0 to 2.0
+
+Fix: bring the value into the range the message gives.";
+
+    PatternMismatch = "SF115", Error, "a string does not have the required form",
+"The string must match a pattern: identifiers (`^[a-z_][a-zA-Z0-9_]*$`), model roles
+(`^[a-z][a-z0-9_]*$`), semantic versions, durations (`30s`, `5m`, `1h`), entry paths
+(`/...`), plugin packages (`vendor/name@version`) and queue slugs.
+
+Example:
+    \"role\": \"Primary\"   <- roles are lower case: `primary`
+
+Fix: rewrite the string in the form the message gives.";
+
+    UnknownProperty = "SF116", Error, "unknown property",
+"The flow schema does not allow this property here. Typos in keys (`lable` for `label`) would
+otherwise be silently ignored and the flow would behave differently from what the canvas shows.
+Node `config` objects and `metadata` accept extra keys; the flow, node, edge, port and
+variable objects do not.
+
+Fix: correct the spelling (the diagnostic suggests the closest known key) or remove the key.";
+
+    ConditionMissing = "SF117", Error, "a conditional edge has no condition",
+"An edge of type `conditional` transfers control only when its `condition` is truthy in the
+source's scope. Without a condition it means nothing.
+
+Example:
+    { \"id\": \"edge_3\", \"type\": \"conditional\", \"source\": {...}, \"target\": {...} }
+
+Fix: add a condition (\"intent == 'refund'\"), use \"true\" for a fallthrough arm, or make the
+edge `sequential`.";
+
+    SchemaViolation = "SF119", Error, "the flow violates the v2 schema",
+"A schema rule not covered by a more specific code failed (for example `uniqueItems`). The
+message says which rule.
+
+Fix: see schemas/flow.v2.schema.json for the expected shape.";
+
+    DuplicateNodeId = "SF200", Error, "duplicate node id",
+"Two nodes have the same `id`. Edges, meta records and round-trips identify nodes by id, so
+ids must be unique within a flow.
+
+Fix: give one of the nodes a new id (and update the edges that meant it).";
+
+    DuplicateEdgeId = "SF201", Error, "duplicate edge id",
+"Two edges have the same `id`. Diagnostics and round-trips identify edges by id.
+
+Fix: give one of the edges a new id.";
+
+    DuplicatePortId = "SF202", Error, "duplicate port id",
+"A node declares two input ports (or two output ports) with the same `id`; an edge naming
+that port would be ambiguous.
+
+Fix: rename one of the ports.";
+
+    DanglingEdge = "SF203", Error, "an edge references a node that does not exist",
+"The edge's `source.node` or `target.node` names no node of the flow. This usually follows a
+node deletion or a typo in a hand-edited file.
+
+Example:
+    \"target\": { \"node\": \"node_reveiw\", \"port\": \"in\" }   <- did you mean `node_review`?
+
+Fix: point the edge at an existing node, or delete the edge.";
+
+    MissingOutputPort = "SF204", Error, "the source node has no such output port",
+"The edge leaves from a port the source node does not have. When a node declares no
+`outputs`, its kind's default output ports apply (`out`; `out_request`, `out_event`,
+`out_tick` for entries; `body` and `done` for loops).
+
+Example:
+    edge 'edge_xyz': source node 'node_abc' has no output port 'out_typo'
+
+Fix: use one of the node's output ports (the diagnostic lists them).";
+
+    MissingInputPort = "SF205", Error, "the target node has no such input port",
+"The edge arrives at a port the target node does not have. When a node declares no `inputs`,
+its kind's default input port `in` applies; entry nodes have no inputs at all.
+
+Example:
+    edge 'edge_xyz': target node 'node_abc' has no input port 'in_typo'
+
+Fix: use one of the node's input ports (the diagnostic lists them).";
+
+    NoEntry = "SF206", Error, "the flow has no entry-point node",
+"A flow starts at a trigger: at least one `entry_api`, `entry_webhook` or `entry_schedule`
+node. Without one, nothing can ever run it.
+
+Fix: add an entry node and connect it to the first step.";
+
+    Cycle = "SF207", Error, "control cycle",
+"Sequential and conditional edges must form a directed acyclic graph: ScaiCore flows are
+structured programs, and repetition is expressed with a `logic_loop` node (`foreach` or
+`while` with `max_iterations`), never with an edge back to an earlier node. The message gives
+one witness path per cycle.
+
+Example:
+    cycle detected: node_a -> node_b -> node_a
+
+Fix: replace the back edge with a logic_loop whose `body` port leads to the repeated steps.";
+
+    SelfLoop = "SF208", Error, "an edge connects a node to itself",
+"A node cannot be its own successor or its own data source.
+
+Fix: delete the edge; to repeat a step, use a logic_loop.";
+
+    EdgeIntoEntry = "SF209", Error, "an edge leads into an entry node",
+"Entry nodes are triggers: the runtime starts them, nothing else does. They have no input
+ports, and no edge may target them.
+
+Fix: target the first step after the entry instead.";
+
+    Unreachable = "SF210", Warning, "node is unreachable from every entry",
+"No path of sequential or conditional edges leads from any entry node to this node, so it can
+never run. It is kept in the flow (and in round-trips) but compiles to nothing.
+
+Fix: connect it, or delete it.";
+
+    UnusedOutputPort = "SF211", Warning, "unused output port",
+"A node explicitly declares an output port that no edge leaves from, while other edges do
+leave the node. Usually a branch was forgotten. Nodes with no outgoing edges at all are the
+ends of the flow and are not reported, nor are a kind's default ports.
+
+Example:
+    node 'node_review' has an unused output port 'out_aux'
+
+Fix: connect the port or remove it from `outputs`.";
+
+    DataOrder = "SF212", Error, "a data edge's source does not run before its target",
+"A `data` edge is a pure data dependency: the target reads the source's result. That is only
+sound when the source has run on every control path that reaches the target, i.e. when the
+source dominates the target in the control graph. A source inside one decision arm, one
+parallel branch or a loop body does not dominate what comes after the join.
+
+Fix: move the source before the branch, or route the value through a flow variable
+(data_variable_set) that every path sets.";
+
+    UndeclaredRole = "SF300", Error, "LLM role is not declared",
+"`llm_role` (or its legacy alias `model`) on an LLM node must name a role declared in
+`config.core_identity.models`.
+
+Example:
+    llm_role validation failed: node 'node_xyz': llm_role='fastt' is not declared
+
+Fix: use a declared role, or declare it: { \"role\": \"fast\", \"ref\": \"scaigrid\", \"model\": \"openai/gpt-4o-mini\" }.";
+
+    WhileWithoutBound = "SF301", Error, "while loop missing max_iterations",
+"A `while` loop must be bounded: ScaiCore refuses unbounded loops, so a `logic_loop` with
+style `while` needs `max_iterations` (an integer >= 1).
+
+Fix: add \"max_iterations\": 10 (or another bound) to the loop's config.";
+
+    MissingPluginArg = "SF302", Error, "plugin call is missing a required argument",
+"The plugin method's documented signature requires this argument. Checked for the plugins
+whose methods are documented: `scaibunker.create/exec/write_file/read_file/destroy` (the
+compute_* nodes) and `scaidrive.search(path, query)`.
+
+Example:
+    plugin call 'scaidrive.search': missing required arg 'path'
+
+Fix: add the argument to the node's `args` (tool_plugin) or config (compute_* nodes).";
+
+    UnknownPluginMethod = "SF303", Error, "unknown method of a documented plugin",
+"The plugin's method set is documented and closed, and this method is not in it.
+
+Fix: use one of the methods the diagnostic lists.";
+
+    HitlReviewWithoutQueue = "SF304", Error, "hitl_review without queue",
+"A `hitl_review` node publishes the review to a ScaiQueue queue; `queue` is required.
+
+Fix: set config.queue to the slug of a queue (declare it under config.scaiqueue.queues).";
+
+    DuplicateModelRole = "SF305", Error, "duplicate model role",
+"Each model registry entry must have a unique `role`; LLM nodes select a model by role.
+
+Fix: rename one of the roles.";
+
+    BadSubflowTarget = "SF306", Error, "sub-flow target is not a core:// URI",
+"`subflow_call.target` names the core to call as `core://{tenant_slug}/{slug}`.
+
+Example:
+    \"target\": \"https://grid.example/acme/parser\"   <- expected core://acme/parser
+
+Fix: write the target as core://<tenant>/<core slug>.";
+
+    BadCron = "SF307", Error, "invalid cron expression",
+"`entry_schedule.cron` is a standard 5-field cron expression: minute (0-59), hour (0-23),
+day of month (1-31), month (1-12 or JAN-DEC), day of week (0-7 or SUN-SAT, 0 and 7 are
+Sunday). Each field is `*`, a value, a range `a-b`, a step `*/n` or `a-b/n`, or a comma list.
+
+Example:
+    \"cron\": \"0 25 * * *\"   <- hour 25 is out of range
+
+Fix: correct the field the message names.";
+
+    BindingCollision = "SF308", Error, "two nodes bind their result under the same name",
+"A value-producing node binds its result under a name derived from its id: the id without a
+leading `node_` (node_classify -> classify), sanitised into a ScaiCore identifier. Two nodes
+whose ids map to the same name (`node_classify` and `classify`) would overwrite each other.
+
+Fix: rename one of the nodes.";
+
+    MissingConfig = "SF309", Error, "a required config key is missing",
+"This node kind cannot be compiled without the named config key (for example an llm_rigid
+node's `template`, a tool_plugin's `plugin` and `method`, a foreach loop's `items`).
+
+Fix: set the key in the node's config.";
+
+    NoModels = "SF310", Error, "LLM node but no model declared",
+"The flow has LLM nodes, but `config.core_identity.models` declares no model for them to use.
+
+Fix: declare at least one model; the first entry is the implicit primary.";
+
+    UndeclaredVariable = "SF311", Error, "variable is not declared",
+"A data_variable_set node assigns a flow variable that is not declared in the flow's
+`variables` list. Flow variables are named state slots and must be declared with a type.
+
+Fix: declare it: { \"name\": \"total\", \"type\": \"int\", \"default\": 0 }.";
+
+    DuplicateVariable = "SF312", Error, "duplicate variable name",
+"Two flow variables have the same name.
+
+Fix: rename or remove one.";
+
+    RoleAliasConflict = "SF313", Warning, "llm_role and legacy model disagree",
+"An LLM node sets both `llm_role` and its legacy alias `model`, to different roles.
+`llm_role` wins.
+
+Fix: remove the legacy `model` key.";
+
+    MissingScope = "SF314", Error, "queue scope missing",
+"Queue and hitl_review nodes route through a ScaiQueue scope: their own `scope`, or the flow's
+`config.scaiqueue.scope`, which the compiler back-fills. With neither, the scope is null, and
+a null scope breaks routing at run time.
+
+Fix: set config.scaiqueue.scope on the flow (or scope on the node).";
+}
+
+impl Code {
+    /// Looks a code up by its printed form (case-insensitive), e.g. for `scaiflow explain`.
+    pub fn parse(s: &str) -> Option<Code> {
+        ALL.iter()
+            .find(|i| i.code.as_str().eq_ignore_ascii_case(s.trim()))
+            .map(|i| i.code)
+    }
+
+    /// The registry entry for this code.
+    pub fn info(self) -> &'static CodeInfo {
+        // ALL lists every variant in declaration order.
+        &ALL[self as usize]
+    }
+
+    pub fn default_severity(self) -> Severity {
+        self.info().severity
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_is_ordered_and_unique() {
+        for (i, info) in ALL.iter().enumerate() {
+            assert_eq!(info.code as usize, i, "{} out of place", info.code);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for info in ALL {
+            assert!(seen.insert(info.code.as_str()), "{} twice", info.code);
+            assert!(Code::parse(info.code.as_str()) == Some(info.code));
+            assert!(!info.explanation.is_empty());
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! Diagnostics as data: a stable code, a severity, the exact message, the JSON path of the
+//! offending value, the node / edge it concerns and a byte span into the source text.
+//!
+//! Stages produce [`Diagnostic`]s with a [`JsonPath`]; spans are resolved from the path only
+//! when a diagnostic is rendered ([`crate::span::locate`]), so the happy path never pays for
+//! them.
+
+pub mod codes;
+pub mod render;
+
+use std::fmt;
+use std::ops::Range;
+
+pub use codes::Code;
+
+/// How bad a diagnostic is. Errors block compilation; warnings never fail a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One step of a [`JsonPath`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// A path into the JSON document, displayed as `nodes[3].config.temperature`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct JsonPath(pub Vec<PathSeg>);
+
+impl JsonPath {
+    pub fn root() -> Self {
+        JsonPath(Vec::new())
+    }
+
+    /// This path extended by an object key.
+    pub fn key(&self, k: &str) -> Self {
+        let mut p = self.clone();
+        p.0.push(PathSeg::Key(k.to_string()));
+        p
+    }
+
+    /// This path extended by an array index.
+    pub fn index(&self, i: usize) -> Self {
+        let mut p = self.clone();
+        p.0.push(PathSeg::Index(i));
+        p
+    }
+
+    /// Builds a path from segments such as `["nodes", 3, "config"]`.
+    pub fn from_segments<I: IntoIterator<Item = PathSeg>>(segs: I) -> Self {
+        JsonPath(segs.into_iter().collect())
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The path as an RFC 6901 JSON pointer (`/nodes/3/config`).
+    pub fn to_pointer(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.0 {
+            s.push('/');
+            match seg {
+                PathSeg::Key(k) => s.push_str(&k.replace('~', "~0").replace('/', "~1")),
+                PathSeg::Index(i) => s.push_str(&i.to_string()),
+            }
+        }
+        s
+    }
+}
+
+fn is_plain_key(k: &str) -> bool {
+    let mut chars = k.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("$");
+        }
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                PathSeg::Key(k) if is_plain_key(k) => {
+                    if i > 0 {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                PathSeg::Key(k) => write!(f, "[{}]", serde_json::Value::from(k.as_str()))?,
+                PathSeg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which part of a located value a diagnostic underlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    /// The value itself for scalars; for objects and arrays, their key (or opening bracket),
+    /// so that a multi-line container is not underlined whole.
+    #[default]
+    Auto,
+    /// The key under which the value sits (falls back to the value).
+    Key,
+}
+
+/// Where in the source a diagnostic points, once resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Byte range into the source text.
+    pub span: Range<usize>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// A secondary location, e.g. "first defined here".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub path: JsonPath,
+    pub message: String,
+}
+
+/// One problem found in one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// Where in the document the problem is; `None` for whole-file problems.
+    pub path: Option<JsonPath>,
+    pub focus: Focus,
+    pub node_id: Option<String>,
+    pub edge_id: Option<String>,
+    /// A hint on how to fix it ("did you mean ...").
+    pub help: Option<String>,
+    /// Short text under the underlined span.
+    pub label: Option<String>,
+    pub related: Vec<Related>,
+    /// A position known without a path (syntax errors), as a byte offset.
+    pub offset: Option<usize>,
+    /// Resolved location, filled in by [`Diagnostic::resolve`].
+    pub location: Option<Location>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.default_severity(),
+            message: message.into(),
+            path: None,
+            focus: Focus::Auto,
+            node_id: None,
+            edge_id: None,
+            help: None,
+            label: None,
+            related: Vec::new(),
+            offset: None,
+            location: None,
+        }
+    }
+
+    pub fn at(mut self, path: JsonPath) -> Self {
+        self.path = Some(path);
+        self
+    }
+
+    pub fn focus(mut self, focus: Focus) -> Self {
+        self.focus = focus;
+        self
+    }
+
+    pub fn node(mut self, id: impl Into<String>) -> Self {
+        self.node_id = Some(id.into());
+        self
+    }
+
+    pub fn edge(mut self, id: impl Into<String>) -> Self {
+        self.edge_id = Some(id.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn maybe_help(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn related(mut self, path: JsonPath, message: impl Into<String>) -> Self {
+        self.related.push(Related {
+            path,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Fills in `location` from the path (or offset) against the source text.
+    pub fn resolve(&mut self, source: &str) {
+        if self.location.is_some() {
+            return;
+        }
+        let span = if let Some(path) = &self.path {
+            crate::span::locate(source, path, self.focus)
+        } else {
+            self.offset.map(|o| crate::span::char_span_at(source, o))
+        };
+        self.location = span.map(|span| location_of(source, span));
+    }
+}
+
+/// Builds a [`Location`] (line, column) for a byte span.
+pub fn location_of(source: &str, span: Range<usize>) -> Location {
+    let start = span.start.min(source.len());
+    let before = &source[..floor_char_boundary(source, start)];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Location { span, line, column }
+}
+
+pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Suggests the candidate closest to `word`, if one is close enough to be a likely typo.
+pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let mut best: Option<(f64, &'a str)> = None;
+    for cand in candidates {
+        if cand == word {
+            continue;
+        }
+        let score = strsim::normalized_damerau_levenshtein(word, cand);
+        let close = score >= 0.7 || strsim::damerau_levenshtein(word, cand) <= 2;
+        if close && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, cand));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// `did you mean `x`?` help text, when there is a close candidate.
+pub fn suggestion<'a, I>(word: &str, candidates: I) -> Option<String>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    did_you_mean(word, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// Sorts diagnostics by position (then code) so output is stable and reads top to bottom.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        let pos = |d: &Diagnostic| d.location.as_ref().map_or(0, |l| l.span.start);
+        pos(a)
+            .cmp(&pos(b))
+            .then(a.code.cmp(&b.code))
+            .then(a.message.cmp(&b.message))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_display() {
+        let p = JsonPath::root()
+            .key("nodes")
+            .index(3)
+            .key("config")
+            .key("temperature");
+        assert_eq!(p.to_string(), "nodes[3].config.temperature");
+        assert_eq!(p.to_pointer(), "/nodes/3/config/temperature");
+        let q = JsonPath::root().key("config").key("my key").key("a/b");
+        assert_eq!(q.to_string(), "config[\"my key\"][\"a/b\"]");
+        assert_eq!(q.to_pointer(), "/config/my key/a~1b");
+        assert_eq!(JsonPath::root().to_string(), "$");
+    }
+
+    #[test]
+    fn suggestions() {
+        let kinds = ["llm_flexible", "llm_guarded", "llm_rigid"];
+        assert_eq!(did_you_mean("llm_flexibel", kinds), Some("llm_flexible"));
+        assert_eq!(did_you_mean("completely_else", kinds), None);
+        assert_eq!(did_you_mean("fastt", ["primary", "fast"]), Some("fast"));
+    }
+
+    #[test]
+    fn location_counts_chars() {
+        let src = "{\n  \"é\": 1,\n  \"x\": 2\n}";
+        let off = src.find("\"x\"").unwrap();
+        let loc = location_of(src, off..off + 3);
+        assert_eq!((loc.line, loc.column), (3, 3));
+    }
+}

@@ -1,0 +1,319 @@
+//! The load stage: read an input (file or stdin) with a size limit, decode UTF-8, and parse
+//! JSON strictly (duplicate keys rejected, nesting bounded) into a `serde_json::Value`.
+
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+
+use serde::de::{self, Deserialize, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::offset_of_line_col;
+
+/// Inputs larger than this are refused before they are read whole (documented in
+/// `docs/diagnostics.md`, SF002).
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Name under which standard input appears in diagnostics.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// A named source text, the unit every diagnostic refers to.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as given on the command line, or `<stdin>`.
+    pub name: String,
+    /// The text (without a UTF-8 byte order mark). For input that is not valid UTF-8 this
+    /// is a lossy decoding, kept only so the diagnostic can show the surrounding text.
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// Why an input could not be loaded: the diagnostic, and the source text when there is one
+/// to point into.
+#[derive(Debug)]
+pub struct LoadFailure {
+    pub diagnostic: Diagnostic,
+    pub source: SourceFile,
+}
+
+fn io_message(err: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match err.kind() {
+        NotFound => "no such file".to_string(),
+        PermissionDenied => "permission denied".to_string(),
+        IsADirectory => "it is a directory".to_string(),
+        InvalidData => "the data is not valid".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`] + 1 bytes from a reader.
+fn read_limited(name: &str, reader: impl Read) -> Result<Vec<u8>, LoadFailure> {
+    let mut buf = Vec::new();
+    let fail = |d: Diagnostic| LoadFailure {
+        diagnostic: d,
+        source: SourceFile::new(name, ""),
+    };
+    reader
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| {
+            fail(Diagnostic::new(
+                Code::Io,
+                format!("cannot read '{name}': {}", io_message(&e)),
+            ))
+        })?;
+    if buf.len() as u64 > MAX_INPUT_BYTES {
+        return Err(fail(Diagnostic::new(
+            Code::TooLarge,
+            format!(
+                "'{name}' is larger than the {} MiB input limit",
+                MAX_INPUT_BYTES / (1024 * 1024)
+            ),
+        )));
+    }
+    Ok(buf)
+}
+
+/// Reads raw bytes from a path, or from stdin when the path is `-`.
+pub fn read_bytes(path: &str) -> Result<(String, Vec<u8>), LoadFailure> {
+    if path == "-" {
+        let stdin = std::io::stdin();
+        return read_limited(STDIN_NAME, stdin.lock()).map(|b| (STDIN_NAME.to_string(), b));
+    }
+    let fail = |msg: String| LoadFailure {
+        diagnostic: Diagnostic::new(Code::Io, format!("cannot read '{path}': {msg}")),
+        source: SourceFile::new(path, ""),
+    };
+    let meta = std::fs::metadata(Path::new(path)).map_err(|e| fail(io_message(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("it is a directory".to_string()));
+    }
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(LoadFailure {
+            diagnostic: Diagnostic::new(
+                Code::TooLarge,
+                format!(
+                    "'{path}' is {} bytes, larger than the {} MiB input limit",
+                    meta.len(),
+                    MAX_INPUT_BYTES / (1024 * 1024)
+                ),
+            ),
+            source: SourceFile::new(path, ""),
+        });
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(io_message(&e)))?;
+    read_limited(path, file).map(|b| (path.to_string(), b))
+}
+
+/// Decodes UTF-8 (dropping a leading byte order mark).
+pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadFailure> {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Ok(SourceFile::new(name, text))
+        }
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // In the lossy text, the bad byte became U+FFFD at the same offset.
+            Err(LoadFailure {
+                diagnostic: Diagnostic::new(
+                    Code::InvalidUtf8,
+                    format!("invalid UTF-8 at byte {at}: JSON text must be UTF-8"),
+                )
+                .offset(at)
+                .label("not UTF-8"),
+                source: SourceFile::new(name, text),
+            })
+        }
+    }
+}
+
+/// Reads and decodes an input path (`-` for stdin).
+pub fn read_source(path: &str) -> Result<SourceFile, LoadFailure> {
+    let (name, bytes) = read_bytes(path)?;
+    decode(&name, bytes)
+}
+
+const DUPLICATE_MARK: &str = "\u{0}duplicate key ";
+
+/// A `Value` deserializer that rejects duplicate object keys.
+struct Strict;
+
+impl<'de> DeserializeSeed<'de> for Strict {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Strict)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "{DUPLICATE_MARK}{}",
+                    Value::String(key)
+                )));
+            }
+            let v = map.next_value_seed(Strict)?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Strips serde_json's " at line L column C" suffix.
+fn bare_message(err: &serde_json::Error) -> String {
+    let full = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    full.strip_suffix(&suffix).unwrap_or(&full).to_string()
+}
+
+/// Parses JSON text strictly: one diagnostic for the first syntax error, duplicate key or
+/// excessive nesting (serde_json bounds nesting at 128 levels, so no stack overflow).
+pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = Strict
+        .deserialize(&mut de)
+        .and_then(|v| de.end().map(|()| v));
+    result.map_err(|err| {
+        let offset = offset_of_line_col(text, err.line(), err.column());
+        let msg = bare_message(&err);
+        if let Some(key) = msg.strip_prefix(DUPLICATE_MARK) {
+            // serde_json cannot position errors raised while building a map; find the key.
+            let start = crate::span::find_duplicate_key(text).map_or(0, |r| r.start);
+            Diagnostic::new(Code::DuplicateKey, format!("duplicate key {key}"))
+                .offset(start)
+                .label("second occurrence")
+        } else if msg.contains("recursion limit exceeded") {
+            Diagnostic::new(
+                Code::TooDeep,
+                "JSON nesting is deeper than 128 levels".to_string(),
+            )
+            .offset(offset)
+        } else {
+            let label = if err.is_eof() {
+                "input ends here"
+            } else {
+                "here"
+            };
+            // serde_json positions at the offending byte; a trailing comma is the comma before.
+            let at = if msg == "trailing comma" {
+                text[..offset.min(text.len())].rfind(',').unwrap_or(offset)
+            } else {
+                offset
+            };
+            Diagnostic::new(Code::JsonSyntax, format!("invalid JSON: {msg}"))
+                .offset(at)
+                .label(label)
+        }
+    })
+}
+
+/// A parse of the value as a `Deserialize` type from an already-parsed `Value`, without
+/// consuming it.
+pub fn from_value<'a, T: Deserialize<'a>>(v: &'a Value) -> Result<T, serde_json::Error> {
+    T::deserialize(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_rejected_with_position() {
+        let src = "{\n  \"a\": 1,\n  \"a\": 2\n}";
+        let d = parse_json(src).unwrap_err();
+        assert_eq!(d.code, Code::DuplicateKey);
+        assert_eq!(d.message, "duplicate key \"a\"");
+        assert_eq!(d.offset, Some(src.rfind("\"a\"").unwrap()));
+    }
+
+    #[test]
+    fn nested_duplicates_and_order_preserved() {
+        assert!(parse_json(r#"{"x": [{"k": 1, "k": 1}]}"#).is_err());
+        let v = parse_json(r#"{"b": 1, "a": 2}"#).unwrap();
+        let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["b", "a"]);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let src = "[".repeat(10_000) + &"]".repeat(10_000);
+        let d = parse_json(&src).unwrap_err();
+        assert_eq!(d.code, Code::TooDeep);
+    }
+
+    #[test]
+    fn syntax_errors_have_offsets() {
+        let d = parse_json("{\"a\": 1,}").unwrap_err();
+        assert_eq!(d.code, Code::JsonSyntax);
+        assert_eq!(d.offset, Some(7), "points at the trailing comma");
+        let d = parse_json("{\"a\" 1}").unwrap_err();
+        assert_eq!(d.offset, Some(5), "points at the unexpected value");
+        let d = parse_json("{\"a\": 1} x").unwrap_err();
+        assert_eq!(d.code, Code::JsonSyntax);
+        assert!(parse_json("").is_err());
+    }
+
+    #[test]
+    fn bom_is_dropped_and_bad_utf8_located() {
+        let s = decode("f", b"\xef\xbb\xbf{}".to_vec()).unwrap();
+        assert_eq!(s.text, "{}");
+        let e = decode("f", b"{\"a\": \"\xff\"}".to_vec()).unwrap_err();
+        assert_eq!(e.diagnostic.code, Code::InvalidUtf8);
+        assert_eq!(e.diagnostic.offset, Some(7));
+    }
+}

@@ -1,0 +1,781 @@
+//! The typed v2 flow model (spec §2–§3).
+//!
+//! The model keeps what round-trips need: a node's `config` is kept verbatim as a JSON map
+//! (`meta.node_config` must reproduce it exactly) and typed per kind on demand with
+//! [`Node::typed_config`]. Optional top-level members stay `Option` so that "absent" and
+//! "present but empty" remain distinguishable.
+
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+/// The flow's ScaiCore target when `scaicore_target` is absent.
+pub const DEFAULT_SCAICORE_TARGET: &str = "0.2";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaicore_target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    #[serde(default)]
+    pub edges: Vec<Edge>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Vec<Variable>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<FlowConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<Vec<Value>>,
+}
+
+impl Flow {
+    pub fn scaicore_target(&self) -> &str {
+        self.scaicore_target
+            .as_deref()
+            .unwrap_or(DEFAULT_SCAICORE_TARGET)
+    }
+
+    pub fn variables(&self) -> &[Variable] {
+        self.variables.as_deref().unwrap_or_default()
+    }
+
+    pub fn config(&self) -> Cow<'_, FlowConfig> {
+        match &self.config {
+            Some(c) => Cow::Borrowed(c),
+            None => Cow::Owned(FlowConfig::default()),
+        }
+    }
+
+    /// The declared model registry (empty when none is declared).
+    pub fn models(&self) -> &[ModelEntry] {
+        self.config
+            .as_ref()
+            .and_then(|c| c.core_identity.as_ref())
+            .map_or(&[], |ci| &ci.models)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FlowConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub core_identity: Option<CoreIdentity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugins: Option<Vec<PluginDecl>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bunker: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaiqueue: Option<ScaiQueue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_as_model: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_visibility_group_ids: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoreIdentity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub models: Vec<ModelEntry>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One entry of the model registry; unknown upstream fields are kept in `extra`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    pub role: String,
+    #[serde(rename = "ref")]
+    pub provider: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modalities: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Vec<FallbackModel>>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FallbackModel {
+    #[serde(rename = "ref")]
+    pub provider: String,
+    pub model: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginDecl {
+    pub alias: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Map<String, Value>>,
+}
+
+impl PluginDecl {
+    /// The package name without vendor and version (`scailabs/scaidrive@1.0` → `scaidrive`).
+    pub fn package_name(&self) -> Option<&str> {
+        let pkg = self.package.as_deref()?;
+        let name = pkg.rsplit('/').next()?;
+        Some(name.split('@').next().unwrap_or(name))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScaiQueue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queues: Option<Vec<Map<String, Value>>>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    pub x: Number,
+    pub y: Number,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Port {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub ty: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: NodeKind,
+    pub label: String,
+    pub position: Position,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<Vec<Port>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<Port>>,
+}
+
+/// A default port of a kind: `(id, label)`, type `object`.
+pub type DefaultPort = (&'static str, &'static str);
+
+/// The type of every default port.
+pub const DEFAULT_PORT_TYPE: &str = "object";
+
+fn default_ports(ports: &[DefaultPort]) -> Vec<Port> {
+    ports
+        .iter()
+        .map(|(id, label)| Port {
+            id: (*id).to_string(),
+            label: Some((*label).to_string()),
+            ty: Some(DEFAULT_PORT_TYPE.to_string()),
+        })
+        .collect()
+}
+
+impl Node {
+    /// The node's config (`{}` when absent).
+    pub fn config(&self) -> Cow<'_, Map<String, Value>> {
+        match &self.config {
+            Some(c) => Cow::Borrowed(c),
+            None => Cow::Owned(Map::new()),
+        }
+    }
+
+    /// Input ports: the declared ones, or the kind's defaults.
+    pub fn inputs(&self) -> Cow<'_, [Port]> {
+        match &self.inputs {
+            Some(p) => Cow::Borrowed(p),
+            None => Cow::Owned(default_ports(self.kind.default_inputs())),
+        }
+    }
+
+    /// Output ports: the declared ones, or the kind's defaults.
+    pub fn outputs(&self) -> Cow<'_, [Port]> {
+        match &self.outputs {
+            Some(p) => Cow::Borrowed(p),
+            None => Cow::Owned(default_ports(self.kind.default_outputs())),
+        }
+    }
+
+    /// The config parsed into the kind's typed shape. Fails only when the config does not
+    /// match the schema (which the analyze stage has already checked).
+    pub fn typed_config(&self) -> Result<NodeConfig, serde_json::Error> {
+        NodeConfig::parse(self.kind, &self.config())
+    }
+
+    /// The identifier the node's result is bound under (see `docs/flow-format.md`).
+    pub fn binding(&self) -> Option<String> {
+        self.kind.produces_value().then(|| binding_name(&self.id))
+    }
+}
+
+/// ScaiCore's reserved words; never usable as identifiers.
+pub const RESERVED_WORDS: &[&str] = &[
+    "if", "else", "match", "return", "yield", "break", "continue", "emit", "true", "false", "null",
+    "import", "from", "as", "pub", "type", "enum", "async", "instance", "goto",
+];
+
+/// Whether `s` is a ScaiCore identifier (`[a-z_][a-zA-Z0-9_]*`, not reserved).
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !RESERVED_WORDS.contains(&s)
+}
+
+/// Derives a result binding from a node id: the id without a leading `node_`, sanitised into
+/// a ScaiCore identifier (invalid characters become `_`, a leading character that cannot
+/// start an identifier gets a `_` prefix, a reserved word gets a `_` suffix).
+pub fn binding_name(id: &str) -> String {
+    let stem = id
+        .strip_prefix("node_")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(id);
+    let mut out: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        out.insert(0, '_');
+    }
+    if RESERVED_WORDS.contains(&out.as_str()) {
+        out.push('_');
+    }
+    out
+}
+
+macro_rules! node_kinds {
+    ($( $variant:ident = $name:literal, $cat:ident; )*) => {
+        /// The 24 node kinds (closed list).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum NodeKind { $( #[serde(rename = $name)] $variant, )* }
+
+        impl NodeKind {
+            pub const ALL: &'static [NodeKind] = &[ $( NodeKind::$variant, )* ];
+
+            /// The kind as written in flow JSON.
+            pub fn as_str(self) -> &'static str {
+                match self { $( NodeKind::$variant => $name, )* }
+            }
+
+            pub fn category(self) -> Category {
+                match self { $( NodeKind::$variant => Category::$cat, )* }
+            }
+
+            pub fn parse(s: &str) -> Option<NodeKind> {
+                match s { $( $name => Some(NodeKind::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+node_kinds! {
+    EntryApi = "entry_api", Entry;
+    EntryWebhook = "entry_webhook", Entry;
+    EntrySchedule = "entry_schedule", Entry;
+    LlmRigid = "llm_rigid", Llm;
+    LlmGuarded = "llm_guarded", Llm;
+    LlmFlexible = "llm_flexible", Llm;
+    LogicDecision = "logic_decision", Logic;
+    LogicLoop = "logic_loop", Logic;
+    LogicParallel = "logic_parallel", Logic;
+    ToolPlugin = "tool_plugin", Tool;
+    ToolHttp = "tool_http", Tool;
+    DataVariableSet = "data_variable_set", Data;
+    Checkpoint = "checkpoint", Checkpoint;
+    HitlDecision = "hitl_decision", Hitl;
+    HitlReview = "hitl_review", Hitl;
+    QueuePublish = "queue_publish", Queue;
+    QueueConsume = "queue_consume", Queue;
+    QueueEscalation = "queue_escalation", Queue;
+    ComputeProvision = "compute_provision", Compute;
+    ComputeExec = "compute_exec", Compute;
+    ComputeFileUpload = "compute_file_upload", Compute;
+    ComputeFileDownload = "compute_file_download", Compute;
+    ComputeDestroy = "compute_destroy", Compute;
+    SubflowCall = "subflow_call", Subflow;
+}
+
+/// The 9 categories of node kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    Entry,
+    Llm,
+    Logic,
+    Tool,
+    Data,
+    Checkpoint,
+    Hitl,
+    Queue,
+    Compute,
+    Subflow,
+}
+
+impl NodeKind {
+    pub fn is_entry(self) -> bool {
+        self.category() == Category::Entry
+    }
+
+    /// LLM nodes that select a model by role (`llm_role` / legacy `model`).
+    pub fn uses_llm_role(self) -> bool {
+        matches!(self, NodeKind::LlmGuarded | NodeKind::LlmFlexible)
+    }
+
+    /// Kinds whose step produces a value that later steps can reference.
+    pub fn produces_value(self) -> bool {
+        !matches!(
+            self.category(),
+            Category::Entry | Category::Logic | Category::Data
+        ) && self != NodeKind::ComputeDestroy
+    }
+
+    pub fn default_inputs(self) -> &'static [DefaultPort] {
+        if self.is_entry() {
+            &[]
+        } else {
+            &[("in", "in")]
+        }
+    }
+
+    pub fn default_outputs(self) -> &'static [DefaultPort] {
+        match self {
+            NodeKind::EntryApi => &[("out_request", "request")],
+            NodeKind::EntryWebhook => &[("out_event", "event")],
+            NodeKind::EntrySchedule => &[("out_tick", "tick")],
+            NodeKind::LogicLoop => &[("body", "body"), ("done", "done")],
+            _ => &[("out", "out")],
+        }
+    }
+}
+
+impl std::fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeKind {
+    Sequential,
+    Conditional,
+    Data,
+}
+
+impl EdgeKind {
+    /// Sequential and conditional edges transfer control; data edges do not.
+    pub fn is_control(self) -> bool {
+        self != EdgeKind::Data
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub node: String,
+    pub port: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Edge {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: EdgeKind,
+    pub source: Endpoint,
+    pub target: Endpoint,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-kind typed configs. Every documented key is typed; unknown keys are ignored here (they
+// stay in the verbatim `Node::config`).
+
+/// A duration: `"30s"` style string or whole seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Duration {
+    Text(String),
+    Seconds(u64),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct EntryApiConfig {
+    pub method: Option<String>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct EntryWebhookConfig {
+    pub method: Option<String>,
+    pub path: Option<String>,
+    /// Reserved upstream; always null.
+    pub auth: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct EntryScheduleConfig {
+    pub cron: Option<String>,
+    pub timezone: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LlmRigidConfig {
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LlmGuardedConfig {
+    pub goal: Option<String>,
+    pub llm_role: Option<String>,
+    /// Legacy alias of `llm_role`.
+    pub model: Option<String>,
+    pub guard: Option<String>,
+    pub validate: Option<Value>,
+    pub output_schema: Option<Map<String, Value>>,
+    pub input_bindings: Option<Map<String, Value>>,
+    pub context_bindings: Option<Value>,
+    pub guidance: Option<String>,
+    pub constraints: Option<Value>,
+    pub on_validation_failure: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LlmFlexibleConfig {
+    pub goal: Option<String>,
+    pub llm_role: Option<String>,
+    /// Legacy alias of `llm_role`.
+    pub model: Option<String>,
+    pub output_schema: Option<Map<String, Value>>,
+    pub input_bindings: Option<Map<String, Value>>,
+    pub context_bindings: Option<Value>,
+    pub guidance: Option<String>,
+    pub identity_ref: Option<bool>,
+    pub constraints: Option<Value>,
+    pub examples: Option<Vec<Value>>,
+    pub on_failure: Option<Value>,
+    pub budget: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionStyle {
+    If,
+    Match,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LogicDecisionConfig {
+    pub style: Option<DecisionStyle>,
+    pub subject: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopStyle {
+    Foreach,
+    While,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LogicLoopConfig {
+    pub style: Option<LoopStyle>,
+    pub items: Option<String>,
+    pub item: Option<String>,
+    pub condition: Option<String>,
+    pub max_iterations: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct LogicParallelConfig {
+    pub max_concurrent: Option<u64>,
+    pub fail_fast: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ToolPluginConfig {
+    pub plugin: Option<String>,
+    pub method: Option<String>,
+    pub args: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ToolHttpConfig {
+    pub method: Option<String>,
+    pub url: Option<String>,
+    pub headers: Option<Map<String, Value>>,
+    pub body: Option<Value>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct DataVariableSetConfig {
+    pub variable: Option<String>,
+    pub value: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct CheckpointConfig {
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub prompt: Option<String>,
+    pub options: Option<Vec<String>>,
+    pub timeout: Option<Duration>,
+    pub on_timeout: Option<String>,
+    pub breakpoint: Option<bool>,
+    pub assignee: Option<String>,
+    pub priority: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct HitlDecisionConfig {
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    pub prompt: Option<String>,
+    pub timeout: Option<Duration>,
+    pub on_timeout: Option<String>,
+    pub options: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct HitlReviewConfig {
+    pub scope: Option<String>,
+    pub queue: Option<String>,
+    pub sections: Option<Map<String, Value>>,
+    pub assignee: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct QueuePublishConfig {
+    pub queue: Option<String>,
+    pub message_type: Option<String>,
+    pub payload: Option<Value>,
+    pub scope: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct QueueConsumeConfig {
+    pub queue: Option<String>,
+    pub scope: Option<String>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct QueueEscalationConfig {
+    pub queue: Option<String>,
+    pub scope: Option<String>,
+    pub reason: Option<String>,
+    pub priority: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ComputeProvisionConfig {
+    pub image: Option<String>,
+    pub lifecycle: Option<String>,
+    pub cpu: Option<u64>,
+    pub memory: Option<u64>,
+    pub network: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ComputeExecConfig {
+    pub command: Option<Vec<String>>,
+    pub timeout_s: Option<Number>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ComputeFileUploadConfig {
+    pub path: Option<String>,
+    pub content: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ComputeFileDownloadConfig {
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ComputeDestroyConfig {}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SubflowCallConfig {
+    pub target: Option<String>,
+    pub flow_name: Option<String>,
+    pub input_bindings: Option<Map<String, Value>>,
+    pub instance_key: Option<String>,
+    pub version: Option<String>,
+    pub timeout: Option<Duration>,
+    pub is_async: Option<bool>,
+}
+
+/// A node's config, typed by its kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeConfig {
+    EntryApi(EntryApiConfig),
+    EntryWebhook(EntryWebhookConfig),
+    EntrySchedule(EntryScheduleConfig),
+    LlmRigid(LlmRigidConfig),
+    LlmGuarded(LlmGuardedConfig),
+    LlmFlexible(LlmFlexibleConfig),
+    LogicDecision(LogicDecisionConfig),
+    LogicLoop(LogicLoopConfig),
+    LogicParallel(LogicParallelConfig),
+    ToolPlugin(ToolPluginConfig),
+    ToolHttp(ToolHttpConfig),
+    DataVariableSet(DataVariableSetConfig),
+    Checkpoint(CheckpointConfig),
+    HitlDecision(HitlDecisionConfig),
+    HitlReview(HitlReviewConfig),
+    QueuePublish(QueuePublishConfig),
+    QueueConsume(QueueConsumeConfig),
+    QueueEscalation(QueueEscalationConfig),
+    ComputeProvision(ComputeProvisionConfig),
+    ComputeExec(ComputeExecConfig),
+    ComputeFileUpload(ComputeFileUploadConfig),
+    ComputeFileDownload(ComputeFileDownloadConfig),
+    ComputeDestroy(ComputeDestroyConfig),
+    SubflowCall(SubflowCallConfig),
+}
+
+impl NodeConfig {
+    /// Parses a raw config map as the given kind's config.
+    pub fn parse(
+        kind: NodeKind,
+        raw: &Map<String, Value>,
+    ) -> Result<NodeConfig, serde_json::Error> {
+        fn de<T: serde::de::DeserializeOwned>(
+            raw: &Map<String, Value>,
+        ) -> Result<T, serde_json::Error> {
+            serde_json::from_value(Value::Object(raw.clone()))
+        }
+        Ok(match kind {
+            NodeKind::EntryApi => NodeConfig::EntryApi(de(raw)?),
+            NodeKind::EntryWebhook => NodeConfig::EntryWebhook(de(raw)?),
+            NodeKind::EntrySchedule => NodeConfig::EntrySchedule(de(raw)?),
+            NodeKind::LlmRigid => NodeConfig::LlmRigid(de(raw)?),
+            NodeKind::LlmGuarded => NodeConfig::LlmGuarded(de(raw)?),
+            NodeKind::LlmFlexible => NodeConfig::LlmFlexible(de(raw)?),
+            NodeKind::LogicDecision => NodeConfig::LogicDecision(de(raw)?),
+            NodeKind::LogicLoop => NodeConfig::LogicLoop(de(raw)?),
+            NodeKind::LogicParallel => NodeConfig::LogicParallel(de(raw)?),
+            NodeKind::ToolPlugin => NodeConfig::ToolPlugin(de(raw)?),
+            NodeKind::ToolHttp => NodeConfig::ToolHttp(de(raw)?),
+            NodeKind::DataVariableSet => NodeConfig::DataVariableSet(de(raw)?),
+            NodeKind::Checkpoint => NodeConfig::Checkpoint(de(raw)?),
+            NodeKind::HitlDecision => NodeConfig::HitlDecision(de(raw)?),
+            NodeKind::HitlReview => NodeConfig::HitlReview(de(raw)?),
+            NodeKind::QueuePublish => NodeConfig::QueuePublish(de(raw)?),
+            NodeKind::QueueConsume => NodeConfig::QueueConsume(de(raw)?),
+            NodeKind::QueueEscalation => NodeConfig::QueueEscalation(de(raw)?),
+            NodeKind::ComputeProvision => NodeConfig::ComputeProvision(de(raw)?),
+            NodeKind::ComputeExec => NodeConfig::ComputeExec(de(raw)?),
+            NodeKind::ComputeFileUpload => NodeConfig::ComputeFileUpload(de(raw)?),
+            NodeKind::ComputeFileDownload => NodeConfig::ComputeFileDownload(de(raw)?),
+            NodeKind::ComputeDestroy => NodeConfig::ComputeDestroy(ComputeDestroyConfig {}),
+            NodeKind::SubflowCall => NodeConfig::SubflowCall(de(raw)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings() {
+        assert_eq!(binding_name("node_classify"), "classify");
+        assert_eq!(binding_name("classify"), "classify");
+        assert_eq!(binding_name("node_1abc"), "_1abc");
+        assert_eq!(binding_name("node_match"), "match_");
+        assert_eq!(binding_name("node-KB search"), "node_KB_search");
+        assert_eq!(binding_name("Classify"), "_Classify");
+        assert_eq!(binding_name("node_"), "node_");
+        assert!(is_identifier("classify") && !is_identifier("match") && !is_identifier("X"));
+    }
+
+    #[test]
+    fn kinds_round_trip_names() {
+        assert_eq!(NodeKind::ALL.len(), 24);
+        for k in NodeKind::ALL {
+            assert_eq!(NodeKind::parse(k.as_str()), Some(*k));
+            let v = serde_json::to_value(k).unwrap();
+            assert_eq!(v, Value::String(k.as_str().into()));
+        }
+    }
+
+    #[test]
+    fn typed_configs_parse() {
+        let raw: Map<String, Value> = serde_json::from_str(
+            r#"{"style": "while", "condition": "x < 3", "max_iterations": 5, "extra": 1}"#,
+        )
+        .unwrap();
+        let NodeConfig::LogicLoop(c) = NodeConfig::parse(NodeKind::LogicLoop, &raw).unwrap() else {
+            panic!("wrong variant")
+        };
+        assert_eq!(c.style, Some(LoopStyle::While));
+        assert_eq!(c.max_iterations, Some(5));
+    }
+}
