@@ -1,0 +1,227 @@
+//! Library-level tests of the analyze stage on the bundled examples and on mutated flows.
+
+use std::path::{Path, PathBuf};
+
+use scaiflow::analyze::{analyze_source, analyze_value};
+use scaiflow::diagnostics::{codes, render};
+use scaiflow::load::{SourceFile, read_source};
+use serde_json::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".flow.json"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn examples_have_no_diagnostics_at_all() {
+    for path in examples() {
+        let source = read_source(path.to_str().unwrap()).unwrap();
+        let outcome = analyze_source(&source);
+        assert!(
+            outcome.diagnostics.is_empty(),
+            "{}: {:#?}",
+            path.display(),
+            outcome.diagnostics
+        );
+        let a = outcome.analyzed.expect("analyzed flow");
+        assert_eq!(a.order.len(), a.flow.nodes.len(), "every node is ordered");
+        assert!(a.reachable.iter().all(|&r| r), "every node is reachable");
+        assert!(!a.entries.is_empty());
+    }
+}
+
+#[test]
+fn examples_cover_every_node_kind() {
+    let mut seen = std::collections::BTreeSet::new();
+    for path in examples() {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for n in v["nodes"].as_array().unwrap() {
+            seen.insert(n["type"].as_str().unwrap().to_string());
+        }
+    }
+    let all: std::collections::BTreeSet<String> = scaiflow::model::NodeKind::ALL
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .collect();
+    let missing: Vec<_> = all.difference(&seen).collect();
+    assert!(missing.is_empty(), "kinds without an example: {missing:?}");
+}
+
+#[test]
+fn docs_list_every_code() {
+    let doc = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
+    for info in codes::ALL {
+        let row = format!(
+            "| `{}` | {} | {} |",
+            info.code,
+            info.severity.as_str(),
+            info.title
+        );
+        assert!(
+            doc.contains(&row),
+            "docs/diagnostics.md lacks the row: {row}"
+        );
+    }
+}
+
+#[test]
+fn embedded_schema_is_the_shipped_file() {
+    let shipped = std::fs::read_to_string(root().join("schemas/flow.v2.schema.json")).unwrap();
+    assert_eq!(shipped, scaiflow::schema::FLOW_SCHEMA_JSON);
+    let v: Value = serde_json::from_str(&shipped).unwrap();
+    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(v["$id"], "https://scailabs.com/schemas/scaiflow/v2.json");
+    // The closed kind list in the schema is the model's.
+    let kinds: Vec<&str> = v["$defs"]["node_kind"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    let model: Vec<&str> = scaiflow::model::NodeKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(kinds, model);
+}
+
+#[test]
+fn diagnostics_are_deterministic() {
+    let text = std::fs::read_to_string(root().join("examples/customer-support.flow.json")).unwrap();
+    let broken = text
+        .replace("\"llm_role\": \"fast\"", "\"llm_role\": \"fastt\"")
+        .replace("\"port\": \"in\"", "\"port\": \"inn\"");
+    let render_once = || {
+        let source = SourceFile::new("x.json", broken.clone());
+        let mut d = analyze_source(&source).diagnostics;
+        render::prepare(&source, &mut d);
+        assert!(d.len() > 3);
+        render::human(&source, &d, false)
+    };
+    let first = render_once();
+    for _ in 0..5 {
+        assert_eq!(render_once(), first);
+    }
+}
+
+/// A tiny deterministic PRNG (xorshift64*), so the mutation test needs no dependency and
+/// every run explores the same cases.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn collect_paths(v: &Value, here: &mut Vec<Value>, out: &mut Vec<Vec<Value>>) {
+    out.push(here.clone());
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                here.push(Value::String(k.clone()));
+                collect_paths(c, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                here.push(Value::from(i));
+                collect_paths(c, here, out);
+                here.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at_mut<'a>(v: &'a mut Value, path: &[Value]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |cur, seg| match seg {
+        Value::String(k) => cur.get_mut(k.as_str()),
+        Value::Number(i) => cur.get_mut(i.as_u64()? as usize),
+        _ => None,
+    })
+}
+
+/// Random structural mutations of every example: no panic, and every diagnostic resolves
+/// to a location inside the text (or none) and renders in every format.
+#[test]
+fn mutated_flows_never_panic() {
+    let replacements = [
+        Value::Null,
+        Value::Bool(true),
+        Value::from(-1),
+        Value::from(1e300),
+        Value::from(""),
+        Value::from("node_respond"),
+        Value::from("out"),
+        Value::from("conditional"),
+        Value::from("logic_loop"),
+        serde_json::json!([]),
+        serde_json::json!({}),
+        serde_json::json!({"node": "node_classify", "port": "out"}),
+    ];
+    let mut rng = Rng(0x5ca1_f10e);
+    for path in examples() {
+        let original: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut paths = Vec::new();
+        collect_paths(&original, &mut Vec::new(), &mut paths);
+        for _ in 0..300 {
+            let mut doc = original.clone();
+            for _ in 0..1 + rng.below(3) {
+                let p = &paths[rng.below(paths.len())];
+                if p.is_empty() {
+                    continue;
+                }
+                let (last, parent) = p.split_last().unwrap();
+                if rng.below(3) == 0 {
+                    // Delete the member.
+                    if let Some(par) = at_mut(&mut doc, parent) {
+                        match (par, last) {
+                            (Value::Object(m), Value::String(k)) => {
+                                m.shift_remove(k);
+                            }
+                            (Value::Array(a), Value::Number(i)) => {
+                                let i = i.as_u64().unwrap() as usize;
+                                if i < a.len() {
+                                    a.remove(i);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                } else if let Some(slot) = at_mut(&mut doc, p) {
+                    *slot = replacements[rng.below(replacements.len())].clone();
+                }
+            }
+            let text = serde_json::to_string_pretty(&doc).unwrap();
+            let source = SourceFile::new("m.json", text.clone());
+            let mut diags = analyze_value(&doc).diagnostics;
+            render::prepare(&source, &mut diags);
+            for d in &diags {
+                if let Some(l) = &d.location {
+                    assert!(l.span.end <= text.len(), "span out of range: {d:?}");
+                }
+                let _ = render::short_line(&source, d);
+                let _ = render::github_line(&source, d);
+                let _ = render::record(&source, d);
+            }
+            let _ = render::human(&source, &diags, false);
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! End-to-end tests of the `scaiflow` binary: exit codes, output streams and formats, and
+//! hostile inputs (each must give one clear diagnostic, never a panic or a hang).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scaiflow"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.env_remove("GITHUB_ACTIONS").env_remove("NO_COLOR");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run scaiflow")
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn scaiflow");
+    // The tool may stop reading early (input limit); a broken pipe here is expected then.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn assert_no_panic(out: &Output) {
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "panic: {err}");
+}
+
+fn examples() -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".flow.json"))
+            .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
+            .collect();
+    v.sort();
+    v
+}
+
+const VALID: &str = r#"{"id": "f", "name": "F", "version": "1.0.0",
+ "nodes": [{"id": "node_in", "type": "entry_api", "label": "In", "position": {"x": 0, "y": 0}},
+           {"id": "node_t", "type": "llm_rigid", "label": "T", "position": {"x": 0, "y": 120},
+            "config": {"template": "Hello {{input.name}}"}}],
+ "edges": [{"id": "e1", "type": "sequential", "source": {"node": "node_in", "port": "out_request"},
+            "target": {"node": "node_t", "port": "in"}}]}"#;
+
+/// A flow with two errors: a port typo and an undeclared variable.
+const TWO_ERRORS: &str = r#"{"id": "f", "name": "F", "version": "1.0.0",
+ "nodes": [{"id": "node_in", "type": "entry_api", "label": "In", "position": {"x": 0, "y": 0}},
+           {"id": "node_set", "type": "data_variable_set", "label": "Set", "position": {"x": 0, "y": 120},
+            "config": {"variable": "totl", "value": "1"}}],
+ "variables": [{"name": "total", "type": "int"}],
+ "edges": [{"id": "edge_xyz", "type": "sequential", "source": {"node": "node_in", "port": "out_typo"},
+            "target": {"node": "node_set", "port": "in"}}]}"#;
+
+fn temp_file(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+#[test]
+fn examples_validate_clean() {
+    let ex = examples();
+    assert!(ex.len() >= 5, "at least five examples: {ex:?}");
+    let mut args = vec!["validate"];
+    args.extend(ex.iter().map(String::as_str));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        format!("validate: {} files ok", ex.len())
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn json_output_has_documented_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = temp_file(&dir, "good.flow.json", VALID.as_bytes());
+    let bad = temp_file(&dir, "bad.flow.json", TWO_ERRORS.as_bytes());
+    let out = run(&[
+        "validate",
+        "--json",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[0]["errors"], serde_json::json!([]));
+    assert_eq!(lines[1]["ok"], false);
+    assert_eq!(
+        lines[1]["errors"],
+        serde_json::json!([
+            "node 'node_set': variable 'totl' is not declared",
+            "edge 'edge_xyz': source node 'node_in' has no output port 'out_typo'",
+        ])
+    );
+    let d = &lines[1]["diagnostics"][1];
+    assert_eq!(d["code"], "SF204");
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["path"], "edges[0].source.port");
+    assert_eq!(d["edge_id"], "edge_xyz");
+    assert_eq!(d["node_id"], "node_in");
+    assert_eq!(d["line"], 6);
+    let start = d["span"]["start"].as_u64().unwrap() as usize;
+    let end = d["span"]["end"].as_u64().unwrap() as usize;
+    assert_eq!(&TWO_ERRORS[start..end], "\"out_typo\"");
+    assert_eq!(d["help"], "output ports: out_request");
+    // --json replaces the human report: nothing on stderr.
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let out = run_stdin(&["validate", "-"], VALID.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let out = run_stdin(
+        &["validate", "--message-format", "short", "-"],
+        TWO_ERRORS.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("<stdin>:6:91: error[SF204]: edge 'edge_xyz': source node 'node_in' has no output port 'out_typo'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn short_format_one_line_per_diagnostic() {
+    let out = run_stdin(
+        &["validate", "--message-format", "short", "-"],
+        TWO_ERRORS.as_bytes(),
+    );
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("<stdin>:4:36:") && lines[0].contains("error[SF311]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn human_format_underlines_and_summarises() {
+    let out = run_stdin(
+        &["validate", "--color", "never", "-"],
+        TWO_ERRORS.as_bytes(),
+    );
+    let err = text(&out.stderr);
+    assert!(err.contains("× error[SF204]: edge 'edge_xyz'"), "{err}");
+    assert!(err.contains("╭─[<stdin>:6:91]"), "{err}");
+    assert!(err.contains("help: output ports: out_request"), "{err}");
+    assert!(err.contains("help: did you mean `total`?"), "{err}");
+    assert!(
+        err.trim_end()
+            .ends_with("validate: 2 errors in 1 of 1 file"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{1b}'), "no colour when told never");
+    let out = run_stdin(
+        &["validate", "--color", "always", "-"],
+        TWO_ERRORS.as_bytes(),
+    );
+    assert!(
+        text(&out.stderr).contains('\u{1b}'),
+        "colour when told always"
+    );
+}
+
+#[test]
+fn github_format_by_default_on_actions() {
+    let out = bin()
+        .args(["validate", "-"])
+        .env("GITHUB_ACTIONS", "true")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(TWO_ERRORS.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("::error file=<stdin>,line=6,col=91,endLine=6,endColumn=101,title=SF204::edge 'edge_xyz': source node 'node_in' has no output port 'out_typo'%0Ahelp: output ports: out_request"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn sarif_is_one_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = temp_file(&dir, "bad.flow.json", TWO_ERRORS.as_bytes());
+    let good = temp_file(&dir, "good.flow.json", VALID.as_bytes());
+    let out = run(&[
+        "validate",
+        "--message-format",
+        "sarif",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["version"], "2.1.0");
+    let run = &doc["runs"][0];
+    assert_eq!(run["tool"]["driver"]["name"], "scaiflow");
+    let rules: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["SF204", "SF311"]);
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[1]["ruleId"], "SF204");
+    assert_eq!(results[1]["level"], "error");
+    assert_eq!(
+        results[1]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        6
+    );
+}
+
+#[test]
+fn json_message_format_streams_records() {
+    let out = run_stdin(
+        &["validate", "--message-format", "json", "-"],
+        TWO_ERRORS.as_bytes(),
+    );
+    let recs: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["code"], "SF311");
+    assert_eq!(recs[0]["file"], "<stdin>");
+}
+
+/// Each hostile input: exit code, the single expected code.
+#[test]
+fn hostile_inputs_get_one_clear_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!("{{\"id\": {}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+    let cases: Vec<(&str, Vec<u8>, i32, &str)> = vec![
+        ("not-json.json", b"this is not json".to_vec(), 1, "SF100"),
+        ("empty.json", Vec::new(), 1, "SF100"),
+        ("array.json", b"[1, 2, 3]".to_vec(), 1, "SF103"),
+        ("string.json", b"\"flow\"".to_vec(), 1, "SF103"),
+        (
+            "dup.json",
+            br#"{"id": "a", "id": "b"}"#.to_vec(),
+            1,
+            "SF101",
+        ),
+        ("utf8.json", b"{\"id\": \"\xff\xfe\"}".to_vec(), 1, "SF003"),
+        ("deep.json", deep.into_bytes(), 1, "SF102"),
+        (
+            "trailing.json",
+            format!("{VALID} {{}}").into_bytes(),
+            1,
+            "SF100",
+        ),
+    ];
+    for (name, content, code, diag) in cases {
+        let p = temp_file(&dir, name, &content);
+        let out = run(&["validate", "--message-format", "short", p.to_str().unwrap()]);
+        assert_no_panic(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{name}: {}",
+            text(&out.stderr)
+        );
+        let err = text(&out.stderr);
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{name}: exactly one diagnostic: {err}"
+        );
+        assert!(err.contains(&format!("error[{diag}]")), "{name}: {err}");
+    }
+}
+
+#[test]
+fn oversized_input_is_refused_without_reading_it_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.flow.json");
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(50 * 1024 * 1024).unwrap();
+    let out = run(&["validate", "--message-format", "short", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error[SF002]: '")
+            && err.contains("is 52428800 bytes, larger than the 16 MiB input limit"),
+        "{err}"
+    );
+    // Through stdin the size is unknown up front; the read stops at the limit.
+    let big = vec![b' '; 17 * 1024 * 1024];
+    let out = run_stdin(&["validate", "--message-format", "short", "-"], &big);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("error[SF002]: '<stdin>' is larger than the 16 MiB input limit")
+    );
+}
+
+#[test]
+fn unreadable_inputs_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "validate",
+        "--message-format",
+        "short",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error[SF001]: cannot read '")
+            && text(&out.stderr).contains("': it is a directory")
+    );
+    let out = run(&[
+        "validate",
+        "--message-format",
+        "short",
+        "no/such/file.flow.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).trim(),
+        "no/such/file.flow.json: error[SF001]: cannot read 'no/such/file.flow.json': no such file"
+    );
+}
+
+#[test]
+fn exit_code_is_the_worst_of_all_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = temp_file(&dir, "good.json", VALID.as_bytes());
+    let bad = temp_file(&dir, "bad.json", TWO_ERRORS.as_bytes());
+    let g = good.to_str().unwrap();
+    let b = bad.to_str().unwrap();
+    assert_eq!(run(&["validate", g, g]).status.code(), Some(0));
+    assert_eq!(run(&["validate", g, b, g]).status.code(), Some(1));
+    assert_eq!(
+        run(&["validate", b, "missing.json", g]).status.code(),
+        Some(2)
+    );
+    // Every file is reported, not just the first bad one.
+    let out = run(&["validate", "--message-format", "short", b, b]);
+    assert_eq!(text(&out.stderr).lines().count(), 4);
+}
+
+#[test]
+fn warnings_do_not_fail() {
+    // An unreachable node is a warning.
+    let flow = r#"{"id": "f", "name": "F", "version": "1.0.0",
+     "nodes": [{"id": "node_in", "type": "entry_api", "label": "In", "position": {"x": 0, "y": 0}},
+               {"id": "node_lost", "type": "llm_rigid", "label": "Lost", "position": {"x": 0, "y": 120},
+                "config": {"template": "x"}}],
+     "edges": []}"#;
+    let out = run_stdin(
+        &["validate", "--message-format", "short", "-"],
+        flow.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr)
+            .contains("warning[SF210]: node 'node_lost' is unreachable from every entry point")
+    );
+    let out = run_stdin(&["validate", "--json", "-"], flow.as_bytes());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["errors"], serde_json::json!([]));
+    assert_eq!(v["diagnostics"][0]["severity"], "warning");
+}
+
+#[test]
+fn explain_codes() {
+    let out = run(&["explain", "SF204"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(
+        s.starts_with("SF204 (error): the source node has no such output port"),
+        "{s}"
+    );
+    assert!(s.contains("edge 'edge_xyz': source node 'node_abc' has no output port 'out_typo'"));
+    let out = run(&["explain", "sf207"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(&["explain", "SF999"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["explain"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).lines().count() >= 40);
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    assert_eq!(run(&["validate"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        run(&["validate", "--message-format", "xml", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(run(&["--version"]).status.code(), Some(0));
+}
