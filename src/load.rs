@@ -222,7 +222,7 @@ fn bare_message(err: &serde_json::Error) -> String {
 }
 
 /// Parses JSON text strictly: one diagnostic for the first syntax error, duplicate key or
-/// excessive nesting (serde_json bounds nesting at 128 levels, so no stack overflow).
+/// excessive nesting (serde_json refuses nesting beyond 127 levels, so no stack overflow).
 pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
     let mut de = serde_json::Deserializer::from_str(text);
     let result = Strict
@@ -240,7 +240,7 @@ pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
         } else if msg.contains("recursion limit exceeded") {
             Diagnostic::new(
                 Code::TooDeep,
-                "JSON nesting is deeper than 128 levels".to_string(),
+                "JSON nesting is deeper than 127 levels".to_string(),
             )
             .offset(offset)
         } else {
@@ -294,6 +294,15 @@ mod tests {
         let src = "[".repeat(10_000) + &"]".repeat(10_000);
         let d = parse_json(&src).unwrap_err();
         assert_eq!(d.code, Code::TooDeep);
+    }
+
+    #[test]
+    fn nesting_limit_is_127_levels() {
+        let nest = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        assert!(parse_json(&nest(127)).is_ok());
+        let d = parse_json(&nest(128)).unwrap_err();
+        assert_eq!(d.code, Code::TooDeep);
+        assert_eq!(d.offset, Some(127), "points at the 128th bracket");
     }
 
     #[test]

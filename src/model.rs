@@ -436,7 +436,34 @@ pub struct Edge {
 #[serde(untagged)]
 pub enum Duration {
     Text(String),
-    Seconds(u64),
+    Seconds(#[serde(deserialize_with = "whole::required")] u64),
+}
+
+/// JSON Schema's `integer` accepts any number with a zero fractional part (`20.0`); the
+/// typed model accepts exactly what the schema accepts.
+mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+    use serde_json::Number;
+
+    fn to_u64<E: Error>(n: Number) -> Result<u64, E> {
+        if let Some(v) = n.as_u64() {
+            return Ok(v);
+        }
+        match n.as_f64() {
+            Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= u64::MAX as f64 => Ok(f as u64),
+            _ => Err(E::custom(format!(
+                "expected a whole non-negative number, found {n}"
+            ))),
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        to_u64(Number::deserialize(d)?)
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Option::<Number>::deserialize(d)?.map(to_u64).transpose()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -531,12 +558,14 @@ pub struct LogicLoopConfig {
     pub items: Option<String>,
     pub item: Option<String>,
     pub condition: Option<String>,
+    #[serde(deserialize_with = "whole::optional")]
     pub max_iterations: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct LogicParallelConfig {
+    #[serde(deserialize_with = "whole::optional")]
     pub max_concurrent: Option<u64>,
     pub fail_fast: Option<bool>,
 }
@@ -631,7 +660,9 @@ pub struct QueueEscalationConfig {
 pub struct ComputeProvisionConfig {
     pub image: Option<String>,
     pub lifecycle: Option<String>,
+    #[serde(deserialize_with = "whole::optional")]
     pub cpu: Option<u64>,
+    #[serde(deserialize_with = "whole::optional")]
     pub memory: Option<u64>,
     pub network: Option<String>,
 }
@@ -777,5 +808,25 @@ mod tests {
         };
         assert_eq!(c.style, Some(LoopStyle::While));
         assert_eq!(c.max_iterations, Some(5));
+    }
+
+    #[test]
+    fn whole_floats_are_integers_like_in_json_schema() {
+        let raw: Map<String, Value> =
+            serde_json::from_str(r#"{"cpu": 1000.0, "memory": 512}"#).unwrap();
+        let NodeConfig::ComputeProvision(c) =
+            NodeConfig::parse(NodeKind::ComputeProvision, &raw).unwrap()
+        else {
+            panic!("wrong variant")
+        };
+        assert_eq!((c.cpu, c.memory), (Some(1000), Some(512)));
+        let bad: Map<String, Value> = serde_json::from_str(r#"{"cpu": 1.5}"#).unwrap();
+        assert!(NodeConfig::parse(NodeKind::ComputeProvision, &bad).is_err());
+        let t: Map<String, Value> = serde_json::from_str(r#"{"timeout": 30.0}"#).unwrap();
+        let NodeConfig::QueueConsume(q) = NodeConfig::parse(NodeKind::QueueConsume, &t).unwrap()
+        else {
+            panic!("wrong variant")
+        };
+        assert_eq!(q.timeout, Some(Duration::Seconds(30)));
     }
 }

@@ -147,13 +147,15 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     let mut cx = Cx {
         flow: &flow,
         diags: Vec::new(),
+        shadowed: vec![false; flow.nodes.len()],
     };
 
-    // Typed configs (the schema has checked their shapes already).
-    let mut configs = Vec::with_capacity(flow.nodes.len());
+    // Typed configs (the schema has checked their shapes already). A config that does not
+    // parse gets no semantic checks: they would only restate the failure.
+    let mut configs: Vec<Option<NodeConfig>> = Vec::with_capacity(flow.nodes.len());
     for (i, node) in flow.nodes.iter().enumerate() {
         match node.typed_config() {
-            Ok(c) => configs.push(c),
+            Ok(c) => configs.push(Some(c)),
             Err(e) => {
                 cx.push(
                     Diagnostic::new(
@@ -166,10 +168,7 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
                     .at(config_path(i))
                     .node(&node.id),
                 );
-                configs.push(
-                    NodeConfig::parse(node.kind, &Default::default())
-                        .unwrap_or(NodeConfig::ComputeDestroy(Default::default())),
-                );
+                configs.push(None);
             }
         }
     }
@@ -186,14 +185,9 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
         .filter(|&i| flow.nodes[i].kind.is_entry())
         .collect();
     if entries.is_empty() {
-        let path = if flow.nodes.is_empty() {
-            JsonPath::root()
-        } else {
-            JsonPath::root().key("nodes")
-        };
         cx.push(
             Diagnostic::new(Code::NoEntry, "flow has no entry-point node")
-                .at(path)
+                .at(JsonPath::root().key("nodes"))
                 .focus(Focus::Key)
                 .help("add an entry_api, entry_webhook or entry_schedule node and connect it to the first step"),
         );
@@ -220,13 +214,16 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     cx.check_models();
     cx.check_variables();
     for (i, cfg) in configs.iter().enumerate() {
-        cx.check_node(i, cfg);
+        if let Some(cfg) = cfg {
+            cx.check_node(i, cfg);
+        }
     }
     let bindings = cx.check_bindings();
 
     let Cx { diags, .. } = cx;
+    let configs: Option<Vec<NodeConfig>> = configs.into_iter().collect();
     let ok = !diags.iter().any(Diagnostic::is_error);
-    let analyzed = ok.then(|| AnalyzedFlow {
+    let analyzed = configs.filter(|_| ok).map(|configs| AnalyzedFlow {
         flow: flow.clone(),
         nodes_by_id,
         configs,
@@ -245,6 +242,9 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
 struct Cx<'a> {
     flow: &'a Flow,
     diags: Vec<Diagnostic>,
+    /// Nodes whose id repeats an earlier node's: edges resolve to the first one, so the
+    /// later ones are left out of reachability and binding checks (one problem, one report).
+    shadowed: Vec<bool>,
 }
 
 impl Cx<'_> {
@@ -256,6 +256,7 @@ impl Cx<'_> {
         let mut by_id: HashMap<String, usize> = HashMap::with_capacity(self.flow.nodes.len());
         for (i, node) in self.flow.nodes.iter().enumerate() {
             if let Some(&first) = by_id.get(&node.id) {
+                self.shadowed[i] = true;
                 self.push(
                     Diagnostic::new(
                         Code::DuplicateNodeId,
@@ -467,7 +468,7 @@ impl Cx<'_> {
 
     fn check_reachability(&mut self, reachable: &[bool]) {
         for (i, node) in self.flow.nodes.iter().enumerate() {
-            if !reachable[i] && !node.kind.is_entry() {
+            if !reachable[i] && !node.kind.is_entry() && !self.shadowed[i] {
                 self.push(
                     Diagnostic::new(
                         Code::Unreachable,
@@ -481,20 +482,20 @@ impl Cx<'_> {
     }
 
     fn check_unused_ports(&mut self) {
+        let mut used: HashMap<&str, Vec<&str>> = HashMap::new();
+        for e in &self.flow.edges {
+            used.entry(e.source.node.as_str())
+                .or_default()
+                .push(e.source.port.as_str());
+        }
         for (i, node) in self.flow.nodes.iter().enumerate() {
             let Some(outputs) = &node.outputs else {
                 continue;
             };
-            let used: Vec<&str> = self
-                .flow
-                .edges
-                .iter()
-                .filter(|e| e.source.node == node.id)
-                .map(|e| e.source.port.as_str())
-                .collect();
-            if used.is_empty() {
+            // A node without outgoing edges ends the flow; its ports are not "unused".
+            let Some(used) = used.get(node.id.as_str()) else {
                 continue;
-            }
+            };
             for (j, port) in outputs.iter().enumerate() {
                 if !used.contains(&port.id.as_str()) {
                     self.push(
@@ -577,7 +578,11 @@ impl Cx<'_> {
                             v.name
                         ),
                     )
-                    .at(JsonPath::root().key("variables").index(j).key("name")),
+                    .at(JsonPath::root().key("variables").index(j).key("name"))
+                    .related(
+                        JsonPath::root().key("variables").index(first).key("name"),
+                        "first declared here",
+                    ),
                 );
             } else {
                 seen.insert(&v.name, j);
@@ -585,13 +590,19 @@ impl Cx<'_> {
         }
     }
 
+    /// Where a problem with a node's config as a whole points: the `config` key, or the
+    /// node's kind when it has no config at all.
+    fn config_anchor(&self, i: usize) -> (JsonPath, Focus) {
+        if self.flow.nodes[i].config.is_some() {
+            (config_path(i), Focus::Key)
+        } else {
+            (node_path(i).key("type"), Focus::Auto)
+        }
+    }
+
     fn missing(&mut self, i: usize, key: &str, what: &str) {
         let node = &self.flow.nodes[i];
-        let at = if node.config.is_some() {
-            config_path(i)
-        } else {
-            node_path(i).key("type")
-        };
+        let (at, focus) = self.config_anchor(i);
         self.push(
             Diagnostic::new(
                 Code::MissingConfig,
@@ -601,7 +612,7 @@ impl Cx<'_> {
                 ),
             )
             .at(at)
-            .focus(Focus::Key)
+            .focus(focus)
             .node(&node.id),
         );
     }
@@ -686,7 +697,7 @@ impl Cx<'_> {
                         &plugin_name,
                         method,
                         &args,
-                        args_path,
+                        (args_path, Focus::Key),
                         config_path(i).key("method"),
                     );
                 }
@@ -724,6 +735,7 @@ impl Cx<'_> {
             },
             NodeConfig::HitlReview(c) => {
                 if c.queue.is_none() {
+                    let (at, focus) = self.config_anchor(i);
                     self.push(
                         Diagnostic::new(
                             Code::HitlReviewWithoutQueue,
@@ -732,12 +744,8 @@ impl Cx<'_> {
                                 node.id
                             ),
                         )
-                        .at(if node.config.is_some() {
-                            config_path(i)
-                        } else {
-                            node_path(i).key("type")
-                        })
-                        .focus(Focus::Key)
+                        .at(at)
+                        .focus(focus)
                         .node(&node.id),
                     );
                 }
@@ -760,18 +768,14 @@ impl Cx<'_> {
                 if let Some(m) = plugins::compute_method(node.kind) {
                     let cfg = node.config();
                     let args: Vec<&str> = cfg.keys().map(String::as_str).collect();
-                    let at = if node.config.is_some() {
-                        config_path(i)
-                    } else {
-                        node_path(i).key("type")
-                    };
+                    let anchor = self.config_anchor(i);
                     self.check_signature(
                         i,
                         plugins::SCAIBUNKER.name,
                         m.name,
                         &args,
-                        at.clone(),
-                        at,
+                        anchor.clone(),
+                        anchor.0,
                     );
                 }
             }
@@ -814,7 +818,7 @@ impl Cx<'_> {
         plugin: &str,
         method: &str,
         args: &[&str],
-        args_path: JsonPath,
+        (args_path, args_focus): (JsonPath, Focus),
         method_path: JsonPath,
     ) {
         let Some(p) = plugins::documented(plugin) else {
@@ -833,7 +837,7 @@ impl Cx<'_> {
                                 ),
                             )
                             .at(args_path.clone())
-                            .focus(Focus::Key)
+                            .focus(args_focus)
                             .node(&node_id)
                             .label(format!("node '{node_id}'")),
                         );
@@ -960,6 +964,10 @@ impl Cx<'_> {
                 out.push(None);
                 continue;
             };
+            if self.shadowed[i] {
+                out.push(Some(name));
+                continue;
+            }
             let clash = if name == INPUT_BINDING {
                 Some("the trigger payload `input`".to_string())
             } else if variables.contains(&name.as_str()) {

@@ -76,7 +76,7 @@ Example:
 Fix: keep exactly one of the two entries.";
 
     TooDeep = "SF102", Error, "JSON nesting is too deep",
-"The document nests arrays/objects more than 128 levels deep. No flow needs this; the limit
+"The document nests arrays/objects more than 127 levels deep. No flow needs this; the limit
 protects the compiler (and ScaiCore) from stack exhaustion on hostile input.
 
 Fix: flatten the offending value.";

@@ -239,7 +239,18 @@ impl Diagnostic {
             return;
         }
         let span = if let Some(path) = &self.path {
-            crate::span::locate(source, path, self.focus)
+            // A path to an absent member (e.g. `nodes` when the flow has none) points at the
+            // nearest ancestor that exists.
+            let mut p = path.clone();
+            loop {
+                let focus = if p == *path { self.focus } else { Focus::Key };
+                if let Some(span) = crate::span::locate(source, &p, focus) {
+                    break Some(span);
+                }
+                if p.0.pop().is_none() {
+                    break None;
+                }
+            }
         } else {
             self.offset.map(|o| crate::span::char_span_at(source, o))
         };
