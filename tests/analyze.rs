@@ -181,7 +181,7 @@ fn mutated_flows_never_panic() {
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let mut paths = Vec::new();
         collect_paths(&original, &mut Vec::new(), &mut paths);
-        for _ in 0..300 {
+        for _ in 0..120 {
             let mut doc = original.clone();
             for _ in 0..1 + rng.below(3) {
                 let p = &paths[rng.below(paths.len())];

@@ -224,7 +224,7 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     let configs: Option<Vec<NodeConfig>> = configs.into_iter().collect();
     let ok = !diags.iter().any(Diagnostic::is_error);
     let analyzed = configs.filter(|_| ok).map(|configs| AnalyzedFlow {
-        flow: flow.clone(),
+        flow,
         nodes_by_id,
         configs,
         entries,
