@@ -333,8 +333,8 @@ impl Cx<'_> {
         let mut control = Graph::new(self.flow.nodes.len());
         let mut data = Vec::new();
         for (i, edge) in self.flow.edges.iter().enumerate() {
-            let src = self.resolve_end(i, edge, "source", by_id);
-            let dst = self.resolve_end(i, edge, "target", by_id);
+            let src = self.resolve_end(i, edge, End::Source, by_id);
+            let dst = self.resolve_end(i, edge, End::Target, by_id);
             let (Some(s), Some(t)) = (src, dst) else {
                 continue;
             };
@@ -353,22 +353,7 @@ impl Cx<'_> {
                 );
                 usable = false;
             }
-            if !sn.outputs().iter().any(|p| p.id == edge.source.port) {
-                let ports: Vec<String> = sn.outputs().iter().map(|p| p.id.clone()).collect();
-                self.push(
-                    Diagnostic::new(
-                        Code::MissingOutputPort,
-                        format!(
-                            "edge '{}': source node '{}' has no output port '{}'",
-                            edge.id, sn.id, edge.source.port
-                        ),
-                    )
-                    .at(edge_path(i).key("source").key("port"))
-                    .edge(&edge.id)
-                    .node(&sn.id)
-                    .help(port_help(&edge.source.port, &ports, "output")),
-                );
-            }
+            self.check_port(i, edge, sn, End::Source);
             if tn.kind.is_entry() {
                 self.push(
                     Diagnostic::new(
@@ -383,21 +368,8 @@ impl Cx<'_> {
                     .node(&tn.id),
                 );
                 usable = false;
-            } else if !tn.inputs().iter().any(|p| p.id == edge.target.port) {
-                let ports: Vec<String> = tn.inputs().iter().map(|p| p.id.clone()).collect();
-                self.push(
-                    Diagnostic::new(
-                        Code::MissingInputPort,
-                        format!(
-                            "edge '{}': target node '{}' has no input port '{}'",
-                            edge.id, tn.id, edge.target.port
-                        ),
-                    )
-                    .at(edge_path(i).key("target").key("port"))
-                    .edge(&edge.id)
-                    .node(&tn.id)
-                    .help(port_help(&edge.target.port, &ports, "input")),
-                );
+            } else {
+                self.check_port(i, edge, tn, End::Target);
             }
             if !usable {
                 continue;
@@ -411,17 +383,59 @@ impl Cx<'_> {
         (control, data)
     }
 
+    /// SF204 / SF205: the port an edge names exists on its node.
+    fn check_port(&mut self, i: usize, edge: &Edge, node: &Node, end: End) {
+        let (ports, code, dir, port, key) = match end {
+            End::Source => (
+                node.outputs(),
+                Code::MissingOutputPort,
+                "output",
+                &edge.source.port,
+                "source",
+            ),
+            End::Target => (
+                node.inputs(),
+                Code::MissingInputPort,
+                "input",
+                &edge.target.port,
+                "target",
+            ),
+        };
+        if ports.iter().any(|p| &p.id == port) {
+            return;
+        }
+        let ids: Vec<&str> = ports.iter().map(|p| p.id.as_str()).collect();
+        let help = if ids.is_empty() {
+            format!("the node has no {dir} ports")
+        } else {
+            suggestion(port, ids.iter().copied())
+                .unwrap_or_else(|| format!("{dir} ports: {}", ids.join(", ")))
+        };
+        self.push(
+            Diagnostic::new(
+                code,
+                format!(
+                    "edge '{}': {key} node '{}' has no {dir} port '{port}'",
+                    edge.id, node.id
+                ),
+            )
+            .at(edge_path(i).key(key).key("port"))
+            .edge(&edge.id)
+            .node(&node.id)
+            .help(help),
+        );
+    }
+
     fn resolve_end(
         &mut self,
         i: usize,
         edge: &Edge,
-        end: &str,
+        end: End,
         by_id: &HashMap<String, usize>,
     ) -> Option<usize> {
-        let id = if end == "source" {
-            &edge.source.node
-        } else {
-            &edge.target.node
+        let (id, end) = match end {
+            End::Source => (&edge.source.node, "source"),
+            End::Target => (&edge.target.node, "target"),
         };
         if let Some(&n) = by_id.get(id) {
             return Some(n);
@@ -1000,12 +1014,11 @@ impl Cx<'_> {
     }
 }
 
-fn port_help(given: &str, ports: &[String], what: &str) -> String {
-    if ports.is_empty() {
-        return format!("the node has no {what} ports");
-    }
-    suggestion(given, ports.iter().map(String::as_str))
-        .unwrap_or_else(|| format!("{what} ports: {}", ports.join(", ")))
+/// The two ends of an edge.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    Source,
+    Target,
 }
 
 /// `core://{tenant_slug}/{slug}`.
