@@ -150,14 +150,150 @@ pub fn find(src: &str, path: &JsonPath) -> Option<Located> {
 
 /// The byte range a diagnostic at `path` underlines.
 pub fn locate(src: &str, path: &JsonPath, focus: Focus) -> Option<Range<usize>> {
-    let found = find(src, path)?;
-    let container = matches!(src.as_bytes().get(found.value.start), Some(b'{' | b'['));
-    Some(match (focus, found.key) {
-        (Focus::Key, Some(k)) => k,
-        (Focus::Auto, Some(k)) if container => k,
-        (_, None) if container => found.value.start..found.value.start + 1,
-        _ => found.value,
-    })
+    find(src, path).map(|found| found.focus(src, focus))
+}
+
+impl Located {
+    /// The part to underline: the value for scalars; for containers their key (or opening
+    /// bracket), so a multi-line object is not underlined whole.
+    pub fn focus(&self, src: &str, focus: Focus) -> Range<usize> {
+        let container = matches!(src.as_bytes().get(self.value.start), Some(b'{' | b'['));
+        match (focus, &self.key) {
+            (Focus::Key, Some(k)) => k.clone(),
+            (Focus::Auto, Some(k)) if container => k.clone(),
+            (_, None) if container => self.value.start..self.value.start + 1,
+            _ => self.value.clone(),
+        }
+    }
+}
+
+/// Locates many paths in one pass over the text (linear in its size), for rendering many
+/// diagnostics of one file. Paths not present in the text are absent from the result.
+pub fn find_all(
+    src: &str,
+    wanted: &std::collections::HashSet<Vec<PathSeg>>,
+) -> std::collections::HashMap<Vec<PathSeg>, Located> {
+    let mut out = std::collections::HashMap::new();
+    if wanted.is_empty() {
+        return out;
+    }
+    struct Frame {
+        object: bool,
+        start: usize,
+        key: Option<Range<usize>>,
+        index: usize,
+    }
+    let b = src.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut path: Vec<PathSeg> = Vec::new();
+    let mut key: Option<Range<usize>> = None;
+    let mut pos = skip_ws(b, 0);
+    // Reads `"key": ` at pos; pushes the key on the path; returns the value's start.
+    let read_key = |pos: usize, path: &mut Vec<PathSeg>| -> Option<(usize, Range<usize>)> {
+        let kend = scan_string(b, pos)?;
+        let colon = skip_ws(b, kend);
+        if b.get(colon) != Some(&b':') {
+            return None;
+        }
+        path.push(PathSeg::Key(decode_key(src, pos..kend)?.into_owned()));
+        Some((skip_ws(b, colon + 1), pos..kend))
+    };
+    'value: loop {
+        let c = *match b.get(pos) {
+            Some(c) => c,
+            None => return out,
+        };
+        if c == b'{' || c == b'[' {
+            let object = c == b'{';
+            stack.push(Frame {
+                object,
+                start: pos,
+                key: key.take(),
+                index: 0,
+            });
+            pos = skip_ws(b, pos + 1);
+            let close = if object { b'}' } else { b']' };
+            if b.get(pos) != Some(&close) {
+                if object {
+                    let Some((vstart, kspan)) = read_key(pos, &mut path) else {
+                        return out;
+                    };
+                    key = Some(kspan);
+                    pos = vstart;
+                } else {
+                    path.push(PathSeg::Index(0));
+                }
+                continue 'value;
+            }
+            // Empty container: closed at once, handled below like any finished value.
+            pos += 1;
+            if let Some(f) = stack.pop()
+                && wanted.contains(path.as_slice())
+            {
+                out.insert(
+                    path.clone(),
+                    Located {
+                        key: f.key,
+                        value: f.start..pos,
+                    },
+                );
+            }
+        } else {
+            let Some(end) = skip_value(b, pos) else {
+                return out;
+            };
+            if wanted.contains(path.as_slice()) {
+                out.insert(
+                    path.clone(),
+                    Located {
+                        key: key.take(),
+                        value: pos..end,
+                    },
+                );
+            }
+            key = None;
+            pos = end;
+        }
+        // A value just finished: continue with its container.
+        loop {
+            pos = skip_ws(b, pos);
+            let Some(top) = stack.last_mut() else {
+                return out;
+            };
+            path.pop();
+            match b.get(pos) {
+                Some(b',') => {
+                    pos = skip_ws(b, pos + 1);
+                    if top.object {
+                        let Some((vstart, kspan)) = read_key(pos, &mut path) else {
+                            return out;
+                        };
+                        key = Some(kspan);
+                        pos = vstart;
+                    } else {
+                        top.index += 1;
+                        path.push(PathSeg::Index(top.index));
+                    }
+                    continue 'value;
+                }
+                Some(b'}' | b']') => {
+                    pos += 1;
+                    if let Some(f) = stack.pop()
+                        && wanted.contains(path.as_slice())
+                    {
+                        out.insert(
+                            path.clone(),
+                            Located {
+                                key: f.key,
+                                value: f.start..pos,
+                            },
+                        );
+                    }
+                }
+                _ => return out,
+            }
+        }
+    }
 }
 
 /// The span of the first object key that repeats an earlier key of the same object.
@@ -261,6 +397,44 @@ mod tests {
         assert_eq!(text(JsonPath::root().key("weird"), Focus::Auto), r#""w""#);
         assert!(locate(DOC, &n.index(7), Focus::Auto).is_none());
         assert!(locate(DOC, &JsonPath::root().key("nope"), Focus::Auto).is_none());
+    }
+
+    #[test]
+    fn find_all_agrees_with_find() {
+        let mut all: Vec<JsonPath> = Vec::new();
+        let n = JsonPath::root().key("nodes");
+        all.push(JsonPath::root());
+        all.push(n.clone());
+        all.push(n.index(0).key("config").key("temperature"));
+        all.push(n.index(1).key("id"));
+        all.push(n.index(1).key("tags").index(1).index(1).key("x"));
+        all.push(n.index(1).key("tags").index(2));
+        all.push(JsonPath::root().key("weird"));
+        all.push(n.index(9));
+        let wanted = all.iter().map(|p| p.0.clone()).collect();
+        let found = find_all(DOC, &wanted);
+        for p in &all {
+            let one = find(DOC, p).map(|l| (l.key, l.value));
+            let many = found.get(&p.0).map(|l| (l.key.clone(), l.value.clone()));
+            assert_eq!(one, many, "{p}");
+        }
+        assert!(!found.contains_key(&n.index(9).0));
+        let empty = "{\"a\": [], \"b\": {}, \"c\": [[], {}]}";
+        let p = |j: JsonPath| j.0;
+        let w = [
+            p(JsonPath::root().key("a")),
+            p(JsonPath::root().key("c").index(1)),
+            p(JsonPath::root().key("b")),
+        ]
+        .into_iter()
+        .collect();
+        let f = find_all(empty, &w);
+        assert_eq!(&empty[f[&p(JsonPath::root().key("a"))].value.clone()], "[]");
+        assert_eq!(&empty[f[&p(JsonPath::root().key("b"))].value.clone()], "{}");
+        assert_eq!(
+            &empty[f[&p(JsonPath::root().key("c").index(1))].value.clone()],
+            "{}"
+        );
     }
 
     #[test]

@@ -432,3 +432,72 @@ fn bad_arguments_exit_2() {
     );
     assert_eq!(run(&["--version"]).status.code(), Some(0));
 }
+
+/// A minified flow (one line of ~75 KB) with errors far to the right: the human renderer
+/// shows a window of the line with the real line:column, never the whole line (and never
+/// panics on columns past 65,535).
+#[test]
+fn human_format_on_minified_flows() {
+    let mut flow: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/customer-support.flow.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    flow["metadata"]["description"] = "x".repeat(70_000).into();
+    let last = flow["edges"].as_array().unwrap().len() - 1;
+    flow["edges"][last]["target"]["port"] = "inn".into();
+    let minified = serde_json::to_string(&flow).unwrap();
+    let at = minified.find("\"inn\"").unwrap();
+    let out = run_stdin(
+        &[
+            "validate",
+            "--message-format",
+            "human",
+            "--color",
+            "never",
+            "-",
+        ],
+        minified.as_bytes(),
+    );
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("╭─[<stdin>:1:{}]", at + 1)), "{err}");
+    assert!(err.contains(r#""port":"inn"}"#), "{err}");
+    assert!(
+        err.len() < 2_000,
+        "the excerpt is a window, not the line: {} bytes",
+        err.len()
+    );
+}
+
+/// Thousands of diagnostics in one file stay fast (no per-diagnostic rescans): this is a
+/// correctness check of the output size, the timing lives in the benchmark.
+#[test]
+fn many_diagnostics_are_all_reported() {
+    let mut nodes = vec![
+        serde_json::json!({"id": "node_in", "type": "entry_api", "label": "In",
+        "position": {"x": 0, "y": 0}}),
+    ];
+    for i in 0..2000 {
+        nodes.push(
+            serde_json::json!({"id": format!("node_s{i}"), "type": "llm_rigid",
+            "label": "S", "position": {"x": 0, "y": i}, "config": {"template": "t"}}),
+        );
+    }
+    let flow = serde_json::json!({"id": "f", "name": "F", "version": "1.0.0", "nodes": nodes, "edges": []});
+    let out = run_stdin(
+        &["validate", "--message-format", "short", "-"],
+        flow.to_string().as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "warnings only");
+    assert_eq!(
+        text(&out.stderr)
+            .lines()
+            .filter(|l| l.contains("warning[SF210]"))
+            .count(),
+        2000
+    );
+}

@@ -148,6 +148,7 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
         flow: &flow,
         diags: Vec::new(),
         shadowed: vec![false; flow.nodes.len()],
+        id_suggestions_left: 64,
     };
 
     // Typed configs (the schema has checked their shapes already). A config that does not
@@ -245,6 +246,9 @@ struct Cx<'a> {
     /// Nodes whose id repeats an earlier node's: edges resolve to the first one, so the
     /// later ones are left out of reachability and binding checks (one problem, one report).
     shadowed: Vec<bool>,
+    /// Node-id suggestions compare against every node; after this many per flow, dangling
+    /// references get no "did you mean" (bounds the work on hostile input).
+    id_suggestions_left: usize,
 }
 
 impl Cx<'_> {
@@ -440,7 +444,12 @@ impl Cx<'_> {
         if let Some(&n) = by_id.get(id) {
             return Some(n);
         }
-        let help = suggestion(id, self.node_ids());
+        let help = if self.id_suggestions_left > 0 {
+            self.id_suggestions_left -= 1;
+            suggestion(id, self.node_ids())
+        } else {
+            None
+        };
         self.push(
             Diagnostic::new(
                 Code::DanglingEdge,

@@ -129,6 +129,9 @@ pub struct Location {
     pub line: usize,
     /// 1-based column, in characters.
     pub column: usize,
+    /// 1-based line and column just past the span's end.
+    pub end_line: usize,
+    pub end_column: usize,
 }
 
 /// A secondary location, e.g. "first defined here".
@@ -136,6 +139,8 @@ pub struct Location {
 pub struct Related {
     pub path: JsonPath,
     pub message: String,
+    /// Resolved byte span, filled in with the diagnostic's location.
+    pub span: Option<Range<usize>>,
 }
 
 /// One problem found in one input.
@@ -220,6 +225,7 @@ impl Diagnostic {
         self.related.push(Related {
             path,
             message: message.into(),
+            span: None,
         });
         self
     }
@@ -233,39 +239,126 @@ impl Diagnostic {
         self.severity == Severity::Error
     }
 
-    /// Fills in `location` from the path (or offset) against the source text.
+    /// Fills in `location` (and related spans) from the path or offset. For many
+    /// diagnostics of one file use [`resolve_all`], which reads the text once.
     pub fn resolve(&mut self, source: &str) {
-        if self.location.is_some() {
-            return;
-        }
-        let span = if let Some(path) = &self.path {
-            // A path to an absent member (e.g. `nodes` when the flow has none) points at the
-            // nearest ancestor that exists.
-            let mut p = path.clone();
-            loop {
-                let focus = if p == *path { self.focus } else { Focus::Key };
-                if let Some(span) = crate::span::locate(source, &p, focus) {
-                    break Some(span);
-                }
-                if p.0.pop().is_none() {
-                    break None;
-                }
+        resolve_all(source, std::slice::from_mut(self));
+    }
+
+    /// The span this diagnostic underlines (resolving related spans on the way).
+    fn span_with(&mut self, source: &str, index: &SpanIndex) -> Option<Range<usize>> {
+        for rel in &mut self.related {
+            if rel.span.is_none() {
+                rel.span = index.locate(source, &rel.path, Focus::Auto);
             }
-        } else {
-            self.offset.map(|o| crate::span::char_span_at(source, o))
-        };
-        self.location = span.map(|span| location_of(source, span));
+        }
+        if let Some(l) = &self.location {
+            return Some(l.span.clone());
+        }
+        match &self.path {
+            Some(path) => index.locate(source, path, self.focus),
+            None => self.offset.map(|o| crate::span::char_span_at(source, o)),
+        }
     }
 }
 
-/// Builds a [`Location`] (line, column) for a byte span.
+/// Spans of the paths some diagnostics need, found in one pass over the text.
+struct SpanIndex(std::collections::HashMap<Vec<PathSeg>, crate::span::Located>);
+
+impl SpanIndex {
+    /// A path to an absent member (e.g. `nodes` when the flow has none) points at the
+    /// nearest ancestor that exists.
+    fn locate(&self, source: &str, path: &JsonPath, focus: Focus) -> Option<Range<usize>> {
+        (0..=path.0.len()).rev().find_map(|n| {
+            let f = if n == path.0.len() { focus } else { Focus::Key };
+            self.0.get(&path.0[..n]).map(|l| l.focus(source, f))
+        })
+    }
+}
+
+/// Resolves the locations of many diagnostics of one source, reading the text once.
+pub fn resolve_all(source: &str, diags: &mut [Diagnostic]) {
+    let mut wanted = std::collections::HashSet::new();
+    for d in diags.iter() {
+        if d.location.is_none()
+            && let Some(p) = &d.path
+        {
+            for n in 0..=p.0.len() {
+                wanted.insert(p.0[..n].to_vec());
+            }
+        }
+        for r in &d.related {
+            wanted.insert(r.path.0.clone());
+        }
+    }
+    let index = SpanIndex(crate::span::find_all(source, &wanted));
+    let spans: Vec<Option<Range<usize>>> = diags
+        .iter_mut()
+        .map(|d| d.span_with(source, &index))
+        .collect();
+    let mut offsets: Vec<usize> = spans
+        .iter()
+        .flatten()
+        .flat_map(|s| [s.start, s.end])
+        .collect();
+    let positions = line_cols(source, &mut offsets);
+    let at = |o: usize| positions[offsets.binary_search(&o).unwrap_or(0)];
+    for (d, span) in diags.iter_mut().zip(spans) {
+        d.location = span.map(|span| {
+            let ((line, column), (end_line, end_column)) = (at(span.start), at(span.end));
+            Location {
+                span,
+                line,
+                column,
+                end_line,
+                end_column,
+            }
+        });
+    }
+}
+
+/// 1-based (line, column in characters) of each offset, in one forward sweep over the text
+/// (linear even for a minified flow on one huge line). Sorts and dedups `offsets`; the
+/// result is aligned with them.
+fn line_cols(text: &str, offsets: &mut Vec<usize>) -> Vec<(usize, usize)> {
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut out = Vec::with_capacity(offsets.len());
+    let (mut line, mut col, mut pos) = (1, 1, 0);
+    let mut chars = text.char_indices().peekable();
+    for &target in offsets.iter() {
+        while pos < target {
+            match chars.next() {
+                Some((_, c)) => {
+                    pos += c.len_utf8();
+                    if c == '\n' {
+                        line += 1;
+                        col = 1;
+                    } else {
+                        col += 1;
+                    }
+                }
+                None => break,
+            }
+        }
+        out.push((line, col));
+    }
+    out
+}
+
+/// Builds a [`Location`] for a byte span.
 pub fn location_of(source: &str, span: Range<usize>) -> Location {
-    let start = span.start.min(source.len());
-    let before = &source[..floor_char_boundary(source, start)];
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() + 1;
-    Location { span, line, column }
+    let mut offsets = vec![span.start, span.end];
+    let pos = line_cols(source, &mut offsets);
+    let at = |o: usize| pos[offsets.binary_search(&o).unwrap_or(0)];
+    let ((line, column), (end_line, end_column)) = (at(span.start), at(span.end));
+    Location {
+        span,
+        line,
+        column,
+        end_line,
+        end_column,
+    }
 }
 
 pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -278,18 +371,33 @@ pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// Words longer than this get no suggestion (edit distance is quadratic in length).
+const MAX_SUGGEST_LEN: usize = 64;
+
 /// Suggests the candidate closest to `word`, if one is close enough to be a likely typo.
+/// Case is ignored when comparing (`LLM_Flexible` → `llm_flexible`).
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    let len = word.chars().count();
+    if len > MAX_SUGGEST_LEN {
+        return None;
+    }
+    let lower = word.to_lowercase();
+    let slack = 2.max(len / 3);
     let mut best: Option<(f64, &'a str)> = None;
     for cand in candidates {
-        if cand == word {
+        if cand == word || cand.len().abs_diff(word.len()) > slack * 4 {
             continue;
         }
-        let score = strsim::normalized_damerau_levenshtein(word, cand);
-        let close = score >= 0.7 || strsim::damerau_levenshtein(word, cand) <= 2;
+        let clen = cand.chars().count();
+        if clen.abs_diff(len) > slack || clen > MAX_SUGGEST_LEN {
+            continue;
+        }
+        let c = cand.to_lowercase();
+        let score = strsim::normalized_damerau_levenshtein(&lower, &c);
+        let close = score >= 0.7 || strsim::damerau_levenshtein(&lower, &c) <= 2;
         if close && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, cand));
         }
@@ -341,6 +449,9 @@ mod tests {
         assert_eq!(did_you_mean("llm_flexibel", kinds), Some("llm_flexible"));
         assert_eq!(did_you_mean("completely_else", kinds), None);
         assert_eq!(did_you_mean("fastt", ["primary", "fast"]), Some("fast"));
+        assert_eq!(did_you_mean("LLM_Flexible", kinds), Some("llm_flexible"));
+        let long = "x".repeat(100);
+        assert_eq!(did_you_mean(&long, [long.as_str(), "xx"]), None);
     }
 
     #[test]

@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde_json::{Value, json};
 
-use super::{Diagnostic, Location, Severity, codes, location_of};
+use super::{Diagnostic, Location, Severity, codes};
 use crate::load::SourceFile;
 
 /// The output formats of `--message-format`.
@@ -26,16 +26,177 @@ pub enum MessageFormat {
 
 /// Resolves every diagnostic's location against its source and sorts them by position.
 pub fn prepare(source: &SourceFile, diags: &mut [Diagnostic]) {
-    for d in diags.iter_mut() {
-        d.resolve(&source.text);
-    }
+    super::resolve_all(&source.text, diags);
     super::sort(diags);
+}
+
+/// Lines longer than this (minified flows) are shown as a window around the span.
+const LONG_LINE: usize = 300;
+/// Characters of context on each side of the span in a window.
+const WINDOW_CONTEXT: usize = 60;
+/// The longest underline drawn in a window.
+const WINDOW_MAX_SPAN: usize = 120;
+
+/// A window onto one long line: the only part of the source miette sees, with the real
+/// line and column numbers, so no line of unbounded width is ever printed.
+struct Window<'a> {
+    name: &'a str,
+    data: &'a str,
+    /// Byte offset of `data` in the file.
+    offset: usize,
+    /// 0-based line and column (in characters) of `data`'s first character.
+    line: usize,
+    column: usize,
+}
+
+impl Window<'_> {
+    /// The window for a location whose line is long, or `None` when the line is short.
+    fn around<'a>(lines: &Lines<'a>, loc: &Location) -> Option<Window<'a>> {
+        let text = lines.text;
+        let l = loc.line - 1;
+        let line_start = lines.starts[l];
+        let line_end = lines.end_of(l);
+        if !lines.is_long(l) {
+            return None;
+        }
+        let start = super::floor_char_boundary(text, loc.span.start);
+        let before: Vec<usize> = text[line_start..start]
+            .chars()
+            .rev()
+            .take(WINDOW_CONTEXT)
+            .map(char::len_utf8)
+            .collect();
+        let ws = start - before.iter().sum::<usize>();
+        let span_end = loc.span.end.clamp(start, line_end);
+        let shown: usize = text[start..span_end]
+            .chars()
+            .take(WINDOW_MAX_SPAN)
+            .map(char::len_utf8)
+            .sum();
+        let fwd: usize = text[start + shown..line_end]
+            .chars()
+            .take_while(|&c| c != '\n' && c != '\r')
+            .take(WINDOW_CONTEXT)
+            .map(char::len_utf8)
+            .sum();
+        let we = start + shown + fwd;
+        Some(Window {
+            name: lines.name,
+            data: &text[ws..we],
+            offset: ws,
+            line: l,
+            column: loc.column - 1 - before.len(),
+        })
+    }
+
+    /// The part of `span` that lies inside the window.
+    fn clip(&self, span: &std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let end = self.offset + self.data.len();
+        let s = span.start.clamp(self.offset, end);
+        s..span.end.clamp(s, end)
+    }
+}
+
+impl miette::SourceCode for Window<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        _after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        // Without context miette wants the text from the span on, with the span's own
+        // column (it heads the report); with context, the whole window.
+        let skip = if before == 0 {
+            let at = span
+                .offset()
+                .clamp(self.offset, self.offset + self.data.len());
+            super::floor_char_boundary(self.data, at - self.offset)
+        } else {
+            0
+        };
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.to_string(),
+            &self.data.as_bytes()[skip..],
+            (self.offset + skip, self.data.len() - skip).into(),
+            self.line,
+            self.column + self.data[..skip].chars().count(),
+            self.line + 1,
+        )))
+    }
+}
+
+/// The file as miette sees it: line starts indexed once, so each excerpt costs
+/// O(log lines + excerpt) instead of a scan from the top of the file (miette's default).
+struct Lines<'a> {
+    name: &'a str,
+    text: &'a str,
+    /// Byte offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(name: &'a str, text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { name, text, starts }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    /// End of line `l`, including its line break.
+    fn end_of(&self, l: usize) -> usize {
+        self.starts.get(l + 1).copied().unwrap_or(self.text.len())
+    }
+
+    /// Whether line `l` is too long to print whole (measured in bytes: cheap, and a line of
+    /// `LONG_LINE` multi-byte characters is long anyway).
+    fn is_long(&self, l: usize) -> bool {
+        self.end_of(l) - self.starts[l] > LONG_LINE
+    }
+}
+
+impl miette::SourceCode for Lines<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let start = span.offset();
+        let end = start + span.len();
+        if end > self.text.len() {
+            return Err(miette::MietteError::OutOfBounds);
+        }
+        let l0 = self.line_of(start);
+        let l1 = self.line_of(end.saturating_sub(1).max(start));
+        let first = l0.saturating_sub(before);
+        let last = (l1 + after).min(self.starts.len() - 1);
+        let (from, column) = if before == 0 {
+            let from = super::floor_char_boundary(self.text, start);
+            (from, self.text[self.starts[l0]..from].chars().count())
+        } else {
+            (self.starts[first], 0)
+        };
+        let to = self.end_of(last);
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.to_string(),
+            &self.text.as_bytes()[from..to],
+            (from, to - from).into(),
+            if before == 0 { l0 } else { first },
+            column,
+            last + 1,
+        )))
+    }
 }
 
 struct MietteView<'a> {
     d: &'a Diagnostic,
-    source: &'a NamedSource<String>,
-    text: &'a str,
+    source: &'a Lines<'a>,
+    window: Option<Window<'a>>,
 }
 
 impl fmt::Debug for MietteView<'_> {
@@ -81,21 +242,33 @@ impl miette::Diagnostic for MietteView<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.d
-            .location
-            .as_ref()
-            .map(|_| self.source as &dyn miette::SourceCode)
+        self.d.location.as_ref()?;
+        Some(match &self.window {
+            Some(w) => w as &dyn miette::SourceCode,
+            None => self.source as &dyn miette::SourceCode,
+        })
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let loc = self.d.location.as_ref()?;
+        if let Some(w) = &self.window {
+            // One long line: only the primary label, clipped to the window.
+            let label = LabeledSpan::new_primary_with_span(self.d.label.clone(), w.clip(&loc.span));
+            return Some(Box::new(std::iter::once(label)));
+        }
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             self.d.label.clone(),
             loc.span.start..loc.span.end.max(loc.span.start),
         )];
         for rel in &self.d.related {
-            if let Some(span) = crate::span::locate(self.text, &rel.path, super::Focus::Auto) {
-                labels.push(LabeledSpan::new_with_span(Some(rel.message.clone()), span));
+            // Related spans on a long line are left out: they would widen the excerpt.
+            if let Some(span) = &rel.span
+                && !self.source.is_long(self.source.line_of(span.start))
+            {
+                labels.push(LabeledSpan::new_with_span(
+                    Some(rel.message.clone()),
+                    span.clone(),
+                ));
             }
         }
         Some(Box::new(labels.into_iter()))
@@ -110,13 +283,14 @@ pub fn human(source: &SourceFile, diags: &[Diagnostic], color: bool) -> String {
         GraphicalTheme::unicode_nocolor()
     };
     let handler = GraphicalReportHandler::new_themed(theme).with_links(false);
-    let named = NamedSource::new(&source.name, source.text.clone());
+    let lines = Lines::new(&source.name, &source.text);
     let mut out = String::new();
     for d in diags {
+        let window = d.location.as_ref().and_then(|l| Window::around(&lines, l));
         let view = MietteView {
             d,
-            source: &named,
-            text: &source.text,
+            source: &lines,
+            window,
         };
         if handler.render_report(&mut out, &view).is_err() {
             out.push_str(&short_line(source, d));
@@ -186,11 +360,10 @@ pub fn github_line(source: &SourceFile, d: &Diagnostic) -> String {
     };
     let mut props = vec![format!("file={}", gh_escape_prop(&source.name))];
     if let Some(l) = &d.location {
-        let end = location_of(&source.text, l.span.end..l.span.end);
         props.push(format!("line={}", l.line));
         props.push(format!("col={}", l.column));
-        props.push(format!("endLine={}", end.line));
-        props.push(format!("endColumn={}", end.column));
+        props.push(format!("endLine={}", l.end_line));
+        props.push(format!("endColumn={}", l.end_column));
     }
     props.push(format!("title={}", gh_escape_prop(d.code.as_str())));
     let mut msg = d.message.clone();
@@ -225,12 +398,11 @@ pub fn sarif(reports: &[(&SourceFile, &[Diagnostic])]) -> Value {
         for d in diags.iter() {
             let mut physical = json!({"artifactLocation": {"uri": source.name}});
             if let Some(l) = &d.location {
-                let end = location_of(&source.text, l.span.end..l.span.end);
                 physical["region"] = json!({
                     "startLine": l.line,
                     "startColumn": l.column,
-                    "endLine": end.line,
-                    "endColumn": end.column,
+                    "endLine": l.end_line,
+                    "endColumn": l.end_column,
                     "charOffset": l.span.start,
                     "charLength": l.span.end - l.span.start,
                 });
