@@ -225,3 +225,131 @@ fn mutated_flows_never_panic() {
         }
     }
 }
+
+/// Builds a flow from `(id, kind)` nodes and `(id, type, source, target)` edges, all on the
+/// default ports.
+fn flow_of(nodes: &[(&str, &str)], edges: &[(&str, &str, &str, &str)]) -> Value {
+    let nodes: Vec<Value> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (id, kind))| {
+            let config = match *kind {
+                "llm_rigid" => serde_json::json!({"template": "t"}),
+                _ => serde_json::json!({}),
+            };
+            serde_json::json!({"id": id, "type": kind, "label": id,
+                "position": {"x": 0, "y": i * 120}, "config": config})
+        })
+        .collect();
+    let out_port = |id: &str| {
+        if id == "node_in" {
+            "out_request"
+        } else {
+            "out"
+        }
+    };
+    let edges: Vec<Value> = edges
+        .iter()
+        .map(|(id, ty, s, t)| {
+            let mut e = serde_json::json!({"id": id, "type": ty,
+                "source": {"node": s, "port": out_port(s)}, "target": {"node": t, "port": "in"}});
+            if *ty == "conditional" {
+                e["condition"] = "x == 1".into();
+            }
+            e
+        })
+        .collect();
+    serde_json::json!({"id": "f", "name": "F", "version": "1.0.0", "nodes": nodes, "edges": edges})
+}
+
+fn data_order_errors(doc: &Value) -> Vec<String> {
+    analyze_value(doc)
+        .diagnostics
+        .into_iter()
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect()
+}
+
+#[test]
+fn data_edges_from_parallel_branches_reach_the_join() {
+    let doc = flow_of(
+        &[
+            ("node_in", "entry_api"),
+            ("node_par", "logic_parallel"),
+            ("node_a", "llm_rigid"),
+            ("node_b", "llm_rigid"),
+            ("node_merge", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "node_par"),
+            ("e2", "sequential", "node_par", "node_a"),
+            ("e3", "sequential", "node_par", "node_b"),
+            ("e4", "sequential", "node_a", "node_merge"),
+            ("e5", "sequential", "node_b", "node_merge"),
+            ("e6", "data", "node_a", "node_merge"),
+            ("e7", "data", "node_b", "node_merge"),
+        ],
+    );
+    assert_eq!(data_order_errors(&doc), Vec::<String>::new());
+}
+
+#[test]
+fn data_edges_from_decision_arms_do_not() {
+    let doc = flow_of(
+        &[
+            ("node_in", "entry_api"),
+            ("node_dec", "logic_decision"),
+            ("node_a", "llm_rigid"),
+            ("node_b", "llm_rigid"),
+            ("node_merge", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "node_dec"),
+            ("e2", "conditional", "node_dec", "node_a"),
+            ("e3", "sequential", "node_dec", "node_b"),
+            ("e4", "sequential", "node_a", "node_merge"),
+            ("e5", "sequential", "node_b", "node_merge"),
+            ("e6", "data", "node_a", "node_merge"),
+        ],
+    );
+    assert_eq!(
+        data_order_errors(&doc),
+        [
+            "SF212: edge 'e6': data source 'node_a' does not run before its target 'node_merge' on every path"
+        ]
+    );
+}
+
+#[test]
+fn a_decision_inside_a_parallel_branch_still_counts_as_optional() {
+    // par -> a -> join; par -> dec -> {x, y} -> join: x runs only on one arm.
+    let doc = flow_of(
+        &[
+            ("node_in", "entry_api"),
+            ("node_par", "logic_parallel"),
+            ("node_a", "llm_rigid"),
+            ("node_dec", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+            ("node_join", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "node_par"),
+            ("e2", "sequential", "node_par", "node_a"),
+            ("e3", "sequential", "node_par", "node_dec"),
+            ("e4", "conditional", "node_dec", "node_x"),
+            ("e5", "sequential", "node_dec", "node_y"),
+            ("e6", "sequential", "node_a", "node_join"),
+            ("e7", "sequential", "node_x", "node_join"),
+            ("e8", "sequential", "node_y", "node_join"),
+            ("e9", "data", "node_x", "node_join"),
+            ("e10", "data", "node_dec", "node_join"),
+        ],
+    );
+    assert_eq!(
+        data_order_errors(&doc),
+        [
+            "SF212: edge 'e9': data source 'node_x' does not run before its target 'node_join' on every path"
+        ]
+    );
+}

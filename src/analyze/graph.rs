@@ -235,6 +235,30 @@ impl Dominators {
         a
     }
 
+    /// Whether `v` is reachable from a root.
+    pub fn is_reachable(&self, v: usize) -> bool {
+        self.idom[v].is_some()
+    }
+
+    /// The immediate dominator of `v` (`None` for roots and unreachable nodes).
+    pub fn idom(&self, v: usize) -> Option<usize> {
+        self.idom[v].flatten()
+    }
+
+    /// The child of `d` in the dominator tree on the way to `v` (`v` itself when `d` is
+    /// its immediate dominator; `d` when `v == d`). `d` must dominate `v`.
+    pub fn branch_head(&self, d: usize, v: usize) -> usize {
+        let mut x = v;
+        while x != d {
+            match self.idom(x) {
+                Some(p) if p == d => return x,
+                Some(p) => x = p,
+                None => return x,
+            }
+        }
+        x
+    }
+
     /// Whether `a` dominates `b` (every path from a root to `b` passes through `a`).
     pub fn dominates(&self, a: usize, b: usize) -> bool {
         if self.idom[a].is_none() || self.idom[b].is_none() {

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic, Focus, JsonPath, suggestion};
 use crate::load::SourceFile;
-use crate::model::{Edge, Flow, LoopStyle, Node, NodeConfig};
+use crate::model::{Edge, Flow, LoopStyle, Node, NodeConfig, NodeKind};
 use crate::plugins;
 use graph::{Dominators, Graph};
 
@@ -210,7 +210,7 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     cx.check_unused_ports();
     if !cyclic {
         let doms = Dominators::compute(&control, &entries, &order, &reachable);
-        cx.check_data_edges(&nodes_by_id, &data_edges, &doms);
+        cx.check_data_edges(&control, &order, &data_edges, &doms);
     }
     cx.check_models();
     cx.check_variables();
@@ -479,7 +479,7 @@ impl Cx<'_> {
             let edge = &self.flow.edges[closing];
             self.push(
                 Diagnostic::new(Code::Cycle, format!("cycle detected: {}", names.join(" -> ")))
-                    .at(edge_path(closing))
+                    .at(edge_path(closing).key("id"))
                     .edge(&edge.id)
                     .node(&self.flow.nodes[start].id)
                     .label("this edge closes the cycle")
@@ -534,18 +534,29 @@ impl Cx<'_> {
         }
     }
 
+    /// SF212: a data edge's source must have finished before its target starts, on every
+    /// execution. Edges are grouped by source; each source costs one pass over the graph.
     fn check_data_edges(
         &mut self,
-        _by_id: &HashMap<String, usize>,
+        control: &Graph,
+        order: &[usize],
         data: &[(usize, usize, usize)],
         doms: &Dominators,
     ) {
+        let mut by_source: std::collections::BTreeMap<usize, Vec<(usize, usize)>> =
+            Default::default();
         for &(e, s, t) in data {
-            // Unreachable ends are reported as such; dominance is meaningless for them.
-            if !doms.dominates(s, s) || !doms.dominates(t, t) {
-                continue;
+            // Unreachable ends are reported as such; ordering is meaningless for them.
+            if doms.is_reachable(s) && doms.is_reachable(t) {
+                by_source.entry(s).or_default().push((e, t));
             }
-            if !doms.dominates(s, t) {
+        }
+        for (s, uses) in by_source {
+            let done = self.finished_before(control, order, doms, s);
+            for (e, t) in uses {
+                if done[t] {
+                    continue;
+                }
                 let edge = &self.flow.edges[e];
                 self.push(
                     Diagnostic::new(
@@ -555,12 +566,57 @@ impl Cx<'_> {
                             edge.id, edge.source.node, edge.target.node
                         ),
                     )
-                    .at(edge_path(e))
+                    .at(edge_path(e).key("id"))
                     .edge(&edge.id)
                     .node(&edge.target.node),
                 );
             }
         }
+    }
+
+    /// For each node v: whether node `s` has always finished when v starts. Along a
+    /// sequence and at a decision's merge every predecessor must guarantee it; at the join
+    /// of a `logic_parallel` (the node whose immediate dominator is the parallel node) all
+    /// branches have run, so one branch guaranteeing it suffices — predecessors are grouped
+    /// by branch, and within a branch every predecessor must guarantee it.
+    fn finished_before(
+        &self,
+        control: &Graph,
+        order: &[usize],
+        doms: &Dominators,
+        s: usize,
+    ) -> Vec<bool> {
+        let mut done = vec![false; control.len()];
+        for &v in order {
+            if !doms.is_reachable(v) {
+                continue;
+            }
+            let preds: Vec<usize> = control.pred[v]
+                .iter()
+                .map(|&(p, _)| p)
+                .filter(|&p| doms.is_reachable(p))
+                .collect();
+            if preds.is_empty() {
+                continue;
+            }
+            let ok = |p: usize| p == s || done[p];
+            let parallel_join = doms
+                .idom(v)
+                .filter(|&d| preds.len() > 1 && self.flow.nodes[d].kind == NodeKind::LogicParallel);
+            done[v] = match parallel_join {
+                Some(d) => {
+                    let mut branches: HashMap<usize, bool> = HashMap::new();
+                    for &p in &preds {
+                        let head = doms.branch_head(d, p);
+                        let e = branches.entry(head).or_insert(true);
+                        *e = *e && ok(p);
+                    }
+                    branches.values().any(|&b| b)
+                }
+                None => preds.iter().all(|&p| ok(p)),
+            };
+        }
+        done
     }
 
     fn check_models(&mut self) {

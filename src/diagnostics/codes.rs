@@ -257,9 +257,10 @@ Fix: connect the port or remove it from `outputs`.";
 
     DataOrder = "SF212", Error, "a data edge's source does not run before its target",
 "A `data` edge is a pure data dependency: the target reads the source's result. That is only
-sound when the source has run on every control path that reaches the target, i.e. when the
-source dominates the target in the control graph. A source inside one decision arm, one
-parallel branch or a loop body does not dominate what comes after the join.
+sound when the source has finished before the target starts on every execution. A source
+inside one decision arm or a loop body is not guaranteed to have run after the merge or the
+loop; a source inside one branch of a logic_parallel has run once all branches join (the
+join waits for every branch), but not in a sibling branch.
 
 Fix: move the source before the branch, or route the value through a flow variable
 (data_variable_set) that every path sets.";
