@@ -52,7 +52,7 @@ pub enum Command {
 pub struct ValidateArgs {
     /// Flow JSON files; `-` reads standard input
     #[arg(required = true, value_name = "FLOW")]
-    pub flows: Vec<String>,
+    pub flows: Vec<std::path::PathBuf>,
 
     /// Print one `{"ok": bool, "errors": [...], "diagnostics": [...]}` object per file on stdout
     #[arg(long)]
@@ -131,7 +131,7 @@ impl FileReport {
     }
 }
 
-fn check_file(path: &str) -> FileReport {
+fn check_file(path: &std::path::Path) -> FileReport {
     let (source, mut diagnostics) = match load::read_source(path) {
         Ok(source) => {
             let Outcome { diagnostics, .. } = analyze::analyze_source(&source);
@@ -259,7 +259,22 @@ fn summary(what: &str, e: &Emitter) -> String {
     }
 }
 
+/// `-` names standard input, which can be read only once.
+fn stdin_once(paths: &[std::path::PathBuf]) -> bool {
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: `-` (standard input) can be given only once"
+        );
+        return false;
+    }
+    true
+}
+
 fn validate(args: &ValidateArgs, format: MessageFormat, color: bool) -> u8 {
+    if !stdin_once(&args.flows) {
+        return 2;
+    }
     let mut exit = 0;
     let mut emitter = Emitter::new(format, color);
     for path in &args.flows {

@@ -85,16 +85,20 @@ fn read_limited(name: &str, reader: impl Read) -> Result<Vec<u8>, LoadFailure> {
 }
 
 /// Reads raw bytes from a path, or from stdin when the path is `-`.
-pub fn read_bytes(path: &str) -> Result<(String, Vec<u8>), LoadFailure> {
-    if path == "-" {
+pub fn read_bytes(path: impl AsRef<Path>) -> Result<(String, Vec<u8>), LoadFailure> {
+    let path_ref = path.as_ref();
+    if path_ref.as_os_str() == "-" {
         let stdin = std::io::stdin();
         return read_limited(STDIN_NAME, stdin.lock()).map(|b| (STDIN_NAME.to_string(), b));
     }
+    // Names that are not UTF-8 are shown lossily; the file is still read by its real name.
+    let display = path_ref.to_string_lossy();
+    let path: &str = &display;
     let fail = |msg: String| LoadFailure {
         diagnostic: Diagnostic::new(Code::Io, format!("cannot read '{path}': {msg}")),
         source: SourceFile::new(path, ""),
     };
-    let meta = std::fs::metadata(Path::new(path)).map_err(|e| fail(io_message(&e)))?;
+    let meta = std::fs::metadata(path_ref).map_err(|e| fail(io_message(&e)))?;
     if meta.is_dir() {
         return Err(fail("it is a directory".to_string()));
     }
@@ -111,7 +115,7 @@ pub fn read_bytes(path: &str) -> Result<(String, Vec<u8>), LoadFailure> {
             source: SourceFile::new(path, ""),
         });
     }
-    let file = std::fs::File::open(path).map_err(|e| fail(io_message(&e)))?;
+    let file = std::fs::File::open(path_ref).map_err(|e| fail(io_message(&e)))?;
     read_limited(path, file).map(|b| (path.to_string(), b))
 }
 
@@ -125,8 +129,14 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadFailure> {
             Ok(SourceFile::new(name, text))
         }
         Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            // Offsets are into the text after a byte order mark, as for valid input.
+            let bom = if e.as_bytes().starts_with(b"\xef\xbb\xbf") {
+                3
+            } else {
+                0
+            };
+            let at = e.utf8_error().valid_up_to() - bom;
+            let text = String::from_utf8_lossy(&e.as_bytes()[bom..]).into_owned();
             // In the lossy text, the bad byte became U+FFFD at the same offset.
             Err(LoadFailure {
                 diagnostic: Diagnostic::new(
@@ -142,7 +152,7 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadFailure> {
 }
 
 /// Reads and decodes an input path (`-` for stdin).
-pub fn read_source(path: &str) -> Result<SourceFile, LoadFailure> {
+pub fn read_source(path: impl AsRef<Path>) -> Result<SourceFile, LoadFailure> {
     let (name, bytes) = read_bytes(path)?;
     decode(&name, bytes)
 }
@@ -233,10 +243,12 @@ pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
         let msg = bare_message(&err);
         if let Some(key) = msg.strip_prefix(DUPLICATE_MARK) {
             // serde_json cannot position errors raised while building a map; find the key.
-            let start = crate::span::find_duplicate_key(text).map_or(0, |r| r.start);
-            Diagnostic::new(Code::DuplicateKey, format!("duplicate key {key}"))
-                .offset(start)
-                .label("second occurrence")
+            let d = Diagnostic::new(Code::DuplicateKey, format!("duplicate key {key}"))
+                .label("second occurrence");
+            match crate::span::find_duplicate_key(text) {
+                Some(span) => d.byte_span(span),
+                None => d.offset(0),
+            }
         } else if msg.contains("recursion limit exceeded") {
             Diagnostic::new(
                 Code::TooDeep,
@@ -278,7 +290,8 @@ mod tests {
         let d = parse_json(src).unwrap_err();
         assert_eq!(d.code, Code::DuplicateKey);
         assert_eq!(d.message, "duplicate key \"a\"");
-        assert_eq!(d.offset, Some(src.rfind("\"a\"").unwrap()));
+        let at = src.rfind("\"a\"").unwrap();
+        assert_eq!(d.byte_span, Some(at..at + 3));
     }
 
     #[test]
@@ -324,5 +337,15 @@ mod tests {
         let e = decode("f", b"{\"a\": \"\xff\"}".to_vec()).unwrap_err();
         assert_eq!(e.diagnostic.code, Code::InvalidUtf8);
         assert_eq!(e.diagnostic.offset, Some(7));
+        let e = decode("f", b"\xef\xbb\xbf{\"a\": \"\xff\"}".to_vec()).unwrap_err();
+        assert_eq!(
+            e.diagnostic.offset,
+            Some(7),
+            "counted after the byte order mark"
+        );
+        assert_eq!(
+            e.diagnostic.message,
+            "invalid UTF-8 at byte 7: JSON text must be UTF-8"
+        );
     }
 }

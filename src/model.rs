@@ -323,7 +323,7 @@ node_kinds! {
     ToolPlugin = "tool_plugin", Tool;
     ToolHttp = "tool_http", Tool;
     DataVariableSet = "data_variable_set", Data;
-    Checkpoint = "checkpoint", Checkpoint;
+    Checkpoint = "checkpoint", Hitl;
     HitlDecision = "hitl_decision", Hitl;
     HitlReview = "hitl_review", Hitl;
     QueuePublish = "queue_publish", Queue;
@@ -337,7 +337,9 @@ node_kinds! {
     SubflowCall = "subflow_call", Subflow;
 }
 
-/// The 9 categories of node kinds.
+/// The 9 categories of node kinds. The kinds' name prefixes give eight of them; the
+/// prefix-less `checkpoint` belongs with the human-in-the-loop kinds (it is the block
+/// `hitl_decision` and `hitl_review` compile to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Category {
     Entry,
@@ -345,7 +347,6 @@ pub enum Category {
     Logic,
     Tool,
     Data,
-    Checkpoint,
     Hitl,
     Queue,
     Compute,

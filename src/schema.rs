@@ -231,6 +231,27 @@ fn convert(
         [PathSeg::Key(n), PathSeg::Index(_), PathSeg::Key(t)] if n == "nodes" && t == "type");
     let is_edge = matches!(path.0.as_slice(), [PathSeg::Key(e), PathSeg::Index(_)] if e == "edges");
 
+    // An empty or null condition on a conditional edge is a missing condition.
+    if let [PathSeg::Key(e), PathSeg::Index(i), PathSeg::Key(c)] = path.0.as_slice()
+        && e == "edges"
+        && c == "condition"
+        && matches!(
+            kind,
+            ValidationErrorKind::MinLength { .. } | ValidationErrorKind::Type { .. }
+        )
+        && let Some(edge) = doc.get("edges").and_then(|l| l.get(*i))
+        && edge.get("type").and_then(Value::as_str) == Some("conditional")
+    {
+        let id = edge.get("id").and_then(Value::as_str).unwrap_or("?");
+        let d = Diagnostic::new(
+            Code::ConditionMissing,
+            format!("edge '{id}': conditional edge has no condition"),
+        )
+        .at(path.clone())
+        .label("empty")
+        .help("write the condition (use \"true\" for a fallthrough arm), or make the edge \"sequential\"");
+        return vec![with_owner(d, doc, &path)];
+    }
     let diags = match kind {
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
@@ -287,7 +308,7 @@ fn convert(
             };
             let msg = format!("{at}: expected {expected}, found {}", json_type(instance));
             let msg = match instance {
-                Value::Array(_) | Value::Object(_) => msg,
+                Value::Array(_) | Value::Object(_) | Value::Null => msg,
                 v => format!("{msg} {}", show(v)),
             };
             vec![

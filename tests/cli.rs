@@ -501,3 +501,64 @@ fn many_diagnostics_are_all_reported() {
         2000
     );
 }
+
+/// Control characters in user ids are escaped: one diagnostic stays one line, and nothing
+/// reaches the terminal raw.
+#[test]
+fn control_characters_are_escaped() {
+    let flow = VALID.replace(
+        r#""target": {"node": "node_t""#,
+        r#""target": {"node": "node_x\nf.json:1:1: error[SF999]: injected\u001b[2J""#,
+    );
+    for format in ["short", "human", "github"] {
+        let out = run_stdin(
+            &[
+                "validate",
+                "--color",
+                "never",
+                "--message-format",
+                format,
+                "-",
+            ],
+            flow.as_bytes(),
+        );
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains('\u{1b}'), "{format}: {all}");
+        assert!(!all.contains("\nf.json:1:1"), "{format}: {all}");
+        assert!(
+            all.contains(r"node_x\nf.json:1:1: error[SF999]: injected\u{1b}[2J"),
+            "{format}: {all}"
+        );
+    }
+}
+
+#[test]
+fn stdin_can_be_named_once() {
+    let out = run_stdin(&["validate", "-", "-"], VALID.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`-` (standard input) can be given only once"));
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_file_names_are_checked_too() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let good = temp_file(&dir, "good.json", VALID.as_bytes());
+    let odd = dir
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"n\xffame.flow.json"));
+    std::fs::write(&odd, TWO_ERRORS).unwrap();
+    let out = bin()
+        .args(["validate", "--message-format", "short"])
+        .arg(&good)
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("n\u{fffd}ame.flow.json:6:91: error[SF204]"),
+        "{err}"
+    );
+}

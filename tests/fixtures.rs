@@ -60,9 +60,7 @@ const EXPECTED: &[Expected] = &[
     row("sf100-missing-comma.json", "SF100", "error", "invalid JSON: expected `,` or `}`", "", 23, 7),
     row("sf100-trailing-comma.json", "SF100", "error", "invalid JSON: trailing comma", "", 70, 6),
     row("sf101-duplicate-key.json", "SF101", "error", "duplicate key \"label\"", "", 35, 7),
-    // Level 129 (the first beyond the documented 128) is at column 141. Fails at the time of
-    // writing: the parser refuses level 128 already (column 140), so a 128-deep document is
-    // rejected as "deeper than 128 levels".
+    // The limit is 127 levels: the 128th opening bracket (column 140) is refused.
     row("sf102-nesting-too-deep.json", "SF102", "error", "JSON nesting is deeper than 127 levels", "", 42, 140),
     row("sf103-not-an-object.json", "SF103", "error", "a flow must be a JSON object, found an array", "$", 1, 1),
     row("sf110-flow-missing-version.json", "SF110", "error", "flow: missing required property 'version'", "$", 1, 1),
@@ -80,11 +78,8 @@ const EXPECTED: &[Expected] = &[
     row("sf116-unknown-top-level-key.json", "SF116", "error", "flow: unknown property 'metdata'", "metdata", 5, 3),
     row("sf117-conditional-without-condition.json", "SF117", "error", "edge 'edge_3': conditional edge has no condition", "edges[2].type", 89, 15),
     row("sf119-duplicate-modalities.json", "SF119", "error", "config.core_identity.models[0].modalities: [\"text\",\"structured_output\",\"text\"] has non-unique elements", "config.core_identity.models[0].modalities", 81, 11),
-    // Fails at the time of writing: the typed-config fallback (an empty config) also raises a
-    // spurious SF309 "requires config.style" although `style` is set.
     row("sf200-duplicate-node-id.json", "SF200", "error", "duplicate node id 'node_start' (also nodes[0])", "nodes[1].id", 20, 13),
-    // Fails at the time of writing: the duplicate also raises SF210 and SF308 ("... already
-    // taken by node 'node_summarise'") on the same span, restating the one problem.
+    // The duplicate is one problem: no SF210 / SF308 echo for the shadowed node.
     row("sf200-duplicate-step-id.json", "SF200", "error", "duplicate node id 'node_summarise' (also nodes[1])", "nodes[3].id", 46, 13),
     row("sf201-duplicate-edge-id.json", "SF201", "error", "duplicate edge id 'edge_2' (also edges[1])", "edges[2].id", 86, 13),
     row("sf202-duplicate-port-id.json", "SF202", "error", "node 'node_review': duplicate output port id 'out_approved'", "nodes[1].outputs[1].id", 39, 17),
@@ -93,7 +88,6 @@ const EXPECTED: &[Expected] = &[
     row("sf204-missing-output-port.json", "SF204", "error", "edge 'edge_xyz': source node 'node_abc' has no output port 'out_typo'", "edges[1].source.port", 64, 17),
     row("sf205-missing-input-port.json", "SF205", "error", "edge 'edge_xyz': target node 'node_abc' has no input port 'in_typo'", "edges[0].target.port", 56, 17),
     // `nodes` is present (and empty), so the diagnostic belongs on it, as in sf206-no-entry.
-    // Fails at the time of writing: it points at the document root (1:1).
     row("sf206-empty-flow.json", "SF206", "error", "flow has no entry-point node", "nodes", 5, 3),
     row("sf206-no-entry.json", "SF206", "error", "flow has no entry-point node", "nodes", 5, 3),
     row("sf207-cycle.json", "SF207", "error", "cycle detected: node_a -> node_b -> node_a", "edges[2].id", 72, 13),
@@ -120,8 +114,7 @@ const EXPECTED: &[Expected] = &[
     row("sf308-binding-shadows-variable.json", "SF308", "error", "node 'node_priority' binds its result as 'priority', which is already taken by flow variable 'priority'", "nodes[2].id", 32, 13),
     row("sf309-foreach-without-items.json", "SF309", "error", "node 'node_poll': logic_loop requires config.items (the expression of the collection to iterate)", "nodes[1].config", 27, 7),
     // With no config the diagnostic falls back to the node's `type`; like SF310 and SF314 it
-    // should underline the kind ("llm_rigid", column 15). Fails at the time of writing: the
-    // config's Focus::Key carries over and underlines the `"type"` key (column 7).
+    // should underline the kind ("llm_rigid", column 15).
     row("sf309-llm-rigid-without-config.json", "SF309", "error", "node 'node_summarise': llm_rigid requires config.template (the expression template the step evaluates)", "nodes[1].type", 21, 15),
     row("sf309-tool-http-without-url.json", "SF309", "error", "node 'node_notify': tool_http requires config.url (the URL to request)", "nodes[2].config", 39, 7),
     row("sf310-no-models.json", "SF310", "error", "node 'node_answer' (llm_guarded) needs a model, but config.core_identity.models declares none", "nodes[1].type", 21, 15),

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic, Focus, JsonPath, suggestion};
 use crate::load::SourceFile;
-use crate::model::{Edge, Flow, LoopStyle, Node, NodeConfig, NodeKind};
+use crate::model::{Edge, EdgeKind, Flow, LoopStyle, Node, NodeConfig, NodeKind};
 use crate::plugins;
 use graph::{Dominators, Graph};
 
@@ -374,6 +374,23 @@ impl Cx<'_> {
                 usable = false;
             } else {
                 self.check_port(i, edge, tn, End::Target);
+            }
+            if edge.kind == EdgeKind::Conditional
+                && edge
+                    .condition
+                    .as_deref()
+                    .is_some_and(|c| c.trim().is_empty())
+            {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConditionMissing,
+                        format!("edge '{}': conditional edge has no condition", edge.id),
+                    )
+                    .at(edge_path(i).key("condition"))
+                    .edge(&edge.id)
+                    .label("blank")
+                    .help("write the condition (use \"true\" for a fallthrough arm), or make the edge \"sequential\""),
+                );
             }
             if !usable {
                 continue;

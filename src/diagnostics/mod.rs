@@ -161,6 +161,8 @@ pub struct Diagnostic {
     pub related: Vec<Related>,
     /// A position known without a path (syntax errors), as a byte offset.
     pub offset: Option<usize>,
+    /// A byte range known without a path (e.g. a duplicated key); wins over `offset`.
+    pub byte_span: Option<Range<usize>>,
     /// Resolved location, filled in by [`Diagnostic::resolve`].
     pub location: Option<Location>,
 }
@@ -180,6 +182,7 @@ impl Diagnostic {
             label: None,
             related: Vec::new(),
             offset: None,
+            byte_span: None,
             location: None,
         }
     }
@@ -235,6 +238,11 @@ impl Diagnostic {
         self
     }
 
+    pub fn byte_span(mut self, span: Range<usize>) -> Self {
+        self.byte_span = Some(span);
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -255,9 +263,10 @@ impl Diagnostic {
         if let Some(l) = &self.location {
             return Some(l.span.clone());
         }
-        match &self.path {
-            Some(path) => index.locate(source, path, self.focus),
-            None => self.offset.map(|o| crate::span::char_span_at(source, o)),
+        match (&self.path, &self.byte_span) {
+            (Some(path), _) => index.locate(source, path, self.focus),
+            (None, Some(span)) if span.end <= source.len() => Some(span.clone()),
+            _ => self.offset.map(|o| crate::span::char_span_at(source, o)),
         }
     }
 }

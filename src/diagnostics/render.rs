@@ -24,6 +24,24 @@ pub enum MessageFormat {
     Sarif,
 }
 
+/// Text for a terminal or a line-based format: control characters (which user-supplied
+/// ids may contain) are escaped, so they cannot break lines or drive the terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// Resolves every diagnostic's location against its source and sorts them by position.
 pub fn prepare(source: &SourceFile, diags: &mut [Diagnostic]) {
     super::resolve_all(&source.text, diags);
@@ -199,6 +217,12 @@ struct MietteView<'a> {
     window: Option<Window<'a>>,
 }
 
+impl MietteView<'_> {
+    fn label(&self) -> Option<String> {
+        self.d.label.as_deref().map(|l| printable(l).into_owned())
+    }
+}
+
 impl fmt::Debug for MietteView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.d.message)
@@ -212,7 +236,7 @@ impl fmt::Display for MietteView<'_> {
             "{}[{}]: {}",
             self.d.severity.as_str(),
             self.d.code,
-            self.d.message
+            printable(&self.d.message)
         )
     }
 }
@@ -230,7 +254,7 @@ impl miette::Diagnostic for MietteView<'_> {
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         let mut parts = Vec::new();
         if let Some(h) = &self.d.help {
-            parts.push(h.clone());
+            parts.push(printable(h).into_owned());
         }
         if let Some(p) = &self.d.path
             && !p.is_root()
@@ -253,11 +277,11 @@ impl miette::Diagnostic for MietteView<'_> {
         let loc = self.d.location.as_ref()?;
         if let Some(w) = &self.window {
             // One long line: only the primary label, clipped to the window.
-            let label = LabeledSpan::new_primary_with_span(self.d.label.clone(), w.clip(&loc.span));
+            let label = LabeledSpan::new_primary_with_span(self.label(), w.clip(&loc.span));
             return Some(Box::new(std::iter::once(label)));
         }
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            self.d.label.clone(),
+            self.label(),
             loc.span.start..loc.span.end.max(loc.span.start),
         )];
         for rel in &self.d.related {
@@ -311,9 +335,16 @@ pub fn short_line(source: &SourceFile, d: &Diagnostic) -> String {
     match &d.location {
         Some(Location { line, column, .. }) => format!(
             "{}:{line}:{column}: {sev}[{}]: {}",
-            source.name, d.code, d.message
+            printable(&source.name),
+            d.code,
+            printable(&d.message)
         ),
-        None => format!("{}: {sev}[{}]: {}", source.name, d.code, d.message),
+        None => format!(
+            "{}: {sev}[{}]: {}",
+            printable(&source.name),
+            d.code,
+            printable(&d.message)
+        ),
     }
 }
 
@@ -366,9 +397,9 @@ pub fn github_line(source: &SourceFile, d: &Diagnostic) -> String {
         props.push(format!("endColumn={}", l.end_column));
     }
     props.push(format!("title={}", gh_escape_prop(d.code.as_str())));
-    let mut msg = d.message.clone();
+    let mut msg = printable(&d.message).into_owned();
     if let Some(h) = &d.help {
-        msg.push_str(&format!("\nhelp: {h}"));
+        msg.push_str(&format!("\nhelp: {}", printable(h)));
     }
     format!("::{cmd} {}::{}", props.join(","), gh_escape_data(&msg))
 }
@@ -403,8 +434,6 @@ pub fn sarif(reports: &[(&SourceFile, &[Diagnostic])]) -> Value {
                     "startColumn": l.column,
                     "endLine": l.end_line,
                     "endColumn": l.end_column,
-                    "charOffset": l.span.start,
-                    "charLength": l.span.end - l.span.start,
                 });
             }
             let mut location = json!({"physicalLocation": physical});
@@ -435,6 +464,7 @@ pub fn sarif(reports: &[(&SourceFile, &[Diagnostic])]) -> Value {
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     })
