@@ -21,7 +21,8 @@ use crate::load::{self, SourceFile};
     long_about = "Validates ScaiFlow v2 flow JSON and compiles it for the ScaiCore runtime.\n\nExit status: 0 success, 1 problems found, 2 could not run."
 )]
 pub struct Cli {
-    /// How diagnostics are printed [default: human, or github when GITHUB_ACTIONS=true]
+    /// How diagnostics are printed [default: human on a terminal, short (one line per
+    /// diagnostic, as upstream) otherwise, github when GITHUB_ACTIONS=true]
     #[arg(long, value_enum, global = true)]
     pub message_format: Option<MessageFormat>,
 
@@ -86,8 +87,10 @@ fn message_format(cli: &Cli) -> MessageFormat {
     cli.message_format.unwrap_or_else(|| {
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
             MessageFormat::Github
-        } else {
+        } else if std::io::stderr().is_terminal() {
             MessageFormat::Human
+        } else {
+            MessageFormat::Short
         }
     })
 }

@@ -259,23 +259,24 @@ pub fn is_identifier(s: &str) -> bool {
 }
 
 /// Derives a result binding from a node id: the id without a leading `node_`, sanitised into
-/// a ScaiCore identifier (invalid characters become `_`, a leading character that cannot
-/// start an identifier gets a `_` prefix, a reserved word gets a `_` suffix).
+/// a ScaiCore identifier (ASCII punctuation becomes `_`; a non-ASCII character becomes
+/// `u<hex code point>`, so distinct non-ASCII ids never collide; a leading character that
+/// cannot start an identifier gets a `_` prefix; a reserved word gets a `_` suffix).
 pub fn binding_name(id: &str) -> String {
     let stem = id
         .strip_prefix("node_")
         .filter(|s| !s.is_empty())
         .unwrap_or(id);
-    let mut out: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut out = String::with_capacity(stem.len());
+    for c in stem.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if c.is_ascii() {
+            out.push('_');
+        } else {
+            out.push_str(&format!("u{:x}", c as u32));
+        }
+    }
     if !out.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
         out.insert(0, '_');
     }
@@ -784,6 +785,9 @@ mod tests {
         assert_eq!(binding_name("node_match"), "match_");
         assert_eq!(binding_name("node-KB search"), "node_KB_search");
         assert_eq!(binding_name("Classify"), "_Classify");
+        assert_eq!(binding_name("分类"), "u5206u7c7b");
+        assert_eq!(binding_name("node_路由"), "u8defu7531");
+        assert_eq!(binding_name("node_é"), "ue9");
         assert_eq!(binding_name("node_"), "node_");
         assert!(is_identifier("classify") && !is_identifier("match") && !is_identifier("X"));
     }

@@ -353,3 +353,57 @@ fn a_decision_inside_a_parallel_branch_still_counts_as_optional() {
         ]
     );
 }
+
+#[test]
+fn every_cycle_edge_gets_a_witness() {
+    let doc = flow_of(
+        &[
+            ("node_in", "entry_api"),
+            ("node_a", "llm_rigid"),
+            ("node_b", "llm_rigid"),
+            ("node_c", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "node_a"),
+            ("e2", "sequential", "node_a", "node_b"),
+            ("e3", "sequential", "node_b", "node_a"),
+            ("e4", "sequential", "node_a", "node_c"),
+            ("e5", "sequential", "node_c", "node_a"),
+        ],
+    );
+    assert_eq!(
+        data_order_errors(&doc),
+        [
+            "SF207: cycle detected: node_a -> node_b -> node_a",
+            "SF207: cycle detected: node_a -> node_c -> node_a",
+        ]
+    );
+}
+
+#[test]
+fn a_loop_body_wired_back_to_its_loop_is_explained() {
+    let doc: Value = serde_json::json!({"id": "f", "name": "F", "version": "1.0.0",
+        "nodes": [
+            {"id": "node_in", "type": "entry_api", "label": "In", "position": {"x": 0, "y": 0}},
+            {"id": "node_loop", "type": "logic_loop", "label": "Loop", "position": {"x": 0, "y": 120},
+             "config": {"style": "foreach", "items": "{{input.xs}}", "item": "x"}},
+            {"id": "node_body", "type": "llm_rigid", "label": "Body", "position": {"x": 0, "y": 240},
+             "config": {"template": "{{x}}"}}],
+        "edges": [
+            {"id": "e1", "type": "sequential", "source": {"node": "node_in", "port": "out_request"}, "target": {"node": "node_loop", "port": "in"}},
+            {"id": "e2", "type": "sequential", "source": {"node": "node_loop", "port": "body"}, "target": {"node": "node_body", "port": "in"}},
+            {"id": "e3", "type": "sequential", "source": {"node": "node_body", "port": "out"}, "target": {"node": "node_loop", "port": "in"}}]});
+    let diags = analyze_value(&doc).diagnostics;
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(
+        diags[0].message,
+        "cycle detected: node_loop -> node_body -> node_loop"
+    );
+    assert!(
+        diags[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .starts_with("a logic_loop repeats its body by itself")
+    );
+}

@@ -86,11 +86,19 @@ fn examples_validate_clean() {
     args.extend(ex.iter().map(String::as_str));
     let out = run(&args);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "one line per diagnostic, none when clean"
+    );
+    assert!(out.stdout.is_empty());
+    let mut args = vec!["validate", "--message-format", "human"];
+    args.extend(ex.iter().map(String::as_str));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         text(&out.stderr).trim(),
         format!("validate: {} files ok", ex.len())
     );
-    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -151,6 +159,21 @@ fn stdin_is_read_with_dash() {
     );
 }
 
+/// Upstream prints one diagnostic per line; so do we whenever stderr is not a terminal
+/// (CI logs, pre-commit, pipes), unless asked for another format.
+#[test]
+fn default_format_off_a_terminal_is_one_line_per_diagnostic() {
+    let out = run_stdin(&["validate", "-"], TWO_ERRORS.as_bytes());
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            "<stdin>:4:36: error[SF311]: node 'node_set': variable 'totl' is not declared",
+            "<stdin>:6:91: error[SF204]: edge 'edge_xyz': source node 'node_in' has no output port 'out_typo'",
+        ]
+    );
+}
+
 #[test]
 fn short_format_one_line_per_diagnostic() {
     let out = run_stdin(
@@ -169,7 +192,14 @@ fn short_format_one_line_per_diagnostic() {
 #[test]
 fn human_format_underlines_and_summarises() {
     let out = run_stdin(
-        &["validate", "--color", "never", "-"],
+        &[
+            "validate",
+            "--message-format",
+            "human",
+            "--color",
+            "never",
+            "-",
+        ],
         TWO_ERRORS.as_bytes(),
     );
     let err = text(&out.stderr);
@@ -184,7 +214,14 @@ fn human_format_underlines_and_summarises() {
     );
     assert!(!err.contains('\u{1b}'), "no colour when told never");
     let out = run_stdin(
-        &["validate", "--color", "always", "-"],
+        &[
+            "validate",
+            "--message-format",
+            "human",
+            "--color",
+            "always",
+            "-",
+        ],
         TWO_ERRORS.as_bytes(),
     );
     assert!(

@@ -4,7 +4,7 @@
 //! iteration order is by node index, so results are deterministic.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 
 /// A directed graph over node indices `0..n`; each successor carries the edge index that
 /// created it (for diagnostics).
@@ -98,45 +98,70 @@ impl Graph {
         out
     }
 
-    /// A shortest cycle through `start` using only nodes of `members` (sorted): the node
-    /// sequence (starting and ending at `start`) and the edge indices along it.
-    pub fn witness_cycle(
+    /// A shortest path from `from` to `to` using only nodes of `members` (sorted): the
+    /// nodes (both ends included) and the edge indices along it.
+    pub fn shortest_path(
         &self,
-        start: usize,
+        from: usize,
+        to: usize,
         members: &[usize],
     ) -> Option<(Vec<usize>, Vec<usize>)> {
-        let mut prev: Vec<Option<(usize, usize)>> = vec![None; self.len()];
-        let mut seen = vec![false; self.len()];
-        let mut queue = VecDeque::from([start]);
-        seen[start] = true;
+        let mut prev: HashMap<usize, (usize, usize)> = HashMap::new();
+        let mut queue = VecDeque::from([from]);
+        let mut seen = HashSet::from([from]);
         while let Some(v) = queue.pop_front() {
+            if v == to {
+                let (mut nodes, mut edges) = (vec![to], Vec::new());
+                let mut cur = to;
+                while cur != from {
+                    let (p, e) = prev[&cur];
+                    nodes.push(p);
+                    edges.push(e);
+                    cur = p;
+                }
+                nodes.reverse();
+                edges.reverse();
+                return Some((nodes, edges));
+            }
             for &(w, e) in &self.succ[v] {
-                if members.binary_search(&w).is_err() {
-                    continue;
-                }
-                if w == start {
-                    let mut nodes = vec![start];
-                    let mut edges = vec![e];
-                    let mut cur = v;
-                    while cur != start {
-                        nodes.push(cur);
-                        let (p, pe) = prev[cur]?;
-                        edges.push(pe);
-                        cur = p;
-                    }
-                    nodes.push(start);
-                    nodes.reverse();
-                    edges.reverse();
-                    return Some((nodes, edges));
-                }
-                if !seen[w] {
-                    seen[w] = true;
-                    prev[w] = Some((v, e));
+                if members.binary_search(&w).is_ok() && seen.insert(w) {
+                    prev.insert(w, (v, e));
                     queue.push_back(w);
                 }
             }
         }
         None
+    }
+
+    /// Witness cycles of a cyclic component: one for each of its edges that no earlier
+    /// witness passes through (edges taken by source node, then edge index), at most
+    /// `limit`. Each is the node sequence (first == last) and its edge indices.
+    pub fn witness_cycles(&self, members: &[usize], limit: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
+        let mut covered: HashSet<usize> = HashSet::new();
+        let mut out = Vec::new();
+        for &u in members {
+            let mut succ: Vec<(usize, usize)> = self.succ[u]
+                .iter()
+                .copied()
+                .filter(|(w, _)| members.binary_search(w).is_ok())
+                .collect();
+            succ.sort_by_key(|&(_, e)| e);
+            for (v, e) in succ {
+                if out.len() == limit {
+                    return out;
+                }
+                if covered.contains(&e) {
+                    continue;
+                }
+                if let Some((mut nodes, mut edges)) = self.shortest_path(v, u, members) {
+                    nodes.insert(0, u);
+                    edges.insert(0, e);
+                    covered.extend(edges.iter().copied());
+                    out.push((nodes, edges));
+                }
+            }
+        }
+        out
     }
 
     /// Kahn's topological sort, smallest index first among the ready nodes (declaration order
@@ -293,9 +318,22 @@ mod tests {
         let g = graph(6, &[(0, 1), (1, 2), (2, 0), (3, 4), (4, 3), (2, 5)]);
         let comps = g.cyclic_components();
         assert_eq!(comps, vec![vec![0, 1, 2], vec![3, 4]]);
-        let (nodes, edges) = g.witness_cycle(0, &comps[0]).unwrap();
-        assert_eq!(nodes, vec![0, 1, 2, 0]);
-        assert_eq!(edges, vec![0, 1, 2]);
+        let w = g.witness_cycles(&comps[0], 16);
+        assert_eq!(w, vec![(vec![0, 1, 2, 0], vec![0, 1, 2])]);
+    }
+
+    #[test]
+    fn one_witness_per_uncovered_edge() {
+        // a <-> b and a <-> c: two cycles through a.
+        let g = graph(3, &[(0, 1), (1, 0), (0, 2), (2, 0)]);
+        let comps = g.cyclic_components();
+        assert_eq!(comps, vec![vec![0, 1, 2]]);
+        let w = g.witness_cycles(&comps[0], 16);
+        assert_eq!(
+            w,
+            vec![(vec![0, 1, 0], vec![0, 1]), (vec![0, 2, 0], vec![2, 3])]
+        );
+        assert_eq!(g.witness_cycles(&comps[0], 1).len(), 1);
     }
 
     #[test]

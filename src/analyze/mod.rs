@@ -8,7 +8,8 @@
 //!
 //! then the semantic checks (roles, loops, plugin signatures, queues, bindings, data-edge
 //! ordering, reachability). All problems of a run are reported, not the first one. When the
-//! schema rejects the document the later steps do not run: they need a well-formed model.
+//! schema rejects the document, the later steps still run if the typed model can be built
+//! (see [`analyze_value`]); if it cannot, only the schema diagnostics are reported.
 
 pub mod cron;
 pub mod graph;
@@ -480,28 +481,39 @@ impl Cx<'_> {
         None
     }
 
-    /// Step 5: one diagnostic per cyclic component. Returns whether any cycle exists.
+    /// Step 5: one diagnostic per witness cycle (every edge on a cycle lies on a reported
+    /// witness, up to 16 per strongly connected component). Returns whether any cycle exists.
     fn check_cycles(&mut self, control: &Graph) -> bool {
+        const PER_COMPONENT: usize = 16;
         let comps = control.cyclic_components();
         for comp in &comps {
-            let start = comp[0];
-            let Some((nodes, edges)) = control.witness_cycle(start, comp) else {
-                continue;
-            };
-            let names: Vec<&str> = nodes
-                .iter()
-                .map(|&n| self.flow.nodes[n].id.as_str())
-                .collect();
-            let closing = *edges.last().unwrap_or(&0);
-            let edge = &self.flow.edges[closing];
-            self.push(
-                Diagnostic::new(Code::Cycle, format!("cycle detected: {}", names.join(" -> ")))
+            for (nodes, edges) in control.witness_cycles(comp, PER_COMPONENT) {
+                let names: Vec<&str> = nodes
+                    .iter()
+                    .map(|&n| self.flow.nodes[n].id.as_str())
+                    .collect();
+                let closing = *edges.last().unwrap_or(&0);
+                let edge = &self.flow.edges[closing];
+                let through_loop = nodes
+                    .iter()
+                    .any(|&n| self.flow.nodes[n].kind == NodeKind::LogicLoop);
+                let help = if through_loop {
+                    "a logic_loop repeats its body by itself: end the body region without an edge back to the loop or to a step before it"
+                } else {
+                    "loops must use a logic_loop node: route the repeated steps from its `body` port"
+                };
+                self.push(
+                    Diagnostic::new(
+                        Code::Cycle,
+                        format!("cycle detected: {}", names.join(" -> ")),
+                    )
                     .at(edge_path(closing).key("id"))
                     .edge(&edge.id)
-                    .node(&self.flow.nodes[start].id)
+                    .node(&self.flow.nodes[nodes[0]].id)
                     .label("this edge closes the cycle")
-                    .help("loops must use a logic_loop node: route the repeated steps from its `body` port"),
-            );
+                    .help(help),
+                );
+            }
         }
         !comps.is_empty()
     }
