@@ -407,3 +407,51 @@ fn a_loop_body_wired_back_to_its_loop_is_explained() {
             .starts_with("a logic_loop repeats its body by itself")
     );
 }
+
+/// A schema error that stops the typed model (a misspelt node key, an unknown kind) no
+/// longer hides the graph and semantic problems elsewhere in the flow.
+#[test]
+fn schema_errors_do_not_hide_other_problems() {
+    let doc: Value = serde_json::json!({"id": "f", "name": "F", "version": "1.0.0",
+        "config": {"core_identity": {"models": [{"role": "fast", "ref": "scaigrid", "model": "m"}]}},
+        "nodes": [
+            {"id": "node_in", "type": "entry_api", "label": "In", "position": {"x": 0, "y": 0}},
+            {"id": "node_a", "type": "llm_flexible", "lable": "A", "position": {"x": 0, "y": 1},
+             "config": {"goal": "g", "llm_role": "fastt"}},
+            {"id": "node_b", "type": "llm_flexibel", "label": "B", "position": {"x": 0, "y": 2}},
+            {"id": "node_c", "type": "llm_rigid", "label": "C", "position": {"x": 0, "y": 3},
+             "config": {"template": "t"}}],
+        "edges": [
+            {"id": "e1", "type": "sequential", "source": {"node": "node_in", "port": "out_request"}, "target": {"node": "node_a", "port": "inn"}},
+            {"id": "e2", "type": "sequential", "source": {"node": "node_a", "port": "out"}, "target": {"node": "node_b", "port": "in"}},
+            {"id": "e3", "type": "sequential", "source": {"node": "node_b", "port": "out"}, "target": {"node": "node_c", "port": "in"}},
+            {"id": "e4", "type": "sequential", "source": {"node": "node_c", "port": "out"}, "target": {"node": "node_zz", "port": "in"}}]});
+    let got: Vec<(String, String)> = analyze_value(&doc)
+        .diagnostics
+        .into_iter()
+        .map(|d| {
+            (
+                d.code.to_string(),
+                d.path.map(|p| p.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("SF110", "nodes[1]"),
+        ("SF116", "nodes[1].lable"),
+        ("SF113", "nodes[2].type"),
+        ("SF205", "edges[0].target.port"),
+        ("SF203", "edges[3].target.node"),
+        ("SF300", "nodes[1].config.llm_role"),
+    ]
+    .iter()
+    .map(|(c, p)| (c.to_string(), p.to_string()))
+    .collect();
+    let mut got_sorted = got.clone();
+    got_sorted.sort();
+    let mut want_sorted = want;
+    want_sorted.sort();
+    // No SF203 for e2/e3 (their node exists, it was only rejected by the schema), no
+    // unreachable warnings for what hangs off the rejected node.
+    assert_eq!(got_sorted, want_sorted, "{got:?}");
+}
