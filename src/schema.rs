@@ -42,6 +42,17 @@ pub fn flow_schema() -> &'static Value {
     &compiled().document
 }
 
+/// The config keys the schema documents for a node kind (`$defs/config_<kind>`).
+pub fn config_keys(kind: NodeKind) -> Vec<&'static str> {
+    flow_schema()
+        .get("$defs")
+        .and_then(|d| d.get(format!("config_{}", kind.as_str())))
+        .and_then(|c| c.get("properties"))
+        .and_then(Value::as_object)
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
 /// Validates a parsed flow document against the v2 schema; returns every violation.
 pub fn validate(doc: &Value) -> Vec<Diagnostic> {
     if !doc.is_object() {
@@ -473,6 +484,19 @@ mod tests {
             "{got:?}"
         );
         assert_eq!(got.len(), 2, "{got:?}");
+    }
+
+    #[test]
+    fn every_kind_documents_its_config_keys() {
+        for kind in NodeKind::ALL {
+            let keys = config_keys(*kind);
+            assert!(
+                !keys.is_empty() || *kind == NodeKind::ComputeDestroy,
+                "{kind} has no documented config keys"
+            );
+        }
+        assert!(config_keys(NodeKind::LlmGuarded).contains(&"guard"));
+        assert!(config_keys(NodeKind::ComputeExec).contains(&"timeout_s"));
     }
 
     #[test]

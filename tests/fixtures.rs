@@ -77,6 +77,7 @@ const EXPECTED: &[Expected] = &[
     row("sf116-misspelt-condition.json", "SF116", "error", "edges[2]: unknown property 'conditon'", "edges[2].conditon", 98, 7),
     row("sf116-unknown-top-level-key.json", "SF116", "error", "flow: unknown property 'metdata'", "metdata", 5, 3),
     row("sf117-conditional-without-condition.json", "SF117", "error", "edge 'edge_3': conditional edge has no condition", "edges[2].type", 89, 15),
+    row("sf118-misspelt-config-key.json", "SF118", "warning", "node 'node_xyz': unknown config key 'gaurd' for llm_guarded", "nodes[1].config.gaurd", 30, 9),
     row("sf119-duplicate-modalities.json", "SF119", "error", "config.core_identity.models[0].modalities: [\"text\",\"structured_output\",\"text\"] has non-unique elements", "config.core_identity.models[0].modalities", 81, 11),
     row("sf200-duplicate-node-id.json", "SF200", "error", "duplicate node id 'node_start' (also nodes[0])", "nodes[1].id", 20, 13),
     // The duplicate is one problem: no SF210 / SF308 echo for the shadowed node.

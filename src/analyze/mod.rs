@@ -921,7 +921,35 @@ impl Cx<'_> {
         );
     }
 
+    /// SF118: a config key the kind does not document, close to one it does.
+    fn check_config_keys(&mut self, i: usize) {
+        let node = &self.flow.nodes[i];
+        let Some(config) = &node.config else { return };
+        let known = crate::schema::config_keys(node.kind);
+        for key in config.keys() {
+            if known.contains(&key.as_str()) {
+                continue;
+            }
+            if let Some(help) = suggestion(key, known.iter().copied()) {
+                self.push(
+                    Diagnostic::new(
+                        Code::UnknownConfigKey,
+                        format!(
+                            "node '{}': unknown config key '{key}' for {}",
+                            node.id, node.kind
+                        ),
+                    )
+                    .at(config_path(i).key(key))
+                    .focus(Focus::Key)
+                    .node(&node.id)
+                    .help(help),
+                );
+            }
+        }
+    }
+
     fn check_node(&mut self, i: usize, cfg: &NodeConfig) {
+        self.check_config_keys(i);
         let node: &Node = &self.flow.nodes[i];
         match cfg {
             NodeConfig::EntrySchedule(c) => {

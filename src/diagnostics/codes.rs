@@ -160,6 +160,14 @@ Example:
 Fix: add a condition (\"intent == 'refund'\"), use \"true\" for a fallthrough arm, or make the
 edge `sequential`.";
 
+    UnknownConfigKey = "SF118", Warning, "config key looks like a typo",
+"A node's `config` has a key its kind does not document, close to one it does (`gaurd` for
+`guard`, `timeout` for `compute_exec`'s `timeout_s`). Extra config keys are allowed and
+carried verbatim, so a typo would otherwise be ignored silently and the documented key would
+take its default. Keys that are not close to a documented key are not reported.
+
+Fix: rename the key to the documented one.";
+
     SchemaViolation = "SF119", Error, "the flow violates the v2 schema",
 "A schema rule not covered by a more specific code failed (for example `uniqueItems`). The
 message says which rule.
