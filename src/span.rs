@@ -198,6 +198,23 @@ pub fn find_all(
         path.push(PathSeg::Key(decode_key(src, pos..kend)?.into_owned()));
         Some((skip_ws(b, colon + 1), pos..kend))
     };
+    // Pops the innermost container, which ends just before `end`, recording it if wanted.
+    let close = |stack: &mut Vec<Frame>,
+                 path: &[PathSeg],
+                 end: usize,
+                 out: &mut std::collections::HashMap<Vec<PathSeg>, Located>| {
+        if let Some(f) = stack.pop()
+            && wanted.contains(path)
+        {
+            out.insert(
+                path.to_vec(),
+                Located {
+                    key: f.key,
+                    value: f.start..end,
+                },
+            );
+        }
+    };
     'value: loop {
         let c = *match b.get(pos) {
             Some(c) => c,
@@ -212,8 +229,8 @@ pub fn find_all(
                 index: 0,
             });
             pos = skip_ws(b, pos + 1);
-            let close = if object { b'}' } else { b']' };
-            if b.get(pos) != Some(&close) {
+            let closing = if object { b'}' } else { b']' };
+            if b.get(pos) != Some(&closing) {
                 if object {
                     let Some((vstart, kspan)) = read_key(pos, &mut path) else {
                         return out;
@@ -227,17 +244,7 @@ pub fn find_all(
             }
             // Empty container: closed at once, handled below like any finished value.
             pos += 1;
-            if let Some(f) = stack.pop()
-                && wanted.contains(path.as_slice())
-            {
-                out.insert(
-                    path.clone(),
-                    Located {
-                        key: f.key,
-                        value: f.start..pos,
-                    },
-                );
-            }
+            close(&mut stack, &path, pos, &mut out);
         } else {
             let Some(end) = skip_value(b, pos) else {
                 return out;
@@ -278,17 +285,7 @@ pub fn find_all(
                 }
                 Some(b'}' | b']') => {
                     pos += 1;
-                    if let Some(f) = stack.pop()
-                        && wanted.contains(path.as_slice())
-                    {
-                        out.insert(
-                            path.clone(),
-                            Located {
-                                key: f.key,
-                                value: f.start..pos,
-                            },
-                        );
-                    }
+                    close(&mut stack, &path, pos, &mut out);
                 }
                 _ => return out,
             }

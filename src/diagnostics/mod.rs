@@ -305,6 +305,13 @@ pub fn resolve_all(source: &str, diags: &mut [Diagnostic]) {
         .iter_mut()
         .map(|d| d.span_with(source, &index))
         .collect();
+    for (d, loc) in diags.iter_mut().zip(locations(source, spans)) {
+        d.location = loc;
+    }
+}
+
+/// Locations of many spans of one text, with one sweep over it.
+fn locations(source: &str, spans: Vec<Option<Range<usize>>>) -> Vec<Option<Location>> {
     let mut offsets: Vec<usize> = spans
         .iter()
         .flatten()
@@ -312,18 +319,21 @@ pub fn resolve_all(source: &str, diags: &mut [Diagnostic]) {
         .collect();
     let positions = line_cols(source, &mut offsets);
     let at = |o: usize| positions[offsets.binary_search(&o).unwrap_or(0)];
-    for (d, span) in diags.iter_mut().zip(spans) {
-        d.location = span.map(|span| {
-            let ((line, column), (end_line, end_column)) = (at(span.start), at(span.end));
-            Location {
-                span,
-                line,
-                column,
-                end_line,
-                end_column,
-            }
-        });
-    }
+    spans
+        .into_iter()
+        .map(|span| {
+            span.map(|span| {
+                let ((line, column), (end_line, end_column)) = (at(span.start), at(span.end));
+                Location {
+                    span,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                }
+            })
+        })
+        .collect()
 }
 
 /// 1-based (line, column in characters) of each offset, in one forward sweep over the text
@@ -353,21 +363,6 @@ fn line_cols(text: &str, offsets: &mut Vec<usize>) -> Vec<(usize, usize)> {
         out.push((line, col));
     }
     out
-}
-
-/// Builds a [`Location`] for a byte span.
-pub fn location_of(source: &str, span: Range<usize>) -> Location {
-    let mut offsets = vec![span.start, span.end];
-    let pos = line_cols(source, &mut offsets);
-    let at = |o: usize| pos[offsets.binary_search(&o).unwrap_or(0)];
-    let ((line, column), (end_line, end_column)) = (at(span.start), at(span.end));
-    Location {
-        span,
-        line,
-        column,
-        end_line,
-        end_column,
-    }
 }
 
 pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -467,7 +462,7 @@ mod tests {
     fn location_counts_chars() {
         let src = "{\n  \"é\": 1,\n  \"x\": 2\n}";
         let off = src.find("\"x\"").unwrap();
-        let loc = location_of(src, off..off + 3);
+        let loc = locations(src, vec![Some(off..off + 3)])[0].clone().unwrap();
         assert_eq!((loc.line, loc.column), (3, 3));
     }
 }
