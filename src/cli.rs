@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::json;
 
-use crate::analyze::{self, Outcome};
+use crate::analyze::Outcome;
 use crate::diagnostics::render::{self, MessageFormat};
 use crate::diagnostics::{Code, Diagnostic, Severity, codes};
 use crate::load::{self, SourceFile};
@@ -137,7 +137,7 @@ impl FileReport {
 fn check_file(path: &std::path::Path) -> FileReport {
     let (source, mut diagnostics) = match load::read_source(path) {
         Ok(source) => {
-            let Outcome { diagnostics, .. } = analyze::analyze_source(&source);
+            let Outcome { diagnostics, .. } = crate::validate_source(&source);
             (source, diagnostics)
         }
         Err(f) => (f.source, vec![f.diagnostic]),

@@ -11,7 +11,21 @@ pub mod analyze;
 pub mod cli;
 pub mod diagnostics;
 pub mod load;
+pub mod lower;
 pub mod model;
 pub mod plugins;
 pub mod schema;
 pub mod span;
+
+/// Everything `scaiflow validate` checks: schema, the analyze stage, and that the graph can
+/// be structured (the first part of lowering). `analyzed` is set when there is no error.
+pub fn validate_source(source: &load::SourceFile) -> analyze::Outcome {
+    let mut out = analyze::analyze_source(source);
+    if let Some(a) = &out.analyzed
+        && let Err(diags) = lower::structure(a)
+    {
+        out.diagnostics.extend(diags);
+        out.analyzed = None;
+    }
+    out
+}

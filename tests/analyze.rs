@@ -211,7 +211,11 @@ fn mutated_flows_never_panic() {
             }
             let text = serde_json::to_string_pretty(&doc).unwrap();
             let source = SourceFile::new("m.json", text.clone());
-            let mut diags = analyze_value(&doc).diagnostics;
+            let outcome = analyze_value(&doc);
+            if let Some(a) = &outcome.analyzed {
+                let _ = scaiflow::lower::structure(a);
+            }
+            let mut diags = outcome.diagnostics;
             render::prepare(&source, &mut diags);
             for d in &diags {
                 if let Some(l) = &d.location {

@@ -599,3 +599,45 @@ fn non_utf8_file_names_are_checked_too() {
         "{err}"
     );
 }
+
+/// Thousands of nested decisions: a diagnostic, not a stack overflow.
+#[test]
+fn deeply_nested_blocks_are_bounded() {
+    let mut nodes = vec![
+        serde_json::json!({"id": "node_in", "type": "entry_api", "label": "In",
+        "position": {"x": 0, "y": 0}}),
+    ];
+    let mut edges = Vec::new();
+    let mut prev = ("node_in".to_string(), "out_request");
+    for i in 0..6000 {
+        let d = format!("node_d{i}");
+        let leaf = format!("node_l{i}");
+        nodes.push(serde_json::json!({"id": d, "type": "logic_decision", "label": "D", "position": {"x": 0, "y": i}}));
+        nodes.push(serde_json::json!({"id": leaf, "type": "llm_rigid", "label": "L", "position": {"x": 0, "y": i},
+            "config": {"template": "t"}}));
+        let mut e = serde_json::json!({"id": format!("a{i}"), "type": "sequential",
+            "source": {"node": prev.0, "port": prev.1}, "target": {"node": d, "port": "in"}});
+        if i > 0 {
+            e["type"] = "conditional".into();
+            e["condition"] = "x".into();
+        }
+        edges.push(e);
+        edges.push(
+            serde_json::json!({"id": format!("b{i}"), "type": "sequential",
+            "source": {"node": d, "port": "out"}, "target": {"node": leaf, "port": "in"}}),
+        );
+        prev = (d, "out");
+    }
+    let flow = serde_json::json!({"id": "f", "name": "F", "version": "1.0.0", "nodes": nodes, "edges": edges});
+    let out = run_stdin(
+        &["validate", "--message-format", "short", "-"],
+        flow.to_string().as_bytes(),
+    );
+    assert_no_panic(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(
+            "error[SF216]: node 'node_d200': blocks are nested more than 200 levels deep"
+        )
+    );
+}

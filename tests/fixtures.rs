@@ -99,6 +99,10 @@ const EXPECTED: &[Expected] = &[
     row("sf210-unreachable-node.json", "SF210", "warning", "node 'node_archive' is unreachable from every entry point", "nodes[3].id", 46, 13),
     row("sf211-unused-output-port.json", "SF211", "warning", "node 'node_review' has an unused output port 'out_aux'", "nodes[1].outputs[1].id", 39, 17),
     row("sf212-data-edge-from-branch.json", "SF212", "error", "edge 'edge_6': data source 'node_discount' does not run before its target 'node_quote' on every path", "edges[5].id", 135, 13),
+    row("sf213-arm-jumps-into-arm.json", "SF213", "error", "edge 'edge_3': jumps into node 'node_normal', which another branch already reaches before the branches re-converge", "edges[2].id", 98, 13),
+    row("sf214-loop-body-leaves-loop.json", "SF214", "error", "edge 'edge_3': leaves the body of loop 'node_each' (a body ends inside the loop; continue from the loop's done port)", "edges[2].id", 86, 13),
+    row("sf215-two-fallthrough-arms.json", "SF215", "error", "node 'node_route' has 2 fallthrough arms ('edge_2', 'edge_3'); at most one sequential or \"true\" edge may leave a decision", "edges[2].id", 84, 13),
+    row("sf216-nesting-too-deep.json", "SF216", "error", "node 'node_check_200': blocks are nested more than 200 levels deep", "nodes[401].id", 4217, 13),
     row("sf300-undeclared-legacy-model.json", "SF300", "error", "llm_role validation failed: node 'node_answer': llm_role='cheap' is not declared", "nodes[1].config.model", 29, 18),
     row("sf300-undeclared-role.json", "SF300", "error", "llm_role validation failed: node 'node_xyz': llm_role='fastt' is not declared", "nodes[1].config.llm_role", 29, 21),
     row("sf301-while-without-max-iterations.json", "SF301", "error", "while loop missing max_iterations", "nodes[1].config.style", 28, 18),
@@ -150,7 +154,7 @@ fn diagnose(file: &str) -> (SourceFile, Vec<Diagnostic>) {
     let full = full.to_str().expect("fixture paths are UTF-8");
     let (mut source, mut diags) = match load::read_source(full) {
         Ok(source) => {
-            let diags = scaiflow::analyze::analyze_source(&source).diagnostics;
+            let diags = scaiflow::validate_source(&source).diagnostics;
             (source, diags)
         }
         Err(LoadFailure { diagnostic, source }) => (source, vec![diagnostic]),

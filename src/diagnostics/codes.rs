@@ -273,6 +273,38 @@ join waits for every branch), but not in a sibling branch.
 Fix: move the source before the branch, or route the value through a flow variable
 (data_variable_set) that every path sets.";
 
+    Unstructured = "SF213", Error, "a branch jumps into another branch",
+"scaiflow compiles a flow into structured ScaiCore blocks: a fork (a logic_decision, a
+logic_parallel, or any node with several outgoing control edges) has one arm per outgoing
+edge, and the arms run until the point where they all re-converge (the fork's immediate
+post-dominator). An edge that leads from one arm into the middle of another arm, before that
+point, cannot be expressed as nested blocks.
+
+Example: decision D -> A -> C, D -> B -> C, and also A -> B (arm A jumps into arm B).
+
+Fix: route the arm to the re-convergence node, or duplicate the shared steps in each arm.";
+
+    LoopBodyEscapes = "SF214", Error, "a loop body leaves its loop",
+"A logic_loop's body is the region hanging from its `body` port; it runs once per item (or
+per iteration) and must end inside the loop. An edge from the body to a step that comes after
+the loop (reachable from the loop's `done` port) would leave the loop in the middle of an
+iteration.
+
+Fix: end the body region without that edge; connect the step after the loop to `done`.";
+
+    AmbiguousFallthrough = "SF215", Error, "a decision has several fallthrough arms",
+"A decision's fallthrough (else) arm is its sequential edge, or its conditional edge with the
+condition \"true\". With more than one, it is unclear which runs when no condition holds.
+
+Fix: keep one fallthrough edge; give the others real conditions.";
+
+    NestingTooDeep = "SF216", Error, "blocks are nested too deeply",
+"Decisions, parallel blocks and loops may nest at most 200 levels deep. No flow drawn on a
+canvas comes near this; the bound keeps the compiler (and ScaiCore's tree-walking evaluator)
+safe from hostile input.
+
+Fix: flatten the flow, e.g. a chain of decisions whose arms re-converge instead of nesting.";
+
     UndeclaredRole = "SF300", Error, "LLM role is not declared",
 "`llm_role` (or its legacy alias `model`) on an LLM node must name a role declared in
 `config.core_identity.models`.

@@ -1,0 +1,441 @@
+//! Structured lowering (spec §5): graphs become nested blocks; unstructurable graphs get a
+//! diagnostic naming the edge.
+
+use std::path::Path;
+
+use scaiflow::analyze::{AnalyzedFlow, analyze_value};
+use scaiflow::lower::{Arm, Block, structure};
+use serde_json::{Value, json};
+
+/// Nodes `(id, kind)` and edges `(id, type, source, source port, target, condition)`.
+fn flow(nodes: &[(&str, &str)], edges: &[(&str, &str, &str, &str, &str, &str)]) -> Value {
+    let nodes: Vec<Value> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, (id, kind))| {
+            let config = match *kind {
+                "llm_rigid" => json!({"template": "t"}),
+                "logic_loop" => json!({"style": "foreach", "items": "{{input.xs}}", "item": "x"}),
+                _ => json!({}),
+            };
+            json!({"id": id, "type": kind, "label": id, "position": {"x": 0, "y": i * 120}, "config": config})
+        })
+        .collect();
+    let edges: Vec<Value> = edges
+        .iter()
+        .map(|(id, ty, s, sp, t, cond)| {
+            let mut e = json!({"id": id, "type": ty, "source": {"node": s, "port": sp},
+                "target": {"node": t, "port": "in"}});
+            if !cond.is_empty() {
+                e["condition"] = json!(cond);
+            }
+            e
+        })
+        .collect();
+    json!({"id": "f", "name": "F", "version": "1.0.0", "nodes": nodes, "edges": edges})
+}
+
+fn analyzed(doc: &Value) -> AnalyzedFlow {
+    let out = analyze_value(doc);
+    out.analyzed
+        .unwrap_or_else(|| panic!("analysis failed: {:?}", out.diagnostics))
+}
+
+/// `a; b; decision(d)[x == 1: c | else: ]; e` — node ids without `node_`.
+fn show(a: &AnalyzedFlow, blocks: &[Block]) -> String {
+    let id = |n: usize| a.flow.nodes[n].id.trim_start_matches("node_").to_string();
+    let arms = |arms: &[Arm]| {
+        arms.iter()
+            .map(|arm| {
+                let head = if arm.fallthrough {
+                    "else".to_string()
+                } else {
+                    arm.condition.clone().unwrap_or_else(|| "-".into())
+                };
+                format!("{head}: {}", show(a, &arm.blocks))
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    blocks
+        .iter()
+        .map(|b| match b {
+            Block::Step { node } => id(*node),
+            Block::Decision { node, arms: xs } => format!("decision({})[{}]", id(*node), arms(xs)),
+            Block::Parallel { node, branches } => {
+                let bs: Vec<String> = branches.iter().map(|b| show(a, &b.blocks)).collect();
+                format!("parallel({})[{}]", id(*node), bs.join(" | "))
+            }
+            Block::Loop { node, body } => format!("loop({})[{}]", id(*node), show(a, body)),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn structured(doc: &Value) -> Vec<String> {
+    let a = analyzed(doc);
+    structure(&a)
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .iter()
+        .map(|f| show(&a, &f.blocks))
+        .collect()
+}
+
+fn errors(doc: &Value) -> Vec<String> {
+    let a = analyzed(doc);
+    structure(&a)
+        .expect_err("should not structure")
+        .into_iter()
+        .map(|d| format!("{}: {} @ {}", d.code, d.message, d.path.unwrap()))
+        .collect()
+}
+
+const IN: (&str, &str) = ("node_in", "entry_api");
+
+#[test]
+fn a_chain_is_a_list() {
+    let doc = flow(
+        &[IN, ("node_a", "llm_rigid"), ("node_b", "llm_rigid")],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_a", ""),
+            ("e2", "sequential", "node_a", "out", "node_b", ""),
+        ],
+    );
+    assert_eq!(structured(&doc), ["a; b"]);
+}
+
+#[test]
+fn a_decision_has_arms_up_to_the_join_with_else_last() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+            ("node_z", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_d", ""),
+            ("e2", "conditional", "node_d", "out", "node_z", "true"),
+            (
+                "e3",
+                "conditional",
+                "node_d",
+                "out",
+                "node_x",
+                "intent == 'refund'",
+            ),
+            (
+                "e4",
+                "conditional",
+                "node_d",
+                "out",
+                "node_y",
+                "intent == 'complaint'",
+            ),
+            ("e5", "sequential", "node_x", "out", "node_z", ""),
+            ("e6", "sequential", "node_y", "out", "node_z", ""),
+        ],
+    );
+    assert_eq!(
+        structured(&doc),
+        ["decision(d)[intent == 'refund': x | intent == 'complaint': y | else: ]; z"]
+    );
+}
+
+#[test]
+fn arms_that_never_meet_end_the_flow() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_d", ""),
+            ("e2", "conditional", "node_d", "out", "node_x", "ok"),
+            ("e3", "sequential", "node_d", "out", "node_y", ""),
+        ],
+    );
+    assert_eq!(structured(&doc), ["decision(d)[ok: x | else: y]"]);
+}
+
+#[test]
+fn loops_parallels_and_nesting() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_loop", "logic_loop"),
+            ("node_b1", "llm_rigid"),
+            ("node_b2", "llm_rigid"),
+            ("node_par", "logic_parallel"),
+            ("node_p1", "llm_rigid"),
+            ("node_d", "logic_decision"),
+            ("node_q1", "llm_rigid"),
+            ("node_q2", "llm_rigid"),
+            ("node_join", "llm_rigid"),
+        ],
+        &[
+            (
+                "e1",
+                "sequential",
+                "node_in",
+                "out_request",
+                "node_loop",
+                "",
+            ),
+            ("e2", "sequential", "node_loop", "body", "node_b1", ""),
+            ("e3", "sequential", "node_b1", "out", "node_b2", ""),
+            ("e4", "sequential", "node_loop", "done", "node_par", ""),
+            ("e5", "sequential", "node_par", "out", "node_p1", ""),
+            ("e6", "sequential", "node_par", "out", "node_d", ""),
+            ("e7", "conditional", "node_d", "out", "node_q1", "x > 1"),
+            ("e8", "sequential", "node_d", "out", "node_q2", ""),
+            ("e9", "sequential", "node_p1", "out", "node_join", ""),
+            ("e10", "sequential", "node_q1", "out", "node_join", ""),
+            ("e11", "sequential", "node_q2", "out", "node_join", ""),
+        ],
+    );
+    assert_eq!(
+        structured(&doc),
+        ["loop(loop)[b1; b2]; parallel(par)[p1 | decision(d)[x > 1: q1 | else: q2]]; join"]
+    );
+}
+
+#[test]
+fn a_decision_inside_a_loop_body_rejoins_inside_the_body() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_loop", "logic_loop"),
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+            ("node_after", "llm_rigid"),
+        ],
+        &[
+            (
+                "e1",
+                "sequential",
+                "node_in",
+                "out_request",
+                "node_loop",
+                "",
+            ),
+            ("e2", "sequential", "node_loop", "body", "node_d", ""),
+            ("e3", "conditional", "node_d", "out", "node_x", "a"),
+            ("e4", "sequential", "node_d", "out", "node_y", ""),
+            ("e5", "sequential", "node_loop", "done", "node_after", ""),
+        ],
+    );
+    assert_eq!(
+        structured(&doc),
+        ["loop(loop)[decision(d)[a: x | else: y]]; after"]
+    );
+}
+
+#[test]
+fn a_node_with_conditional_edges_is_a_step_then_a_decision() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_a", "llm_rigid"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_a", ""),
+            ("e2", "conditional", "node_a", "out", "node_x", "a.ok"),
+            ("e3", "sequential", "node_a", "out", "node_y", ""),
+        ],
+    );
+    assert_eq!(structured(&doc), ["a; decision(a)[a.ok: x | else: y]"]);
+}
+
+#[test]
+fn entries_with_the_same_targets_share_a_flow() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_hook", "entry_webhook"),
+            ("node_cron", "entry_schedule"),
+            ("node_a", "llm_rigid"),
+            ("node_b", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_a", ""),
+            ("e2", "sequential", "node_hook", "out_event", "node_a", ""),
+            ("e3", "sequential", "node_cron", "out_tick", "node_b", ""),
+            ("e4", "sequential", "node_a", "out", "node_b", ""),
+        ],
+    );
+    let a = analyzed(&doc);
+    let flows = structure(&a).unwrap();
+    assert_eq!(flows.len(), 2);
+    assert_eq!(flows[0].entries, [0, 1]);
+    assert_eq!(flows[1].entries, [2]);
+    assert_eq!(show(&a, &flows[0].blocks), "a; b");
+    assert_eq!(show(&a, &flows[1].blocks), "b");
+}
+
+#[test]
+fn an_arm_jumping_into_another_arm_is_named() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+            ("node_z", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_d", ""),
+            ("e2", "conditional", "node_d", "out", "node_x", "a"),
+            ("e3", "sequential", "node_d", "out", "node_y", ""),
+            ("e4", "sequential", "node_x", "out", "node_y", ""),
+            ("e5", "sequential", "node_y", "out", "node_z", ""),
+            ("e6", "sequential", "node_x", "out", "node_z", ""),
+        ],
+    );
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF213: edge 'e3': jumps into node 'node_y', which another branch already reaches before the branches re-converge @ edges[2].id"
+        ]
+    );
+}
+
+#[test]
+fn a_body_leaving_its_loop_is_named() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_loop", "logic_loop"),
+            ("node_b", "llm_rigid"),
+            ("node_after", "llm_rigid"),
+        ],
+        &[
+            (
+                "e1",
+                "sequential",
+                "node_in",
+                "out_request",
+                "node_loop",
+                "",
+            ),
+            ("e2", "sequential", "node_loop", "body", "node_b", ""),
+            ("e3", "sequential", "node_b", "out", "node_after", ""),
+            ("e4", "sequential", "node_loop", "done", "node_after", ""),
+        ],
+    );
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF214: edge 'e3': leaves the body of loop 'node_loop' (a body ends inside the loop; continue from the loop's done port) @ edges[2].id"
+        ]
+    );
+}
+
+#[test]
+fn two_fallthrough_arms_are_ambiguous() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_d", ""),
+            ("e2", "sequential", "node_d", "out", "node_x", ""),
+            ("e3", "conditional", "node_d", "out", "node_y", "true"),
+        ],
+    );
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF215: node 'node_d' has 2 fallthrough arms ('e2', 'e3'); at most one sequential or \"true\" edge may leave a decision @ edges[2].id"
+        ]
+    );
+}
+
+#[test]
+fn every_example_structures_and_places_every_node_once_per_flow() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    for p in paths {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let a = analyzed(&doc);
+        let flows = structure(&a).unwrap_or_else(|d| panic!("{}: {d:?}", p.display()));
+        let mut placed = vec![0usize; a.flow.nodes.len()];
+        fn walk(blocks: &[Block], placed: &mut [usize]) {
+            for b in blocks {
+                match b {
+                    Block::Step { node } => placed[*node] += 1,
+                    Block::Decision { node, arms }
+                    | Block::Parallel {
+                        node,
+                        branches: arms,
+                    } => {
+                        if placed[*node] == 0 {
+                            placed[*node] += 1;
+                        }
+                        for arm in arms {
+                            walk(&arm.blocks, placed);
+                        }
+                    }
+                    Block::Loop { node, body } => {
+                        placed[*node] += 1;
+                        walk(body, placed);
+                    }
+                }
+            }
+        }
+        for f in &flows {
+            walk(&f.blocks, &mut placed);
+            for &e in &f.entries {
+                placed[e] += 1;
+            }
+        }
+        for (i, n) in a.flow.nodes.iter().enumerate() {
+            assert!(placed[i] >= 1, "{}: {} not placed", p.display(), n.id);
+        }
+        // Deterministic: structuring twice gives the same blocks.
+        assert_eq!(structure(&a).unwrap(), flows);
+    }
+}
+
+/// The structure of every example, pinned (reviewed by hand against the example graphs).
+#[test]
+fn example_structures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    let mut out = String::new();
+    for p in paths {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let a = analyzed(&doc);
+        out.push_str(&format!("{}\n", p.file_name().unwrap().to_string_lossy()));
+        for f in structure(&a).unwrap() {
+            let entries: Vec<&str> = f
+                .entries
+                .iter()
+                .map(|&e| a.flow.nodes[e].id.as_str())
+                .collect();
+            out.push_str(&format!(
+                "  [{}] {}\n",
+                entries.join(", "),
+                show(&a, &f.blocks)
+            ));
+        }
+    }
+    insta::assert_snapshot!(out);
+}
