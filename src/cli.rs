@@ -45,8 +45,31 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check flows against the v2 schema and run the analyze stage (no output is written)
     Validate(ValidateArgs),
+    /// Compile flows to a ScaiCore artifact (the YAML deploy manifest)
+    Compile(CompileArgs),
     /// Explain a diagnostic code in detail, with an example and the fix
     Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Flow JSON files; `-` reads standard input
+    #[arg(required = true, value_name = "FLOW")]
+    pub flows: Vec<std::path::PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = crate::OutputFormat::Yaml)]
+    pub format: crate::OutputFormat,
+
+    /// Output file (`-` for stdout); only with a single FLOW [default: FLOW with its
+    /// `.flow.json` / `.json` suffix replaced by the format's extension; stdout for `-`]
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
+
+    /// Build in memory and compare with the existing output file: exit 1 if it is stale
+    /// or missing; never write
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +135,7 @@ pub fn run(cli: Cli) -> u8 {
     let color = use_color(cli.color);
     match &cli.command {
         Command::Validate(args) => validate(args, format, color),
+        Command::Compile(args) => compile(args, format, color),
         Command::Explain(args) => explain(args),
     }
 }
@@ -352,4 +376,144 @@ fn explain(args: &ExplainArgs) -> u8 {
             2
         }
     }
+}
+
+/// The default output path: the input with its whole `.flow.json` (or `.json`) suffix
+/// replaced by the format's extension (`my-flow.flow.json` → `my-flow.yaml`).
+pub fn default_output(input: &std::path::Path, ext: &str) -> std::path::PathBuf {
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".flow.json")
+        .or_else(|| name.strip_suffix(".json"))
+        .unwrap_or(&name);
+    input.with_file_name(format!("{stem}.{ext}"))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, renamed
+/// over the target, so on any error the previous file is untouched and no partial file
+/// appears.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
+    if !stdin_once(&args.flows) {
+        return 2;
+    }
+    if args.out.is_some() && args.flows.len() > 1 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: --out takes a single FLOW ({} given)",
+            args.flows.len()
+        );
+        return 2;
+    }
+    let mut exit = 0;
+    let mut emitter = Emitter::new(format, color);
+    for path in &args.flows {
+        let (source, result) = match load::read_source(path) {
+            Ok(source) => {
+                let r = crate::compile_flow(&source, args.format);
+                (source, r)
+            }
+            Err(f) => {
+                let code = if f.diagnostic.code == Code::Io { 2 } else { 1 };
+                exit = exit.max(code);
+                let mut d = vec![f.diagnostic];
+                render::prepare(&f.source, &mut d);
+                emitter.emit(FileReport {
+                    source: f.source,
+                    diagnostics: d,
+                });
+                continue;
+            }
+        };
+        let artifact = match result {
+            Ok(a) => a,
+            Err(e) => {
+                exit = exit.max(1);
+                let mut d = e.errors;
+                if d.is_empty() {
+                    d.push(Diagnostic::new(Code::SchemaViolation, e.message));
+                }
+                render::prepare(&source, &mut d);
+                emitter.emit(FileReport {
+                    source,
+                    diagnostics: d,
+                });
+                continue;
+            }
+        };
+        let mut warnings = artifact.warnings.clone();
+        render::prepare(&source, &mut warnings);
+        let target = match &args.out {
+            Some(o) => Some(o.clone()),
+            None if path.as_os_str() == "-" => None,
+            None => Some(default_output(path, args.format.extension())),
+        };
+        let target = target.filter(|t| t.as_os_str() != "-");
+        let outcome = match (&target, args.check) {
+            (None, _) => std::io::stdout()
+                .lock()
+                .write_all(&artifact.bytes)
+                .map(|()| 0)
+                .map_err(|e| format!("cannot write to stdout: {e}")),
+            (Some(t), true) => match std::fs::read(t) {
+                Ok(old) if old == artifact.bytes => Ok(0),
+                Ok(_) => Err(format!(
+                    "{} is stale: recompile {}",
+                    t.display(),
+                    source.name
+                )),
+                Err(_) => Err(format!(
+                    "{} is missing: compile {}",
+                    t.display(),
+                    source.name
+                )),
+            }
+            .or_else(|msg| {
+                let _ = writeln!(std::io::stderr().lock(), "check: {msg}");
+                Ok(1)
+            }),
+            (Some(t), false) => write_atomic(t, &artifact.bytes)
+                .map(|()| 0)
+                .map_err(|e| format!("cannot write '{}': {e}", t.display())),
+        };
+        match outcome {
+            Ok(code) => exit = exit.max(code),
+            Err(msg) => {
+                let _ = writeln!(std::io::stderr().lock(), "error: {msg}");
+                exit = exit.max(2);
+            }
+        }
+        if !warnings.is_empty() {
+            emitter.emit(FileReport {
+                source,
+                diagnostics: warnings,
+            });
+        }
+    }
+    emitter.finish("compile", true);
+    exit
 }

@@ -641,3 +641,102 @@ fn deeply_nested_blocks_are_bounded() {
         )
     );
 }
+
+#[test]
+fn compile_writes_the_documented_default_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nightly-report.flow.json"),
+    )
+    .unwrap();
+    let input = temp_file(&dir, "my-flow.flow.json", &src);
+    let out = run(&["compile", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let yaml = std::fs::read_to_string(dir.path().join("my-flow.yaml")).unwrap();
+    assert!(
+        yaml.starts_with("core:\n  name: nightly-metrics-report\n"),
+        "{yaml}"
+    );
+    // `.json` alone is replaced too; stdin goes to stdout.
+    let plain = temp_file(&dir, "other.json", &src);
+    assert_eq!(
+        run(&["compile", plain.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert!(dir.path().join("other.yaml").exists());
+    let piped = run_stdin(&["compile", "-"], &src);
+    assert_eq!(text(&piped.stdout), yaml);
+    let to_stdout = run(&["compile", "--out", "-", input.to_str().unwrap()]);
+    assert_eq!(text(&to_stdout.stdout), yaml);
+}
+
+#[test]
+fn compile_errors_write_nothing_and_keep_the_old_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = temp_file(&dir, "bad.flow.json", TWO_ERRORS.as_bytes());
+    let old = temp_file(&dir, "bad.yaml", b"previous contents\n");
+    let out = run(&[
+        "compile",
+        "--message-format",
+        "short",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).lines().count(),
+        2,
+        "all errors: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&old).unwrap(),
+        "previous contents\n"
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary or partial files: {names:?}");
+    // An unwritable destination: exit 2, nothing left behind.
+    let good = temp_file(&dir, "good.flow.json", VALID.as_bytes());
+    let out = run(&[
+        "compile",
+        "--out",
+        "/nonexistent-dir/x.yaml",
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot write '/nonexistent-dir/x.yaml'"));
+}
+
+#[test]
+fn compile_check_reports_stale_and_missing_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = temp_file(&dir, "f.flow.json", VALID.as_bytes());
+    let f = flow.to_str().unwrap();
+    let out = run(&["compile", "--check", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("f.yaml is missing"));
+    assert!(!dir.path().join("f.yaml").exists(), "--check never writes");
+    assert_eq!(run(&["compile", f]).status.code(), Some(0));
+    assert_eq!(run(&["compile", "--check", f]).status.code(), Some(0));
+    let yaml = dir.path().join("f.yaml");
+    let mut stale = std::fs::read_to_string(&yaml).unwrap();
+    stale.push_str("# edited\n");
+    std::fs::write(&yaml, &stale).unwrap();
+    let out = run(&["compile", "--check", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("f.yaml is stale"));
+    assert_eq!(
+        std::fs::read_to_string(&yaml).unwrap(),
+        stale,
+        "--check never writes"
+    );
+}
+
+#[test]
+fn compile_out_takes_one_flow() {
+    let out = run(&["compile", "--out", "x.yaml", "a.flow.json", "b.flow.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--out takes a single FLOW (2 given)"));
+}

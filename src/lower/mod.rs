@@ -6,6 +6,8 @@
 //! the region hanging from its `body` port and continues from `done`. Graphs that cannot be
 //! structured this way get a diagnostic naming the offending edge. See `docs/lowering.md`.
 
+pub mod core;
+
 use crate::analyze::AnalyzedFlow;
 use crate::analyze::graph::{Dominators, Graph};
 use crate::diagnostics::{Code, Diagnostic, JsonPath};

@@ -1,0 +1,558 @@
+//! The lowering stage, part 2: the format-neutral core model every emitter shares. Each
+//! node becomes the ScaiCore construct its kind maps to (spec §3), inside the structure
+//! from part 1; the documented compiler defaults are applied here, once, for all formats:
+//! plugins used by `tool_plugin` nodes are added to the core's plugin list; compute nodes
+//! without `config.bunker` get the default bunker capability; queue and `hitl_review`
+//! nodes inherit `config.scaiqueue.scope`; `breakpoint: true` prepends a synthetic
+//! `debug_breakpoint` checkpoint. See `docs/yaml-manifest.md` for the mapping.
+
+use serde_json::{Map, Value, json};
+
+use super::{Arm, Block, FlowBody};
+use crate::analyze::AnalyzedFlow;
+use crate::model::{Flow, ModelEntry, NodeConfig, NodeKind};
+
+/// The default bunker capability when compute nodes exist and `config.bunker` is unset.
+pub fn default_bunker() -> Value {
+    json!({"lifecycle": "ephemeral", "image": "python-3.12"})
+}
+
+/// A lowered core.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Core {
+    /// Slug of the flow's name.
+    pub name: String,
+    /// Instance mode; flows have no mode setting, so always `stateless`.
+    pub mode: &'static str,
+    pub runtime_version: String,
+    /// The flow's display name.
+    pub persona: String,
+    /// `<ref>/<model>` of the first registry entry (the implicit primary).
+    pub model: Option<String>,
+    pub plugins: Vec<Plugin>,
+    pub capabilities: Vec<Value>,
+    pub scaiqueue: Option<Value>,
+    pub flows: Vec<CoreFlow>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plugin {
+    pub alias: String,
+    pub endpoint: String,
+    pub package: Option<String>,
+    pub config: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoreFlow {
+    pub name: String,
+    /// The first entry is the flow's canonical trigger.
+    pub triggers: Vec<Trigger>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub node: usize,
+    /// `api`, `webhook` or `schedule`.
+    pub kind: &'static str,
+    /// The entry's config, verbatim (method/path, cron/timezone, ...).
+    pub config: Map<String, Value>,
+}
+
+/// One step of a flow body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    /// The node it comes from. For an implicit fork (a node of another kind with several
+    /// out-edges) this is that node, and `implicit` is set.
+    pub node: usize,
+    pub op: Op,
+    /// The result binding of value-producing steps.
+    pub binding: Option<String>,
+    /// A synthetic step the compiler inserted (the `debug_breakpoint` of `breakpoint: true`).
+    pub synthetic: bool,
+    pub implicit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// `llm_rigid`: a rigid block evaluating one expression template.
+    Template { template: String },
+    /// `llm_flexible` / `llm_guarded`.
+    LlmTurn {
+        goal: String,
+        guarded: bool,
+        role: Option<String>,
+        guard: Option<String>,
+        /// The other documented keys that are set, verbatim, in documented order.
+        fields: Map<String, Value>,
+    },
+    /// `tool_plugin`, `tool_http`, `queue_*`, `compute_*`.
+    PluginCall {
+        alias: String,
+        method: String,
+        args: Map<String, Value>,
+    },
+    /// `data_variable_set`.
+    Assign { variable: String, value: Value },
+    /// `checkpoint`, `hitl_decision`, `hitl_review`, and the synthetic breakpoint.
+    Checkpoint {
+        fields: Map<String, Value>,
+        hitl_target: Option<HitlTarget>,
+    },
+    /// `subflow_call`: a core_call block.
+    CoreCall { fields: Map<String, Value> },
+    Decision {
+        fields: Map<String, Value>,
+        arms: Vec<CoreArm>,
+    },
+    Parallel {
+        fields: Map<String, Value>,
+        branches: Vec<CoreArm>,
+    },
+    Loop {
+        /// `foreach` or `while`.
+        style: &'static str,
+        fields: Map<String, Value>,
+        body: Vec<Step>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitlTarget {
+    pub scope: Option<String>,
+    pub queue: Option<String>,
+    pub hitl_spec: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoreArm {
+    pub edge: usize,
+    /// The condition (`"true"` for a sequential fallthrough edge).
+    pub when: String,
+    pub fallthrough: bool,
+    pub steps: Vec<Step>,
+}
+
+/// Slug of a name: lower-case ASCII letters and digits, other runs become `-`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "flow".into() } else { out }
+}
+
+fn pick(cfg: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
+    keys.iter()
+        .filter_map(|k| cfg.get(*k).map(|v| ((*k).to_string(), v.clone())))
+        .collect()
+}
+
+fn str_of(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
+
+/// Lowers an analyzed, structured flow.
+pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
+    let flow = &a.flow;
+    let cfg = flow.config();
+    let name = slug(&flow.name);
+    let scope = cfg.scaiqueue.as_ref().and_then(|q| q.scope.clone());
+    let l = Lowerer { a, scope };
+    let mut flows: Vec<CoreFlow> = Vec::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let mut fname = if i == 0 {
+            name.clone()
+        } else {
+            format!("{name}-{}", slug(&flow.nodes[body.entries[0]].label))
+        };
+        while flows.iter().any(|f| f.name == fname) {
+            fname.push_str("-2");
+        }
+        flows.push(CoreFlow {
+            name: fname,
+            triggers: body.entries.iter().map(|&e| trigger(flow, e)).collect(),
+            steps: l.steps(&body.blocks),
+        });
+    }
+    Core {
+        name,
+        mode: "stateless",
+        runtime_version: flow.scaicore_target().to_string(),
+        persona: flow.name.clone(),
+        model: flow.models().first().map(primary_model),
+        plugins: plugins(flow),
+        capabilities: capabilities(flow),
+        scaiqueue: flow
+            .config
+            .as_ref()
+            .and_then(|c| c.scaiqueue.as_ref())
+            .and_then(|q| serde_json::to_value(q).ok()),
+        flows,
+    }
+}
+
+fn primary_model(m: &ModelEntry) -> String {
+    format!("{}/{}", m.provider, m.model)
+}
+
+fn trigger(flow: &Flow, node: usize) -> Trigger {
+    let n = &flow.nodes[node];
+    let kind = match n.kind {
+        NodeKind::EntryWebhook => "webhook",
+        NodeKind::EntrySchedule => "schedule",
+        _ => "api",
+    };
+    Trigger {
+        node,
+        kind,
+        config: n.config().into_owned(),
+    }
+}
+
+/// Declared plugins, then the aliases `tool_plugin` nodes use that are not declared.
+fn plugins(flow: &Flow) -> Vec<Plugin> {
+    let mut out: Vec<Plugin> = flow
+        .config
+        .as_ref()
+        .and_then(|c| c.plugins.as_ref())
+        .map(|ps| {
+            ps.iter()
+                .map(|p| Plugin {
+                    alias: p.alias.clone(),
+                    endpoint: p
+                        .endpoint
+                        .clone()
+                        .unwrap_or_else(|| format!("plugin://{}", p.alias)),
+                    package: p.package.clone(),
+                    config: p.config.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for n in &flow.nodes {
+        if n.kind != NodeKind::ToolPlugin {
+            continue;
+        }
+        if let Some(alias) = n.config().get("plugin").and_then(Value::as_str)
+            && !out.iter().any(|p| p.alias == alias)
+        {
+            out.push(Plugin {
+                alias: alias.to_string(),
+                endpoint: format!("plugin://{alias}"),
+                package: None,
+                config: None,
+            });
+        }
+    }
+    out
+}
+
+/// Declared capabilities, then the bunker (declared, or the default when compute nodes
+/// exist).
+fn capabilities(flow: &Flow) -> Vec<Value> {
+    let cfg = flow.config();
+    let mut out = cfg.capabilities.clone().unwrap_or_default();
+    let compute = flow
+        .nodes
+        .iter()
+        .any(|n| matches!(n.kind.category(), crate::model::Category::Compute));
+    let bunker = match &cfg.bunker {
+        Some(b) => Some(Value::Object(b.clone())),
+        None if compute => Some(default_bunker()),
+        None => None,
+    };
+    if let Some(b) = bunker {
+        out.push(json!({"bunker": b}));
+    }
+    out
+}
+
+struct Lowerer<'a> {
+    a: &'a AnalyzedFlow,
+    scope: Option<String>,
+}
+
+impl Lowerer<'_> {
+    fn steps(&self, blocks: &[Block]) -> Vec<Step> {
+        let mut out = Vec::new();
+        for b in blocks {
+            match b {
+                Block::Step { node } => self.node_steps(*node, &mut out),
+                Block::Decision { node, arms } => out.push(self.fork(*node, arms, false)),
+                Block::Parallel { node, branches } => out.push(self.fork(*node, branches, true)),
+                Block::Loop { node, body } => {
+                    let cfg = self.a.flow.nodes[*node].config();
+                    let style = match &self.a.configs[*node] {
+                        NodeConfig::LogicLoop(c)
+                            if c.style == Some(crate::model::LoopStyle::While) =>
+                        {
+                            "while"
+                        }
+                        _ => "foreach",
+                    };
+                    let keys: &[&str] = if style == "while" {
+                        &["condition", "max_iterations"]
+                    } else {
+                        &["items", "item"]
+                    };
+                    out.push(Step {
+                        node: *node,
+                        op: Op::Loop {
+                            style,
+                            fields: pick(&cfg, keys),
+                            body: self.steps(body),
+                        },
+                        binding: None,
+                        synthetic: false,
+                        implicit: false,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn fork(&self, node: usize, arms: &[Arm], parallel: bool) -> Step {
+        let n = &self.a.flow.nodes[node];
+        let implicit = !matches!(n.kind, NodeKind::LogicDecision | NodeKind::LogicParallel);
+        let cfg = n.config();
+        let arms: Vec<CoreArm> = arms
+            .iter()
+            .map(|arm| CoreArm {
+                edge: arm.edge,
+                when: arm.condition.clone().unwrap_or_else(|| "true".into()),
+                fallthrough: arm.fallthrough,
+                steps: self.steps(&arm.blocks),
+            })
+            .collect();
+        let op = if parallel {
+            let fields = if implicit {
+                Map::new()
+            } else {
+                pick(&cfg, &["max_concurrent", "fail_fast"])
+            };
+            Op::Parallel {
+                fields,
+                branches: arms,
+            }
+        } else {
+            let fields = if implicit {
+                Map::new()
+            } else {
+                pick(&cfg, &["style", "subject"])
+            };
+            Op::Decision { fields, arms }
+        };
+        Step {
+            node,
+            op,
+            binding: None,
+            synthetic: false,
+            implicit,
+        }
+    }
+
+    fn node_steps(&self, node: usize, out: &mut Vec<Step>) {
+        let n = &self.a.flow.nodes[node];
+        let cfg = n.config();
+        let binding = self.a.bindings[node].clone();
+        let step = |op: Op| Step {
+            node,
+            op,
+            binding: binding.clone(),
+            synthetic: false,
+            implicit: false,
+        };
+        let scope_of = |own: Option<&Value>| str_of(own).or_else(|| self.scope.clone());
+        let op = match &self.a.configs[node] {
+            NodeConfig::LlmRigid(c) => Op::Template {
+                template: c.template.clone().unwrap_or_default(),
+            },
+            NodeConfig::LlmGuarded(c) => Op::LlmTurn {
+                goal: c.goal.clone().unwrap_or_default(),
+                guarded: true,
+                role: c.llm_role.clone().or_else(|| c.model.clone()),
+                guard: c.guard.clone(),
+                fields: pick(
+                    &cfg,
+                    &[
+                        "validate",
+                        "on_validation_failure",
+                        "output_schema",
+                        "input_bindings",
+                        "context_bindings",
+                        "guidance",
+                        "constraints",
+                    ],
+                ),
+            },
+            NodeConfig::LlmFlexible(c) => Op::LlmTurn {
+                goal: c.goal.clone().unwrap_or_default(),
+                guarded: false,
+                role: c.llm_role.clone().or_else(|| c.model.clone()),
+                guard: None,
+                fields: pick(
+                    &cfg,
+                    &[
+                        "output_schema",
+                        "input_bindings",
+                        "context_bindings",
+                        "guidance",
+                        "identity_ref",
+                        "constraints",
+                        "examples",
+                        "on_failure",
+                        "budget",
+                    ],
+                ),
+            },
+            NodeConfig::ToolPlugin(c) => Op::PluginCall {
+                alias: c.plugin.clone().unwrap_or_default(),
+                method: c.method.clone().unwrap_or_default(),
+                args: c.args.clone().unwrap_or_default(),
+            },
+            NodeConfig::ToolHttp(_) => Op::PluginCall {
+                alias: "http".into(),
+                method: "request".into(),
+                args: pick(&cfg, &["method", "url", "headers", "body", "timeout"]),
+            },
+            NodeConfig::DataVariableSet(c) => Op::Assign {
+                variable: c.variable.clone().unwrap_or_default(),
+                value: c.value.clone().unwrap_or(Value::Null),
+            },
+            NodeConfig::QueuePublish(_)
+            | NodeConfig::QueueConsume(_)
+            | NodeConfig::QueueEscalation(_) => {
+                let (method, keys): (&str, &[&str]) = match n.kind {
+                    NodeKind::QueuePublish => ("publish", &["queue", "message_type", "payload"]),
+                    NodeKind::QueueConsume => ("consume", &["queue", "timeout"]),
+                    _ => ("escalate", &["queue", "reason", "priority"]),
+                };
+                let mut args = Map::new();
+                if let Some(s) = scope_of(cfg.get("scope")) {
+                    args.insert("scope".into(), s.into());
+                }
+                args.extend(pick(&cfg, keys));
+                Op::PluginCall {
+                    alias: "scaiqueue".into(),
+                    method: method.into(),
+                    args,
+                }
+            }
+            NodeConfig::ComputeProvision(_)
+            | NodeConfig::ComputeExec(_)
+            | NodeConfig::ComputeFileUpload(_)
+            | NodeConfig::ComputeFileDownload(_)
+            | NodeConfig::ComputeDestroy(_) => {
+                let m = crate::plugins::compute_method(n.kind);
+                let (name, keys): (&str, Vec<&str>) = m.map_or(("destroy", Vec::new()), |m| {
+                    (
+                        m.name,
+                        m.required.iter().chain(m.optional).copied().collect(),
+                    )
+                });
+                Op::PluginCall {
+                    alias: crate::plugins::SCAIBUNKER.name.into(),
+                    method: name.into(),
+                    args: pick(&cfg, &keys),
+                }
+            }
+            NodeConfig::Checkpoint(c) => {
+                if c.breakpoint == Some(true) {
+                    out.push(Step {
+                        node,
+                        op: Op::Checkpoint {
+                            fields: Map::from_iter([(
+                                "type".to_string(),
+                                "debug_breakpoint".into(),
+                            )]),
+                            hitl_target: None,
+                        },
+                        binding: None,
+                        synthetic: true,
+                        implicit: false,
+                    });
+                }
+                let mut fields = Map::new();
+                fields.insert(
+                    "type".into(),
+                    cfg.get("type")
+                        .cloned()
+                        .unwrap_or_else(|| "approval".into()),
+                );
+                fields.extend(pick(
+                    &cfg,
+                    &[
+                        "prompt",
+                        "options",
+                        "timeout",
+                        "on_timeout",
+                        "assignee",
+                        "priority",
+                    ],
+                ));
+                Op::Checkpoint {
+                    fields,
+                    hitl_target: None,
+                }
+            }
+            NodeConfig::HitlDecision(_) => {
+                let mut fields = Map::new();
+                fields.insert(
+                    "type".into(),
+                    cfg.get("type")
+                        .cloned()
+                        .unwrap_or_else(|| "approval".into()),
+                );
+                fields.extend(pick(&cfg, &["prompt", "options", "timeout", "on_timeout"]));
+                Op::Checkpoint {
+                    fields,
+                    hitl_target: None,
+                }
+            }
+            NodeConfig::HitlReview(c) => {
+                let mut fields = Map::new();
+                fields.insert("type".into(), "hitl_review".into());
+                Op::Checkpoint {
+                    fields,
+                    hitl_target: Some(HitlTarget {
+                        scope: c.scope.clone().or_else(|| self.scope.clone()),
+                        queue: c.queue.clone(),
+                        hitl_spec: pick(&cfg, &["sections", "assignee"]),
+                    }),
+                }
+            }
+            NodeConfig::SubflowCall(_) => Op::CoreCall {
+                fields: pick(
+                    &cfg,
+                    &[
+                        "target",
+                        "flow_name",
+                        "input_bindings",
+                        "instance_key",
+                        "version",
+                        "timeout",
+                        "is_async",
+                    ],
+                ),
+            },
+            // Entries and logic nodes never reach a Step block.
+            NodeConfig::EntryApi(_)
+            | NodeConfig::EntryWebhook(_)
+            | NodeConfig::EntrySchedule(_)
+            | NodeConfig::LogicDecision(_)
+            | NodeConfig::LogicLoop(_)
+            | NodeConfig::LogicParallel(_) => return,
+        };
+        out.push(step(op));
+    }
+}

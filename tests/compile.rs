@@ -1,0 +1,481 @@
+//! `compile --format yaml`: the manifest of every example (insta), the documented compiler
+//! defaults, YAML 1.1/1.2 agreement, determinism.
+
+use std::path::{Path, PathBuf};
+
+use scaiflow::load::{SourceFile, read_source};
+use scaiflow::{OutputFormat, compile_flow};
+
+fn examples() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".flow.json"))
+            .collect();
+    v.sort();
+    v
+}
+
+fn yaml_of(source: &SourceFile) -> String {
+    let art = compile_flow(source, OutputFormat::Yaml)
+        .unwrap_or_else(|e| panic!("{}: {:?}", e, e.errors));
+    String::from_utf8(art.bytes).unwrap()
+}
+
+#[test]
+fn example_manifests() {
+    for p in examples() {
+        let source = read_source(&p).unwrap();
+        let name = p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".flow.json", "");
+        insta::assert_snapshot!(format!("manifest-{name}"), yaml_of(&source));
+    }
+}
+
+use scaiflow::analyze::analyze_value;
+use scaiflow::emit::yaml::manifest;
+use scaiflow::lower::{core::lower, structure};
+use serde_json::{Value, json};
+
+/// The manifest as data (what the YAML text must load back to).
+fn manifest_of(doc: &Value) -> Value {
+    let a = analyze_value(doc).analyzed.expect("valid flow");
+    let bodies = structure(&a).unwrap();
+    manifest(&a, &lower(&a, &bodies))
+}
+
+fn compile_value(doc: &Value) -> String {
+    let src = SourceFile::new("t.flow.json", serde_json::to_string_pretty(doc).unwrap());
+    yaml_of(&src)
+}
+
+/// Loads YAML with PyYAML's `safe_load` (YAML 1.1, what ScaiCore uses) into JSON.
+fn pyyaml(text: &str) -> Value {
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin.read()), sys.stdout)",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 is needed for the YAML 1.1 check");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "PyYAML failed (install it: pip install pyyaml): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Loads YAML as YAML 1.2 (serde-saphyr's parser).
+fn yaml12(text: &str) -> Value {
+    serde_saphyr::from_str::<Value>(text).expect("YAML 1.2 parse")
+}
+
+/// Numbers compare by value (PyYAML gives 3 for 3, serde_json may hold 3.0).
+fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(a) => Value::Array(a.iter().map(normalize).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, x)| (k.clone(), normalize(x))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+const TRICKY: &[&str] = &[
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "Yes",
+    "NO",
+    "true",
+    "False",
+    "null",
+    "Null",
+    "~",
+    "",
+    " ",
+    "0.2",
+    "1e3",
+    "0o17",
+    "0x1F",
+    "2026-01-15",
+    "2026-01-15T10:00:00Z",
+    "1_000",
+    "12:30:00",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "+1",
+    "007",
+    "*ref",
+    "&anchor",
+    "!tag",
+    "%directive",
+    "@at",
+    "`tick",
+    "a: b",
+    "a #b",
+    "#c",
+    "- dash",
+    "? q",
+    "[x]",
+    "{y}",
+    "trail ",
+    " lead",
+    "multi\nline",
+    "ends\n",
+    "tab\there",
+    "quote\"d",
+    "back\\slash",
+    "'single'",
+    "é ✓ 日本",
+    "\u{1F600}",
+    "=",
+    "<<",
+    "|",
+    ">",
+    "line1\n\nline3",
+    "  indented\nsecond",
+    "a very long line of text that goes on and on well past the folding width of eighty characters, with trailing",
+];
+
+/// A flow whose labels, templates and configs are all YAML-ambiguous strings.
+fn tricky_flow() -> Value {
+    let mut nodes = vec![json!({"id": "node_in", "type": "entry_api", "label": "yes",
+        "position": {"x": 0, "y": 0}, "config": {"path": "/on", "method": "POST"}})];
+    let mut edges = Vec::new();
+    let mut prev = ("node_in".to_string(), "out_request".to_string());
+    for (i, s) in TRICKY.iter().enumerate() {
+        let id = format!("node_t{i}");
+        nodes.push(
+            json!({"id": id, "type": "llm_rigid", "label": s, "position": {"x": 0, "y": i},
+            "config": {"template": s, "extra": {"key": s, "list": [s, s]}}}),
+        );
+        edges.push(json!({"id": format!("e{i}"), "type": "sequential",
+            "source": {"node": prev.0, "port": prev.1}, "target": {"node": id, "port": "in"}}));
+        prev = (id, "out".to_string());
+    }
+    json!({"id": "no", "name": "0.2", "version": "1.0.0", "scaicore_target": "0.2",
+        "metadata": {"description": "null", "tags": TRICKY},
+        "nodes": nodes, "edges": edges})
+}
+
+#[test]
+fn manifests_load_the_same_in_yaml_1_1_and_1_2() {
+    let mut docs: Vec<Value> = examples()
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    docs.push(tricky_flow());
+    for doc in docs {
+        let want = normalize(&manifest_of(&doc));
+        let text = compile_value(&doc);
+        assert_eq!(
+            normalize(&pyyaml(&text)),
+            want,
+            "YAML 1.1 (PyYAML) disagrees:\n{text}"
+        );
+        assert_eq!(
+            normalize(&yaml12(&text)),
+            want,
+            "YAML 1.2 disagrees:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn compiling_is_deterministic() {
+    for p in examples() {
+        let source = read_source(&p).unwrap();
+        let first = yaml_of(&source);
+        for _ in 0..3 {
+            assert_eq!(yaml_of(&source), first);
+        }
+    }
+    let doc = tricky_flow();
+    assert_eq!(compile_value(&doc), compile_value(&doc));
+}
+
+type Seen = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// Collects (node kind → step keywords) from a manifest's steps, recursively.
+fn keywords(steps: &Value, out: &mut Seen) {
+    for s in steps.as_array().unwrap() {
+        let o = s.as_object().unwrap();
+        let kw = o.keys().next().unwrap().clone();
+        if let Some(kind) = s["meta"]["node_kind"].as_str() {
+            out.entry(kind.to_string()).or_default().insert(kw);
+        }
+        for key in ["decision", "parallel"] {
+            if let Some(b) = s[key]["branches"].as_array() {
+                for arm in b {
+                    keywords(&arm["steps"], out);
+                }
+            }
+        }
+        for key in ["foreach", "while"] {
+            if s.get(key).is_some() {
+                keywords(&s[key]["steps"], out);
+            }
+        }
+    }
+}
+
+/// Every one of the 24 kinds lowers to its documented construct (docs/yaml-manifest.md).
+#[test]
+fn every_node_kind_lowers_to_its_construct() {
+    let mut got = Seen::new();
+    for p in examples() {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        let m = manifest_of(&doc);
+        for f in m["core"]["flows"].as_array().unwrap() {
+            keywords(&f["steps"], &mut got);
+        }
+        for e in m["core"]["scaiflow_meta"]["entries"].as_array().unwrap() {
+            got.entry(e["node_kind"].as_str().unwrap().to_string())
+                .or_default()
+                .insert("trigger".into());
+        }
+    }
+    let want: Seen = [
+        ("entry_api", "trigger"),
+        ("entry_webhook", "trigger"),
+        ("entry_schedule", "trigger"),
+        ("llm_rigid", "rigid"),
+        ("llm_guarded", "llm_turn"),
+        ("llm_flexible", "llm_turn"),
+        ("logic_decision", "decision"),
+        ("logic_loop", "foreach/while"),
+        ("logic_parallel", "parallel"),
+        ("tool_plugin", "plugin_call"),
+        ("tool_http", "plugin_call"),
+        ("data_variable_set", "assign"),
+        ("checkpoint", "checkpoint"),
+        ("hitl_decision", "checkpoint"),
+        ("hitl_review", "checkpoint"),
+        ("queue_publish", "plugin_call"),
+        ("queue_consume", "plugin_call"),
+        ("queue_escalation", "plugin_call"),
+        ("compute_provision", "plugin_call"),
+        ("compute_exec", "plugin_call"),
+        ("compute_file_upload", "plugin_call"),
+        ("compute_file_download", "plugin_call"),
+        ("compute_destroy", "plugin_call"),
+        ("subflow_call", "core_call"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.split('/').map(str::to_string).collect()))
+    .collect();
+    assert_eq!(got, want);
+}
+
+fn node(id: &str, kind: &str, config: Value) -> Value {
+    json!({"id": id, "type": kind, "label": id, "position": {"x": 0, "y": 0}, "config": config})
+}
+
+fn chain(nodes: Vec<Value>, extra: Value) -> Value {
+    let ids: Vec<String> = nodes
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut edges = Vec::new();
+    for w in ids.windows(2) {
+        let port = if w[0] == "node_in" {
+            "out_request"
+        } else {
+            "out"
+        };
+        edges.push(json!({"id": format!("e_{}", w[1]), "type": "sequential",
+            "source": {"node": w[0], "port": port}, "target": {"node": w[1], "port": "in"}}));
+    }
+    let mut doc = json!({"id": "f", "name": "Defaults Test", "version": "1.0.0", "nodes": nodes, "edges": edges});
+    if let Value::Object(x) = extra {
+        for (k, v) in x {
+            doc[k] = v;
+        }
+    }
+    doc
+}
+
+fn entry() -> Value {
+    node("node_in", "entry_api", json!({}))
+}
+
+#[test]
+fn plugins_used_by_tool_plugin_nodes_are_added() {
+    let doc = chain(
+        vec![
+            entry(),
+            node(
+                "node_p",
+                "tool_plugin",
+                json!({"plugin": "scaimail", "method": "send", "args": {"to": "x"}}),
+            ),
+        ],
+        json!({}),
+    );
+    let m = manifest_of(&doc);
+    assert_eq!(
+        m["core"]["plugins"],
+        json!([{"alias": "scaimail", "endpoint": "plugin://scaimail"}])
+    );
+    let step = &m["core"]["flows"][0]["steps"][0];
+    assert_eq!(
+        step["plugin_call"],
+        json!({"alias": "scaimail", "method": "send", "args": {"to": "x"}})
+    );
+    assert_eq!(step["bind"], "p");
+}
+
+#[test]
+fn compute_nodes_get_the_default_bunker_and_scaibunker_calls() {
+    let doc = chain(
+        vec![
+            entry(),
+            node(
+                "node_exec",
+                "compute_exec",
+                json!({"command": ["ls", "-l"], "timeout_s": 30}),
+            ),
+            node("node_rm", "compute_destroy", json!({})),
+        ],
+        json!({}),
+    );
+    let m = manifest_of(&doc);
+    assert_eq!(
+        m["core"]["capabilities"],
+        json!([{"bunker": {"lifecycle": "ephemeral", "image": "python-3.12"}}])
+    );
+    let steps = &m["core"]["flows"][0]["steps"];
+    assert_eq!(
+        steps[0]["plugin_call"],
+        json!({"alias": "scaibunker", "method": "exec", "args": {"command": ["ls", "-l"], "timeout_s": 30}})
+    );
+    assert_eq!(
+        steps[1]["plugin_call"],
+        json!({"alias": "scaibunker", "method": "destroy", "args": {}})
+    );
+    // A declared bunker wins; no compute node and no bunker: no capability.
+    let declared = chain(
+        vec![
+            entry(),
+            node("node_exec", "compute_exec", json!({"command": ["ls"]})),
+        ],
+        json!({"config": {"bunker": {"lifecycle": "session", "image": "node-20"}}}),
+    );
+    assert_eq!(
+        manifest_of(&declared)["core"]["capabilities"],
+        json!([{"bunker": {"lifecycle": "session", "image": "node-20"}}])
+    );
+    let none = chain(
+        vec![
+            entry(),
+            node("node_t", "llm_rigid", json!({"template": "x"})),
+        ],
+        json!({}),
+    );
+    assert!(manifest_of(&none)["core"].get("capabilities").is_none());
+}
+
+#[test]
+fn queue_and_review_nodes_inherit_the_flow_scope() {
+    let doc = chain(
+        vec![
+            entry(),
+            node(
+                "node_pub",
+                "queue_publish",
+                json!({"queue": "out", "payload": {"a": 1}}),
+            ),
+            node(
+                "node_own",
+                "queue_consume",
+                json!({"queue": "in", "scope": "other"}),
+            ),
+            node("node_review", "hitl_review", json!({"queue": "review"})),
+        ],
+        json!({"config": {"scaiqueue": {"scope": "finance"}}}),
+    );
+    let steps = manifest_of(&doc)["core"]["flows"][0]["steps"].clone();
+    assert_eq!(
+        steps[0]["plugin_call"]["args"],
+        json!({"scope": "finance", "queue": "out", "payload": {"a": 1}})
+    );
+    assert_eq!(steps[1]["plugin_call"]["args"]["scope"], "other");
+    assert_eq!(
+        steps[2]["checkpoint"],
+        json!({"type": "hitl_review", "scope": "finance", "queue": "review"})
+    );
+    // node_config stays verbatim: the back-fill is not written into the node.
+    assert_eq!(
+        steps[0]["meta"]["node_config"],
+        json!({"queue": "out", "payload": {"a": 1}})
+    );
+}
+
+#[test]
+fn a_breakpoint_prepends_a_debug_checkpoint() {
+    let doc = chain(
+        vec![
+            entry(),
+            node(
+                "node_gate",
+                "checkpoint",
+                json!({"prompt": "Go?", "options": ["go", "stop"], "breakpoint": true}),
+            ),
+        ],
+        json!({}),
+    );
+    let steps = manifest_of(&doc)["core"]["flows"][0]["steps"].clone();
+    assert_eq!(
+        steps[0],
+        json!({"checkpoint": {"type": "debug_breakpoint"},
+        "meta": {"synthetic": "debug_breakpoint", "node_id": "node_gate"}})
+    );
+    assert_eq!(
+        steps[1]["checkpoint"],
+        json!({"type": "approval", "prompt": "Go?", "options": ["go", "stop"]})
+    );
+}
+
+#[test]
+fn the_first_entry_is_the_canonical_trigger() {
+    let doc = json!({"id": "f", "name": "Two Doors", "version": "1.0.0",
+        "nodes": [
+            node("node_api", "entry_api", json!({"method": "POST", "path": "/x"})),
+            node("node_cron", "entry_schedule", json!({"cron": "0 2 * * *", "timezone": "Europe/Amsterdam"})),
+            node("node_t", "llm_rigid", json!({"template": "x"}))],
+        "edges": [
+            {"id": "e1", "type": "sequential", "source": {"node": "node_api", "port": "out_request"}, "target": {"node": "node_t", "port": "in"}},
+            {"id": "e2", "type": "sequential", "source": {"node": "node_cron", "port": "out_tick"}, "target": {"node": "node_t", "port": "in"}}]});
+    let f = manifest_of(&doc)["core"]["flows"][0].clone();
+    assert_eq!(
+        f["trigger"],
+        json!({"type": "api", "method": "POST", "path": "/x"})
+    );
+    assert_eq!(
+        f["additional_triggers"],
+        json!([{"type": "schedule", "cron": "0 2 * * *", "timezone": "Europe/Amsterdam"}])
+    );
+    assert_eq!(f["name"], "two-doors");
+}
