@@ -740,3 +740,24 @@ fn compile_out_takes_one_flow() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--out takes a single FLOW (2 given)"));
 }
+
+/// `compile` fails exactly where `validate` does, and then writes nothing.
+#[test]
+fn every_fixture_compiles_iff_it_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut names: Vec<_> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    for name in names {
+        let input = dir.path().join(&name);
+        std::fs::copy(fixtures.join(&name), &input).unwrap();
+        let v = run(&["validate", input.to_str().unwrap()]).status.code();
+        let c = run(&["compile", input.to_str().unwrap()]).status.code();
+        assert_eq!(c, v, "{name:?}");
+        let yaml = input.with_extension("").with_extension("yaml");
+        assert_eq!(yaml.exists(), c == Some(0), "{name:?}: output iff success");
+    }
+}

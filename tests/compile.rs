@@ -479,3 +479,92 @@ fn the_first_entry_is_the_canonical_trigger() {
     );
     assert_eq!(f["name"], "two-doors");
 }
+
+/// A tiny deterministic PRNG (xorshift64*).
+struct Rng(u64);
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+    }
+}
+
+/// Replaces string values that do not carry structure (labels, templates, goals, prompts,
+/// metadata) with hostile strings.
+fn scramble(v: &mut Value, rng: &mut Rng, key: &str) {
+    const STRUCTURAL: &[&str] = &[
+        "id",
+        "type",
+        "node",
+        "port",
+        "llm_role",
+        "model",
+        "role",
+        "plugin",
+        "method",
+        "variable",
+        "style",
+        "queue",
+        "scope",
+        "target",
+        "cron",
+        "path",
+        "version",
+        "scaicore_target",
+        "ref",
+        "lifecycle",
+        "item",
+        "image",
+        "name",
+        "timeout",
+        "alias",
+        "package",
+        "$schema",
+        "slug",
+        "purpose",
+        "consumer_mode",
+        "modalities",
+        "on_timeout",
+        "timezone",
+        "url",
+        "max_iterations",
+    ];
+    match v {
+        Value::String(s) if !STRUCTURAL.contains(&key) && rng.below(3) == 0 => {
+            *s = TRICKY[rng.below(TRICKY.len())].to_string();
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| scramble(x, rng, key)),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                scramble(x, rng, k);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Property: for generated variants of every example, compiling succeeds, is
+/// deterministic, and the YAML loads back to exactly the intended data.
+#[test]
+fn generated_variants_compile_deterministically_and_round_trip() {
+    let mut rng = Rng(0x5eed_cafe);
+    let mut compiled = 0;
+    for p in examples() {
+        let original: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        for _ in 0..25 {
+            let mut doc = original.clone();
+            scramble(&mut doc, &mut rng, "");
+            let Some(a) = analyze_value(&doc).analyzed else {
+                continue;
+            };
+            let want = normalize(&manifest(&a, &lower(&a, &structure(&a).unwrap())));
+            let text = compile_value(&doc);
+            assert_eq!(compile_value(&doc), text);
+            assert_eq!(normalize(&yaml12(&text)), want, "{text}");
+            compiled += 1;
+        }
+    }
+    assert!(compiled >= 100, "only {compiled} variants compiled");
+}
