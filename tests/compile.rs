@@ -568,3 +568,32 @@ fn generated_variants_compile_deterministically_and_round_trip() {
     }
     assert!(compiled >= 100, "only {compiled} variants compiled");
 }
+
+#[test]
+fn data_edges_become_input_bindings() {
+    let mut doc = chain(
+        vec![
+            entry(),
+            node("node_classify", "llm_rigid", json!({"template": "c"})),
+            node("node_mid", "llm_rigid", json!({"template": "m"})),
+            node("node_answer", "llm_rigid", json!({"template": "a"})),
+        ],
+        json!({}),
+    );
+    for (id, src) in [
+        ("d1", "node_classify"),
+        ("d2", "node_in"),
+        ("d3", "node_classify"),
+    ] {
+        let port = if src == "node_in" {
+            "out_request"
+        } else {
+            "out"
+        };
+        doc["edges"].as_array_mut().unwrap().push(json!({"id": id, "type": "data",
+            "source": {"node": src, "port": port}, "target": {"node": "node_answer", "port": "in"}}));
+    }
+    let steps = manifest_of(&doc)["core"]["flows"][0]["steps"].clone();
+    assert_eq!(steps[2]["data_from"], json!(["classify", "input"]));
+    assert!(steps[1].get("data_from").is_none());
+}

@@ -235,6 +235,9 @@ fn step(a: &AnalyzedFlow, s: &Step) -> Value {
     if let Some(b) = &s.binding {
         m.insert("bind".into(), b.clone().into());
     }
+    if !s.data_from.is_empty() {
+        m.insert("data_from".into(), s.data_from.clone().into());
+    }
     let meta = if s.synthetic {
         obj(vec![
             ("synthetic", "debug_breakpoint".into()),

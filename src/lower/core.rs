@@ -69,6 +69,9 @@ pub struct Step {
     pub op: Op,
     /// The result binding of value-producing steps.
     pub binding: Option<String>,
+    /// Bindings this step reads through incoming `data` edges, in edge order (an entry
+    /// source is the trigger payload, `input`).
+    pub data_from: Vec<String>,
     /// A synthetic step the compiler inserted (the `debug_breakpoint` of `breakpoint: true`).
     pub synthetic: bool,
     pub implicit: bool,
@@ -312,10 +315,36 @@ impl Lowerer<'_> {
                             body: self.steps(body),
                         },
                         binding: None,
+                        data_from: Vec::new(),
                         synthetic: false,
                         implicit: false,
                     });
                 }
+            }
+        }
+        out
+    }
+
+    /// The bindings `node` reads through incoming `data` edges.
+    fn data_from(&self, node: usize) -> Vec<String> {
+        let id = &self.a.flow.nodes[node].id;
+        let mut out: Vec<String> = Vec::new();
+        for e in &self.a.flow.edges {
+            if e.kind != crate::model::EdgeKind::Data || &e.target.node != id {
+                continue;
+            }
+            let Some(&src) = self.a.nodes_by_id.get(&e.source.node) else {
+                continue;
+            };
+            let name = if self.a.flow.nodes[src].kind.is_entry() {
+                Some(crate::analyze::INPUT_BINDING.to_string())
+            } else {
+                self.a.bindings[src].clone()
+            };
+            if let Some(n) = name
+                && !out.contains(&n)
+            {
+                out.push(n);
             }
         }
         out
@@ -356,6 +385,7 @@ impl Lowerer<'_> {
             node,
             op,
             binding: None,
+            data_from: Vec::new(),
             synthetic: false,
             implicit,
         }
@@ -365,10 +395,12 @@ impl Lowerer<'_> {
         let n = &self.a.flow.nodes[node];
         let cfg = n.config();
         let binding = self.a.bindings[node].clone();
+        let data_from = self.data_from(node);
         let step = |op: Op| Step {
             node,
             op,
             binding: binding.clone(),
+            data_from: data_from.clone(),
             synthetic: false,
             implicit: false,
         };
@@ -478,6 +510,7 @@ impl Lowerer<'_> {
                             hitl_target: None,
                         },
                         binding: None,
+                        data_from: Vec::new(),
                         synthetic: true,
                         implicit: false,
                     });
