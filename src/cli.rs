@@ -429,6 +429,17 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
         );
         return 2;
     }
+    let to_stdout = |p: &std::path::Path| p.as_os_str() == "-";
+    if args.check
+        && (args.out.as_deref().is_some_and(to_stdout)
+            || (args.out.is_none() && args.flows.iter().any(|f| to_stdout(f))))
+    {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: --check compares with an output file; it cannot check standard output"
+        );
+        return 2;
+    }
     let mut exit = 0;
     let mut emitter = Emitter::new(format, color);
     for path in &args.flows {

@@ -735,6 +735,23 @@ fn compile_check_reports_stale_and_missing_outputs() {
 }
 
 #[test]
+fn compile_check_needs_a_file() {
+    let out = run_stdin(&["compile", "--check", "-"], VALID.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing is written to stdout");
+    assert!(text(&out.stderr).contains("--check compares with an output file"));
+    let out = run(&[
+        "compile",
+        "--check",
+        "--out",
+        "-",
+        "examples/nightly-report.flow.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn compile_out_takes_one_flow() {
     let out = run(&["compile", "--out", "x.yaml", "a.flow.json", "b.flow.json"]);
     assert_eq!(out.status.code(), Some(2));

@@ -597,3 +597,30 @@ fn data_edges_become_input_bindings() {
     assert_eq!(steps[2]["data_from"], json!(["classify", "input"]));
     assert!(steps[1].get("data_from").is_none());
 }
+
+#[test]
+fn flows_of_separate_entries_get_distinct_names() {
+    let doc = json!({"id": "f", "name": "Hub", "version": "1.0.0",
+        "nodes": [
+            node("node_a", "entry_api", json!({"path": "/a"})),
+            node("node_b", "entry_api", json!({"path": "/b"})),
+            node("node_c", "entry_api", json!({"path": "/c"})),
+            node("node_x", "llm_rigid", json!({"template": "x"})),
+            node("node_y", "llm_rigid", json!({"template": "y"})),
+            node("node_z", "llm_rigid", json!({"template": "z"}))],
+        "edges": [
+            {"id": "e1", "type": "sequential", "source": {"node": "node_a", "port": "out_request"}, "target": {"node": "node_x", "port": "in"}},
+            {"id": "e2", "type": "sequential", "source": {"node": "node_b", "port": "out_request"}, "target": {"node": "node_y", "port": "in"}},
+            {"id": "e3", "type": "sequential", "source": {"node": "node_c", "port": "out_request"}, "target": {"node": "node_z", "port": "in"}}]});
+    // Labels are the node ids here; make two of them slug alike.
+    let mut doc = doc;
+    doc["nodes"][1]["label"] = "Side Door".into();
+    doc["nodes"][2]["label"] = "side door".into();
+    let names: Vec<String> = manifest_of(&doc)["core"]["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["hub", "hub-side-door", "hub-side-door-2"]);
+}

@@ -177,8 +177,11 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
         } else {
             format!("{name}-{}", slug(&flow.nodes[body.entries[0]].label))
         };
+        let base = fname.clone();
+        let mut n = 2;
         while flows.iter().any(|f| f.name == fname) {
-            fname.push_str("-2");
+            fname = format!("{base}-{n}");
+            n += 1;
         }
         flows.push(CoreFlow {
             name: fname,
