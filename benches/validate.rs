@@ -76,8 +76,8 @@ fn time<T>(runs: u32, mut f: impl FnMut() -> T) -> Duration {
 
 fn main() {
     println!(
-        "{:>8} {:>10} {:>10} {:>10} {:>10} {:>10}",
-        "nodes", "bytes", "parse", "schema", "analyze", "total"
+        "{:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "nodes", "bytes", "parse", "schema", "analyze", "total", "compile"
     );
     for n in [1_000, 10_000, 50_000] {
         let text = flow(n);
@@ -94,13 +94,23 @@ fn main() {
             &outcome.diagnostics[..1]
         );
         let analyze = total.saturating_sub(parse + schema);
+        // Structure + lower + YAML emission, on top of the analysis.
+        let a = outcome.analyzed.expect("analyzed");
+        let compile = time(5, || {
+            let bodies = scaiflow::lower::structure(&a).expect("structured");
+            let core = scaiflow::lower::core::lower(&a, &bodies);
+            scaiflow::emit::yaml::emit(&a, &core)
+                .map(|y| y.len())
+                .unwrap_or(0)
+        });
         println!(
-            "{n:>8} {:>10} {:>9.1?} {:>9.1?} {:>9.1?} {:>9.1?}",
+            "{n:>8} {:>10} {:>9.1?} {:>9.1?} {:>9.1?} {:>9.1?} {:>9.1?}",
             text.len(),
             parse,
             schema,
             analyze,
-            total
+            total,
+            compile
         );
     }
 }

@@ -378,6 +378,51 @@ fn explain(args: &ExplainArgs) -> u8 {
     }
 }
 
+/// The same file, as far as can be told before writing: canonical when it exists,
+/// absolute otherwise.
+fn file_key(p: &std::path::Path) -> std::path::PathBuf {
+    std::fs::canonicalize(p)
+        .or_else(|_| std::path::absolute(p))
+        .unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Refuses output paths that would destroy data: an output that is one of the inputs, or
+/// two inputs writing the same output.
+fn check_targets(args: &CompileArgs) -> Result<(), String> {
+    let inputs: Vec<std::path::PathBuf> = args
+        .flows
+        .iter()
+        .filter(|f| f.as_os_str() != "-")
+        .map(|f| file_key(f))
+        .collect();
+    let mut seen: Vec<(std::path::PathBuf, &std::path::Path)> = Vec::new();
+    for flow in &args.flows {
+        let target = match &args.out {
+            Some(o) if o.as_os_str() == "-" => continue,
+            Some(o) => o.clone(),
+            None if flow.as_os_str() == "-" => continue,
+            None => default_output(flow, args.format.extension()),
+        };
+        let key = file_key(&target);
+        if inputs.contains(&key) {
+            return Err(format!(
+                "the output '{}' is an input flow; refusing to overwrite it",
+                target.display()
+            ));
+        }
+        if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(format!(
+                "'{}' and '{}' would both write '{}'",
+                other.display(),
+                flow.display(),
+                target.display()
+            ));
+        }
+        seen.push((key, flow));
+    }
+    Ok(())
+}
+
 /// The default output path: the input with its whole `.flow.json` (or `.json`) suffix
 /// replaced by the format's extension (`my-flow.flow.json` → `my-flow.yaml`).
 pub fn default_output(input: &std::path::Path, ext: &str) -> std::path::PathBuf {
@@ -438,6 +483,10 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
             std::io::stderr().lock(),
             "error: --check compares with an output file; it cannot check standard output"
         );
+        return 2;
+    }
+    if let Err(msg) = check_targets(args) {
+        let _ = writeln!(std::io::stderr().lock(), "error: {msg}");
         return 2;
     }
     let mut exit = 0;

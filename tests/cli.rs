@@ -778,3 +778,26 @@ fn every_fixture_compiles_iff_it_validates() {
         assert_eq!(yaml.exists(), c == Some(0), "{name:?}: output iff success");
     }
 }
+
+#[test]
+fn compile_refuses_outputs_that_would_destroy_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = temp_file(&dir, "a.flow.json", VALID.as_bytes());
+    let b = temp_file(&dir, "a.json", VALID.as_bytes());
+    let out = run(&["compile", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("would both write"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!dir.path().join("a.yaml").exists());
+    let out = run(&["compile", "--out", a.to_str().unwrap(), a.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("is an input flow"));
+    assert_eq!(
+        std::fs::read_to_string(&a).unwrap(),
+        VALID,
+        "the flow is untouched"
+    );
+}

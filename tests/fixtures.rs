@@ -103,6 +103,7 @@ const EXPECTED: &[Expected] = &[
     row("sf214-loop-body-leaves-loop.json", "SF214", "error", "edge 'edge_3': leaves the body of loop 'node_each' (a body ends inside the loop; continue from the loop's done port)", "edges[2].id", 86, 13),
     row("sf215-two-fallthrough-arms.json", "SF215", "error", "node 'node_route' has 2 fallthrough arms ('edge_2', 'edge_3'); at most one sequential or \"true\" edge may leave a decision", "edges[2].id", 84, 13),
     row("sf216-nesting-too-deep.json", "SF216", "error", "node 'node_check_200': blocks are nested more than 200 levels deep", "nodes[401].id", 4217, 13),
+    row("sf217-parallel-branch-condition.json", "SF217", "error", "edge 'edge_3': a parallel branch always runs, so its condition cannot hold (from 'node_fanout'); put a logic_decision at the start of the branch", "edges[2].id", 83, 13),
     row("sf300-undeclared-legacy-model.json", "SF300", "error", "llm_role validation failed: node 'node_answer': llm_role='cheap' is not declared", "nodes[1].config.model", 29, 18),
     row("sf300-undeclared-role.json", "SF300", "error", "llm_role validation failed: node 'node_xyz': llm_role='fastt' is not declared", "nodes[1].config.llm_role", 29, 21),
     row("sf301-while-without-max-iterations.json", "SF301", "error", "while loop missing max_iterations", "nodes[1].config.style", 28, 18),

@@ -439,3 +439,130 @@ fn example_structures() {
     }
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn a_single_conditional_edge_guards_the_rest_of_the_sequence() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_a", "llm_rigid"),
+            ("node_b", "llm_rigid"),
+            ("node_c", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_a", ""),
+            ("e2", "conditional", "node_a", "out", "node_b", "a.ok"),
+            ("e3", "sequential", "node_b", "out", "node_c", ""),
+        ],
+    );
+    assert_eq!(structured(&doc), ["a; decision(a)[a.ok: b; c]"]);
+}
+
+#[test]
+fn a_one_arm_decision_keeps_its_continuation_inside_the_arm() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_d", ""),
+            (
+                "e2",
+                "conditional",
+                "node_d",
+                "out",
+                "node_x",
+                "intent == 'refund'",
+            ),
+            ("e3", "sequential", "node_x", "out", "node_y", ""),
+        ],
+    );
+    assert_eq!(structured(&doc), ["decision(d)[intent == 'refund': x; y]"]);
+}
+
+#[test]
+fn conditions_that_cannot_be_honoured_are_refused() {
+    // Two conditional arms meeting again, no fallthrough.
+    let no_else = flow(
+        &[
+            IN,
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+            ("node_k", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_d", ""),
+            ("e2", "conditional", "node_d", "out", "node_x", "a"),
+            ("e3", "conditional", "node_d", "out", "node_y", "b"),
+            ("e4", "sequential", "node_x", "out", "node_k", ""),
+            ("e5", "sequential", "node_y", "out", "node_k", ""),
+        ],
+    );
+    let errs = errors(&no_else);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with(
+            "SF217: node 'node_d' has no fallthrough arm, but its arms meet again at 'node_k'"
+        ),
+        "{errs:?}"
+    );
+    // A condition on a parallel branch.
+    let par = flow(
+        &[
+            IN,
+            ("node_p", "logic_parallel"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_p", ""),
+            ("e2", "conditional", "node_p", "out", "node_x", "a"),
+            ("e3", "sequential", "node_p", "out", "node_y", ""),
+        ],
+    );
+    assert_eq!(
+        errors(&par),
+        [
+            "SF217: edge 'e2': a parallel branch always runs, so its condition cannot hold (from 'node_p'); put a logic_decision at the start of the branch @ edges[1].id"
+        ]
+    );
+}
+
+#[test]
+fn declared_loop_ports_are_matched_by_name() {
+    let mut doc = flow(
+        &[
+            IN,
+            ("node_loop", "logic_loop"),
+            ("node_b", "llm_rigid"),
+            ("node_after", "llm_rigid"),
+        ],
+        &[
+            (
+                "e1",
+                "sequential",
+                "node_in",
+                "out_request",
+                "node_loop",
+                "",
+            ),
+            ("e2", "sequential", "node_loop", "out_body", "node_b", ""),
+            (
+                "e3",
+                "sequential",
+                "node_loop",
+                "out_done",
+                "node_after",
+                "",
+            ),
+        ],
+    );
+    // Declared in the "wrong" order: names win over positions.
+    doc["nodes"][1]["outputs"] =
+        json!([{"id": "out_done", "label": "done"}, {"id": "out_body", "label": "body"}]);
+    assert_eq!(structured(&doc), ["loop(loop)[b]; after"]);
+}

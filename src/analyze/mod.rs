@@ -760,7 +760,8 @@ impl Cx<'_> {
     }
 
     /// SF212: a data edge's source must have finished before its target starts, on every
-    /// execution. Edges are grouped by source; each source costs one pass over the graph.
+    /// execution. Edges are grouped by source; each source costs one sweep over the
+    /// topological window between it and its furthest target.
     fn check_data_edges(
         &mut self,
         control: &Graph,
@@ -768,6 +769,10 @@ impl Cx<'_> {
         data: &[(usize, usize, usize)],
         doms: &Dominators,
     ) {
+        let mut pos = vec![0usize; control.len()];
+        for (i, &v) in order.iter().enumerate() {
+            pos[v] = i;
+        }
         let mut by_source: std::collections::BTreeMap<usize, Vec<(usize, usize)>> =
             Default::default();
         for &(e, s, t) in data {
@@ -777,9 +782,10 @@ impl Cx<'_> {
             }
         }
         for (s, uses) in by_source {
-            let done = self.finished_before(control, order, doms, s);
+            let until = uses.iter().map(|&(_, t)| pos[t]).max().unwrap_or(0);
+            let done = self.finished_before(control, &order[pos[s]..=until.max(pos[s])], doms, s);
             for (e, t) in uses {
-                if done[t] {
+                if done.contains(&t) {
                     continue;
                 }
                 let edge = &self.flow.edges[e];
@@ -799,47 +805,53 @@ impl Cx<'_> {
         }
     }
 
-    /// For each node v: whether node `s` has always finished when v starts. Along a
-    /// sequence and at a decision's merge every predecessor must guarantee it; at the join
-    /// of a `logic_parallel` (the node whose immediate dominator is the parallel node) all
-    /// branches have run, so one branch guaranteeing it suffices — predecessors are grouped
-    /// by branch, and within a branch every predecessor must guarantee it.
+    /// The nodes of `window` (a slice of the topological order starting at `s`) that node
+    /// `s` has always finished before they start. Along a sequence and at a decision's merge
+    /// every predecessor must guarantee it; at the join of a `logic_parallel` (the node whose
+    /// immediate dominator is the parallel node) all branches have run, so one branch
+    /// guaranteeing it suffices — predecessors are grouped by branch, and within a branch
+    /// every predecessor must guarantee it. Nodes before `s` in the order never qualify.
     fn finished_before(
         &self,
         control: &Graph,
-        order: &[usize],
+        window: &[usize],
         doms: &Dominators,
         s: usize,
-    ) -> Vec<bool> {
-        let mut done = vec![false; control.len()];
-        for &v in order {
+    ) -> std::collections::HashSet<usize> {
+        let mut done = std::collections::HashSet::new();
+        for &v in window.iter().skip(1) {
             if !doms.is_reachable(v) {
                 continue;
             }
-            let preds: Vec<usize> = control.pred[v]
-                .iter()
-                .map(|&(p, _)| p)
-                .filter(|&p| doms.is_reachable(p))
-                .collect();
-            if preds.is_empty() {
+            let preds = || {
+                control.pred[v]
+                    .iter()
+                    .map(|&(p, _)| p)
+                    .filter(|&p| doms.is_reachable(p))
+            };
+            let count = preds().count();
+            if count == 0 {
                 continue;
             }
-            let ok = |p: usize| p == s || done[p];
+            let ok = |p: usize| p == s || done.contains(&p);
             let parallel_join = doms
                 .idom(v)
-                .filter(|&d| preds.len() > 1 && self.flow.nodes[d].kind == NodeKind::LogicParallel);
-            done[v] = match parallel_join {
+                .filter(|&d| count > 1 && self.flow.nodes[d].kind == NodeKind::LogicParallel);
+            let holds = match parallel_join {
                 Some(d) => {
                     let mut branches: HashMap<usize, bool> = HashMap::new();
-                    for &p in &preds {
+                    for p in preds() {
                         let head = doms.branch_head(d, p);
                         let e = branches.entry(head).or_insert(true);
                         *e = *e && ok(p);
                     }
                     branches.values().any(|&b| b)
                 }
-                None => preds.iter().all(|&p| ok(p)),
+                None => preds().all(ok),
             };
+            if holds {
+                done.insert(v);
+            }
         }
         done
     }

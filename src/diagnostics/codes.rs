@@ -305,6 +305,16 @@ safe from hostile input.
 
 Fix: flatten the flow, e.g. a chain of decisions whose arms re-converge instead of nesting.";
 
+    UnstructuredCondition = "SF217", Error, "a condition cannot be honoured here",
+"An edge condition must decide whether its target runs. scaiflow refuses, rather than drop a
+condition, where the structured program cannot express it:
+- a conditional edge out of a logic_parallel (a branch always runs) or a logic_loop port;
+- a decision without a fallthrough arm whose arms meet again: when no condition holds, the
+  flow stops at the decision, but the step where the arms meet would run after any arm.
+
+Fix: put a logic_decision at the start of the branch (or after the loop), or add a
+fallthrough edge (a sequential edge, or the condition \"true\") to the decision.";
+
     UndeclaredRole = "SF300", Error, "LLM role is not declared",
 "`llm_role` (or its legacy alias `model`) on an LLM node must name a role declared in
 `config.core_identity.models`.

@@ -8,6 +8,20 @@ use serde_json::{Map, Value};
 use crate::analyze::AnalyzedFlow;
 use crate::lower::core::{Core, CoreArm, Op, Step, Trigger};
 
+/// The analyzed flow plus each node's outgoing edges, indexed once (meta records list
+/// them for every step).
+struct Ctx<'a> {
+    a: &'a AnalyzedFlow,
+    out_edges: Vec<Vec<usize>>,
+}
+
+impl std::ops::Deref for Ctx<'_> {
+    type Target = AnalyzedFlow;
+    fn deref(&self) -> &AnalyzedFlow {
+        self.a
+    }
+}
+
 /// Renders the manifest text.
 pub fn emit(a: &AnalyzedFlow, core: &Core) -> Result<String, String> {
     let doc = manifest(a, core);
@@ -19,7 +33,15 @@ fn obj(pairs: Vec<(&str, Value)>) -> Value {
 }
 
 /// The manifest as data, in the documented key order.
-pub fn manifest(a: &AnalyzedFlow, core: &Core) -> Value {
+pub fn manifest(flow: &AnalyzedFlow, core: &Core) -> Value {
+    let mut out_edges = vec![Vec::new(); flow.flow.nodes.len()];
+    for (i, e) in flow.flow.edges.iter().enumerate() {
+        if let Some(&n) = flow.nodes_by_id.get(&e.source.node) {
+            out_edges[n].push(i);
+        }
+    }
+    let ctx = Ctx { a: flow, out_edges };
+    let a = &ctx;
     let mut c = Map::new();
     c.insert("name".into(), core.name.clone().into());
     c.insert("mode".into(), core.mode.into());
@@ -87,12 +109,19 @@ pub fn manifest(a: &AnalyzedFlow, core: &Core) -> Value {
 fn trigger(t: &Trigger) -> Value {
     let mut m = Map::new();
     m.insert("type".into(), t.kind.into());
-    m.extend(t.config.clone());
+    // The trigger kind wins over an (allowed, undocumented) config key named `type`; the
+    // config stays verbatim in the entry's meta record.
+    m.extend(
+        t.config
+            .iter()
+            .filter(|(k, _)| *k != "type")
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     Value::Object(m)
 }
 
 /// The node record every step carries: what makes import lossless.
-fn node_meta(a: &AnalyzedFlow, node: usize) -> Map<String, Value> {
+fn node_meta(a: &Ctx, node: usize) -> Map<String, Value> {
     let n = &a.flow.nodes[node];
     let mut m = Map::new();
     m.insert("node_id".into(), n.id.clone().into());
@@ -111,12 +140,9 @@ fn node_meta(a: &AnalyzedFlow, node: usize) -> Map<String, Value> {
             serde_json::to_value(p).unwrap_or_default(),
         );
     }
-    let edges: Vec<Value> = a
-        .flow
-        .edges
+    let edges: Vec<Value> = a.out_edges[node]
         .iter()
-        .filter(|e| e.source.node == n.id)
-        .map(|e| serde_json::to_value(e).unwrap_or_default())
+        .map(|&e| serde_json::to_value(&a.flow.edges[e]).unwrap_or_default())
         .collect();
     if !edges.is_empty() {
         m.insert("node_edges".into(), edges.into());
@@ -124,11 +150,11 @@ fn node_meta(a: &AnalyzedFlow, node: usize) -> Map<String, Value> {
     m
 }
 
-fn steps(a: &AnalyzedFlow, steps: &[Step]) -> Vec<Value> {
+fn steps(a: &Ctx, steps: &[Step]) -> Vec<Value> {
     steps.iter().map(|s| step(a, s)).collect()
 }
 
-fn arms(a: &AnalyzedFlow, arms: &[CoreArm], with_when: bool) -> Vec<Value> {
+fn arms(a: &Ctx, arms: &[CoreArm], with_when: bool) -> Vec<Value> {
     arms.iter()
         .map(|arm| {
             let mut m = Map::new();
@@ -141,7 +167,7 @@ fn arms(a: &AnalyzedFlow, arms: &[CoreArm], with_when: bool) -> Vec<Value> {
         .collect()
 }
 
-fn step(a: &AnalyzedFlow, s: &Step) -> Value {
+fn step(a: &Ctx, s: &Step) -> Value {
     let mut m = Map::new();
     match &s.op {
         Op::Template { template } => {
@@ -252,7 +278,7 @@ fn step(a: &AnalyzedFlow, s: &Step) -> Value {
     Value::Object(m)
 }
 
-fn scaiflow_meta(a: &AnalyzedFlow, core: &Core) -> Value {
+fn scaiflow_meta(a: &Ctx, core: &Core) -> Value {
     let f = &a.flow;
     let cfg = f.config();
     let mut m = Map::new();

@@ -169,7 +169,15 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
     let cfg = flow.config();
     let name = slug(&flow.name);
     let scope = cfg.scaiqueue.as_ref().and_then(|q| q.scope.clone());
-    let l = Lowerer { a, scope };
+    let mut data_in = vec![Vec::new(); flow.nodes.len()];
+    for (i, e) in flow.edges.iter().enumerate() {
+        if e.kind == crate::model::EdgeKind::Data
+            && let Some(&t) = a.nodes_by_id.get(&e.target.node)
+        {
+            data_in[t].push(i);
+        }
+    }
+    let l = Lowerer { a, scope, data_in };
     let mut flows: Vec<CoreFlow> = Vec::new();
     for (i, body) in bodies.iter().enumerate() {
         let mut fname = if i == 0 {
@@ -285,6 +293,8 @@ fn capabilities(flow: &Flow) -> Vec<Value> {
 struct Lowerer<'a> {
     a: &'a AnalyzedFlow,
     scope: Option<String>,
+    /// Incoming `data` edges of each node, in edge order.
+    data_in: Vec<Vec<usize>>,
 }
 
 impl Lowerer<'_> {
@@ -330,12 +340,9 @@ impl Lowerer<'_> {
 
     /// The bindings `node` reads through incoming `data` edges.
     fn data_from(&self, node: usize) -> Vec<String> {
-        let id = &self.a.flow.nodes[node].id;
         let mut out: Vec<String> = Vec::new();
-        for e in &self.a.flow.edges {
-            if e.kind != crate::model::EdgeKind::Data || &e.target.node != id {
-                continue;
-            }
+        for &i in &self.data_in[node] {
+            let e = &self.a.flow.edges[i];
             let Some(&src) = self.a.nodes_by_id.get(&e.source.node) else {
                 continue;
             };

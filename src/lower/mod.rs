@@ -49,19 +49,40 @@ pub struct FlowBody {
     pub blocks: Vec<Block>,
 }
 
-/// The ports of a `logic_loop`: `body` and `done`, or the first and second declared
-/// output when the node declares its own outputs.
+/// The ports of a `logic_loop`: the output named `body` and the one named `done` — by id,
+/// by `out_`-prefixed id, or by label — and otherwise the first and second declared output.
 pub fn loop_ports(a: &AnalyzedFlow, node: usize) -> (String, String) {
     let outs = a.flow.nodes[node].outputs();
-    let has = |id: &str| outs.iter().any(|p| p.id == id);
-    if has("body") || outs.is_empty() {
-        return ("body".into(), "done".into());
+    let named = |name: &str| {
+        outs.iter()
+            .find(|p| {
+                p.id == name || p.id == format!("out_{name}") || p.label.as_deref() == Some(name)
+            })
+            .map(|p| p.id.clone())
+    };
+    match (named("body"), named("done")) {
+        (Some(b), Some(d)) => (b, d),
+        (Some(b), None) => {
+            let d = outs
+                .iter()
+                .find(|p| p.id != b)
+                .map_or_else(|| "done".to_string(), |p| p.id.clone());
+            (b, d)
+        }
+        (None, Some(d)) => {
+            let b = outs
+                .iter()
+                .find(|p| p.id != d)
+                .map_or_else(|| "body".to_string(), |p| p.id.clone());
+            (b, d)
+        }
+        (None, None) => (
+            outs.first()
+                .map_or_else(|| "body".to_string(), |p| p.id.clone()),
+            outs.get(1)
+                .map_or_else(|| "done".to_string(), |p| p.id.clone()),
+        ),
     }
-    let first = outs[0].id.clone();
-    let second = outs
-        .get(1)
-        .map_or_else(|| "done".to_string(), |p| p.id.clone());
-    (first, second)
 }
 
 /// How deeply blocks may nest (forks and loops inside each other). Canvas flows stay far
@@ -161,6 +182,12 @@ impl<'a> Structurer<'a> {
         (0..n).map(|v| doms.idom(v)).collect()
     }
 
+    /// A conditional edge whose condition is not the fallthrough `true`.
+    fn is_guarded(&self, edge: usize) -> bool {
+        let e = &self.a.flow.edges[edge];
+        e.kind == EdgeKind::Conditional && e.condition.as_deref().is_none_or(|c| c.trim() != "true")
+    }
+
     fn is_body_edge(&self, node: usize, edge: usize) -> bool {
         self.a.flow.nodes[node].kind == NodeKind::LogicLoop
             && self.a.flow.edges[edge].source.port == loop_ports(self.a, node).0
@@ -255,13 +282,19 @@ impl<'a> Structurer<'a> {
             let edges = self.outs[cur].clone();
             match edges.as_slice() {
                 [] => return,
-                [e] if !is_fork_kind => {
+                [e] if !is_fork_kind && !self.is_guarded(*e) => {
                     via = Some(*e);
                     cur = self.target(*e);
                 }
+                [e] if !is_fork_kind => {
+                    // One conditional edge: the rest of the sequence runs only when it holds.
+                    let block = self.fork(cur, &[*e], stop, stop);
+                    out.push(block);
+                    return;
+                }
                 _ => {
                     let join = self.ipdom[cur];
-                    let block = self.fork(cur, &edges, join);
+                    let block = self.fork(cur, &edges, join, stop);
                     out.push(block);
                     match join {
                         Some(j) if Some(j) != stop => {
@@ -281,6 +314,20 @@ impl<'a> Structurer<'a> {
         let (body_edges, done_edges): (Vec<usize>, Vec<usize>) = self.outs[node]
             .iter()
             .partition(|&&e| self.a.flow.edges[e].source.port == body_port);
+        for &e in body_edges.iter().chain(&done_edges) {
+            if self.is_guarded(e) {
+                let id = self.a.flow.edges[e].id.clone();
+                let lp = self.a.flow.nodes[node].id.clone();
+                let d = self.edge_diag(
+                    Code::UnstructuredCondition,
+                    e,
+                    format!(
+                        "edge '{id}': a condition on a logic_loop port is not supported (loop '{lp}'); put a logic_decision at the start of the body or after the loop"
+                    ),
+                );
+                self.diags.push(d);
+            }
+        }
         let done_targets: Vec<usize> = done_edges.iter().map(|&e| self.target(e)).collect();
         let reach = self.a.control.reachable_from(&done_targets);
         self.exits.push((node, reach));
@@ -292,7 +339,7 @@ impl<'a> Structurer<'a> {
             [e] => self.seq(self.target(*e), Some(*e), None, &mut body),
             many => {
                 let join = self.ipdom_of_edges(many);
-                body.push(self.fork(node, many, join));
+                body.push(self.fork(node, many, join, None));
                 if let Some(j) = join {
                     self.seq(j, None, None, &mut body);
                 }
@@ -308,7 +355,7 @@ impl<'a> Structurer<'a> {
             [e] => Some((self.target(*e), Some(*e))),
             many => {
                 let join = self.ipdom[node];
-                out.push(self.fork(node, many, join));
+                out.push(self.fork(node, many, join, None));
                 join.map(|j| (j, None))
             }
         }
@@ -331,7 +378,15 @@ impl<'a> Structurer<'a> {
             .find(|v| rest.iter().all(|c| c.contains(v)))
     }
 
-    fn fork(&mut self, node: usize, edges: &[usize], join: Option<usize>) -> Block {
+    /// A fork's block. Its arms run to `join` (the re-convergence point); `stop` is where
+    /// the enclosing sequence ends, which a one-arm decision's arm runs to instead.
+    fn fork(
+        &mut self,
+        node: usize,
+        edges: &[usize],
+        mut join: Option<usize>,
+        stop: Option<usize>,
+    ) -> Block {
         let kind = self.a.flow.nodes[node].kind;
         let conditional = edges
             .iter()
@@ -355,6 +410,39 @@ impl<'a> Structurer<'a> {
                 }
             })
             .collect();
+        if parallel {
+            for arm in &arms {
+                if self.is_guarded(arm.edge) {
+                    let id = self.a.flow.edges[arm.edge].id.clone();
+                    let p = self.a.flow.nodes[node].id.clone();
+                    let d = self.edge_diag(
+                        Code::UnstructuredCondition,
+                        arm.edge,
+                        format!(
+                            "edge '{id}': a parallel branch always runs, so its condition cannot hold (from '{p}'); put a logic_decision at the start of the branch"
+                        ),
+                    );
+                    self.diags.push(d);
+                }
+            }
+        } else if !arms.iter().any(|a| a.fallthrough) {
+            if arms.len() == 1 {
+                // Only when the condition holds does anything after the decision run.
+                join = stop;
+            } else if let Some(j) = join {
+                let id = self.a.flow.nodes[node].id.clone();
+                let k = self.a.flow.nodes[j].id.clone();
+                let d = Diagnostic::new(
+                    Code::UnstructuredCondition,
+                    format!(
+                        "node '{id}' has no fallthrough arm, but its arms meet again at '{k}': when no condition holds the flow would stop here, yet '{k}' runs after every arm; add a fallthrough edge (condition \"true\")"
+                    ),
+                )
+                .at(JsonPath::root().key("nodes").index(node).key("id"))
+                .node(id);
+                self.diags.push(d);
+            }
+        }
         if !parallel {
             let falls: Vec<&Arm> = arms.iter().filter(|a| a.fallthrough).collect();
             if falls.len() > 1 {
