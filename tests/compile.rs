@@ -653,3 +653,61 @@ fn a_config_key_named_type_does_not_replace_the_trigger_type() {
         json!({"path": "/gh", "type": "github"})
     );
 }
+
+#[test]
+fn defaults_respect_declared_capabilities_and_reachability() {
+    // A declared bunker capability is not duplicated by the default.
+    let declared = chain(
+        vec![
+            entry(),
+            node("node_exec", "compute_exec", json!({"command": ["ls"]})),
+        ],
+        json!({"config": {"capabilities": [{"bunker": {"lifecycle": "persistent", "image": "x"}}]}}),
+    );
+    assert_eq!(
+        manifest_of(&declared)["core"]["capabilities"],
+        json!([{"bunker": {"lifecycle": "persistent", "image": "x"}}])
+    );
+    // Unreachable nodes compile to nothing, so they add no plugin and no bunker.
+    let mut detached = chain(
+        vec![
+            entry(),
+            node("node_t", "llm_rigid", json!({"template": "x"})),
+        ],
+        json!({}),
+    );
+    detached["nodes"].as_array_mut().unwrap().push(node(
+        "node_p",
+        "tool_plugin",
+        json!({"plugin": "scaimail", "method": "send"}),
+    ));
+    detached["nodes"].as_array_mut().unwrap().push(node(
+        "node_e",
+        "compute_exec",
+        json!({"command": ["ls"]}),
+    ));
+    let m = manifest_of(&detached);
+    assert!(m["core"].get("plugins").is_none(), "{}", m["core"]);
+    assert!(m["core"].get("capabilities").is_none());
+    assert_eq!(
+        m["core"]["scaiflow_meta"]["detached"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_decision_that_leads_nowhere_still_appears() {
+    let doc = chain(
+        vec![
+            entry(),
+            node("node_d", "logic_decision", json!({"style": "if"})),
+        ],
+        json!({}),
+    );
+    let steps = manifest_of(&doc)["core"]["flows"][0]["steps"].clone();
+    assert_eq!(steps[0]["decision"], json!({"style": "if", "branches": []}));
+    assert_eq!(steps[0]["meta"]["node_id"], "node_d");
+}

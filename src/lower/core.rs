@@ -203,8 +203,8 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
         runtime_version: flow.scaicore_target().to_string(),
         persona: flow.name.clone(),
         model: flow.models().first().map(primary_model),
-        plugins: plugins(flow),
-        capabilities: capabilities(flow),
+        plugins: plugins(a),
+        capabilities: capabilities(a),
         scaiqueue: flow
             .config
             .as_ref()
@@ -232,8 +232,10 @@ fn trigger(flow: &Flow, node: usize) -> Trigger {
     }
 }
 
-/// Declared plugins, then the aliases `tool_plugin` nodes use that are not declared.
-fn plugins(flow: &Flow) -> Vec<Plugin> {
+/// Declared plugins, then the aliases reachable `tool_plugin` nodes use that are not
+/// declared.
+fn plugins(a: &AnalyzedFlow) -> Vec<Plugin> {
+    let flow = &a.flow;
     let mut out: Vec<Plugin> = flow
         .config
         .as_ref()
@@ -252,8 +254,8 @@ fn plugins(flow: &Flow) -> Vec<Plugin> {
                 .collect()
         })
         .unwrap_or_default();
-    for n in &flow.nodes {
-        if n.kind != NodeKind::ToolPlugin {
+    for (i, n) in flow.nodes.iter().enumerate() {
+        if n.kind != NodeKind::ToolPlugin || !a.reachable[i] {
             continue;
         }
         if let Some(alias) = n.config().get("plugin").and_then(Value::as_str)
@@ -270,15 +272,17 @@ fn plugins(flow: &Flow) -> Vec<Plugin> {
     out
 }
 
-/// Declared capabilities, then the bunker (declared, or the default when compute nodes
-/// exist).
-fn capabilities(flow: &Flow) -> Vec<Value> {
+/// Declared capabilities, then the bunker (declared, or the default when reachable compute
+/// nodes exist and no declared capability is a bunker already).
+fn capabilities(a: &AnalyzedFlow) -> Vec<Value> {
+    let flow = &a.flow;
     let cfg = flow.config();
     let mut out = cfg.capabilities.clone().unwrap_or_default();
-    let compute = flow
-        .nodes
-        .iter()
-        .any(|n| matches!(n.kind.category(), crate::model::Category::Compute));
+    let declared_bunker = out.iter().any(|c| c.get("bunker").is_some());
+    let compute = !declared_bunker
+        && flow.nodes.iter().enumerate().any(|(i, n)| {
+            a.reachable[i] && matches!(n.kind.category(), crate::model::Category::Compute)
+        });
     let bunker = match &cfg.bunker {
         Some(b) => Some(Value::Object(b.clone())),
         None if compute => Some(default_bunker()),

@@ -281,6 +281,11 @@ impl<'a> Structurer<'a> {
             }
             let edges = self.outs[cur].clone();
             match edges.as_slice() {
+                [] if is_fork_kind => {
+                    // A decision or parallel node that leads nowhere still appears.
+                    out.push(self.fork(cur, &[], None, stop));
+                    return;
+                }
                 [] => return,
                 [e] if !is_fork_kind && !self.is_guarded(*e) => {
                     via = Some(*e);
