@@ -1,6 +1,10 @@
 //! Library-level tests of the analyze stage on the bundled examples and on mutated flows.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
+
+use common::examples;
 
 use scaiflow::analyze::{analyze_source, analyze_value};
 use scaiflow::diagnostics::{codes, render};
@@ -9,16 +13,6 @@ use serde_json::Value;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn examples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".flow.json"))
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

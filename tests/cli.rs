@@ -1,6 +1,8 @@
 //! End-to-end tests of the `scaiflow` binary: exit codes, output streams and formats, and
 //! hostile inputs (each must give one clear diagnostic, never a panic or a hang).
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -44,16 +46,12 @@ fn assert_no_panic(out: &Output) {
     assert!(!err.contains("panicked"), "panic: {err}");
 }
 
+/// The examples as paths relative to the crate root (how a user names them).
 fn examples() -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".flow.json"))
-            .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
-            .collect();
-    v.sort();
-    v
+    common::examples()
+        .iter()
+        .map(|p| format!("examples/{}", p.file_name().unwrap().to_string_lossy()))
+        .collect()
 }
 
 const VALID: &str = r#"{"id": "f", "name": "F", "version": "1.0.0",

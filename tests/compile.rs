@@ -1,21 +1,12 @@
 //! `compile --format yaml`: the manifest of every example (insta), the documented compiler
 //! defaults, YAML 1.1/1.2 agreement, determinism.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::examples;
 
 use scaiflow::load::{SourceFile, read_source};
 use scaiflow::{OutputFormat, compile_flow};
-
-fn examples() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with(".flow.json"))
-            .collect();
-    v.sort();
-    v
-}
 
 fn yaml_of(source: &SourceFile) -> String {
     let art = compile_flow(source, OutputFormat::Yaml)

@@ -1,7 +1,9 @@
 //! Structured lowering (spec §5): graphs become nested blocks; unstructurable graphs get a
 //! diagnostic naming the edge.
 
-use std::path::Path;
+mod common;
+
+use common::examples;
 
 use scaiflow::analyze::{AnalyzedFlow, analyze_value};
 use scaiflow::lower::{Arm, Block, structure};
@@ -361,14 +363,8 @@ fn two_fallthrough_arms_are_ambiguous() {
 }
 
 #[test]
-fn every_example_structures_and_places_every_node_once_per_flow() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
-    for p in paths {
+fn every_example_structures_and_places_every_node_exactly_once() {
+    for p in examples() {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         let a = analyzed(&doc);
         let flows = structure(&a).unwrap_or_else(|d| panic!("{}: {d:?}", p.display()));
@@ -402,8 +398,16 @@ fn every_example_structures_and_places_every_node_once_per_flow() {
                 placed[e] += 1;
             }
         }
+        // No example shares a node between flows: every node appears exactly once.
         for (i, n) in a.flow.nodes.iter().enumerate() {
-            assert!(placed[i] >= 1, "{}: {} not placed", p.display(), n.id);
+            assert_eq!(
+                placed[i],
+                1,
+                "{}: {} placed {} times",
+                p.display(),
+                n.id,
+                placed[i]
+            );
         }
         // Deterministic: structuring twice gives the same blocks.
         assert_eq!(structure(&a).unwrap(), flows);
@@ -413,14 +417,8 @@ fn every_example_structures_and_places_every_node_once_per_flow() {
 /// The structure of every example, pinned (reviewed by hand against the example graphs).
 #[test]
 fn example_structures() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
-    let mut paths: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    paths.sort();
     let mut out = String::new();
-    for p in paths {
+    for p in examples() {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         let a = analyzed(&doc);
         out.push_str(&format!("{}\n", p.file_name().unwrap().to_string_lossy()));

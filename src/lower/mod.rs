@@ -224,6 +224,12 @@ impl<'a> Structurer<'a> {
             .node(&e.target.node)
     }
 
+    /// Reports a problem located at an edge's id.
+    fn edge_error(&mut self, code: Code, edge: usize, message: String) {
+        let d = self.edge_diag(code, edge, message);
+        self.diags.push(d);
+    }
+
     /// Appends the blocks from `cur` (reached over `via`) up to `stop` (exclusive).
     fn seq(
         &mut self,
@@ -240,7 +246,7 @@ impl<'a> Structurer<'a> {
                 && let Some((lp, _)) = self.exits.iter().find(|(_, reach)| reach[cur])
             {
                 let lp = self.a.flow.nodes[*lp].id.clone();
-                let d = self.edge_diag(
+                self.edge_error(
                     Code::LoopBodyEscapes,
                     e,
                     format!(
@@ -248,13 +254,12 @@ impl<'a> Structurer<'a> {
                         self.a.flow.edges[e].id
                     ),
                 );
-                self.diags.push(d);
                 return;
             }
             if self.placed[cur] {
                 if let Some(e) = via {
                     let node = &self.a.flow.nodes[cur].id;
-                    let d = self.edge_diag(
+                    self.edge_error(
                         Code::Unstructured,
                         e,
                         format!(
@@ -262,7 +267,6 @@ impl<'a> Structurer<'a> {
                             self.a.flow.edges[e].id
                         ),
                     );
-                    self.diags.push(d);
                 }
                 return;
             }
@@ -323,14 +327,13 @@ impl<'a> Structurer<'a> {
             if self.is_guarded(e) {
                 let id = self.a.flow.edges[e].id.clone();
                 let lp = self.a.flow.nodes[node].id.clone();
-                let d = self.edge_diag(
+                self.edge_error(
                     Code::UnstructuredCondition,
                     e,
                     format!(
                         "edge '{id}': a condition on a logic_loop port is not supported (loop '{lp}'); put a logic_decision at the start of the body or after the loop"
                     ),
                 );
-                self.diags.push(d);
             }
         }
         let done_targets: Vec<usize> = done_edges.iter().map(|&e| self.target(e)).collect();
@@ -420,14 +423,13 @@ impl<'a> Structurer<'a> {
                 if self.is_guarded(arm.edge) {
                     let id = self.a.flow.edges[arm.edge].id.clone();
                     let p = self.a.flow.nodes[node].id.clone();
-                    let d = self.edge_diag(
+                    self.edge_error(
                         Code::UnstructuredCondition,
                         arm.edge,
                         format!(
                             "edge '{id}': a parallel branch always runs, so its condition cannot hold (from '{p}'); put a logic_decision at the start of the branch"
                         ),
                     );
-                    self.diags.push(d);
                 }
             }
         } else if !arms.iter().any(|a| a.fallthrough) {
