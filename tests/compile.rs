@@ -441,7 +441,9 @@ fn a_breakpoint_prepends_a_debug_checkpoint() {
     assert_eq!(
         steps[0],
         json!({"checkpoint": {"type": "debug_breakpoint"},
-        "meta": {"synthetic": "debug_breakpoint", "node_id": "node_gate"}})
+        "meta": {"node_id": "node_gate", "node_kind": "checkpoint", "node_label": "node_gate",
+            "node_config": {"prompt": "Go?", "options": ["go", "stop"], "breakpoint": true},
+            "synthetic": "debug_breakpoint"}})
     );
     assert_eq!(
         steps[1]["checkpoint"],

@@ -63,7 +63,14 @@ fn show(a: &AnalyzedFlow, blocks: &[Block]) -> String {
         .iter()
         .map(|b| match b {
             Block::Step { node } => id(*node),
-            Block::Decision { node, arms: xs } => format!("decision({})[{}]", id(*node), arms(xs)),
+            Block::Decision {
+                node,
+                arms: xs,
+                rest,
+            } => {
+                let tag = if *rest { "rest of " } else { "" };
+                format!("decision({tag}{})[{}]", id(*node), arms(xs))
+            }
             Block::Parallel { node, branches } => {
                 let bs: Vec<String> = branches.iter().map(|b| show(a, &b.blocks)).collect();
                 format!("parallel({})[{}]", id(*node), bs.join(" | "))
@@ -373,7 +380,7 @@ fn every_example_structures_and_places_every_node_exactly_once() {
             for b in blocks {
                 match b {
                     Block::Step { node } => placed[*node] += 1,
-                    Block::Decision { node, arms }
+                    Block::Decision { node, arms, .. }
                     | Block::Parallel {
                         node,
                         branches: arms,
@@ -563,4 +570,205 @@ fn declared_loop_ports_are_matched_by_name() {
     doc["nodes"][1]["outputs"] =
         json!([{"id": "out_done", "label": "done"}, {"id": "out_body", "label": "body"}]);
     assert_eq!(structured(&doc), ["loop(loop)[b]; after"]);
+}
+
+/// `node_d` forks into `arms` (edge id, type, condition, target); `node_x` and `node_y`
+/// continue at `node_j`, which continues at `node_k`; `node_err` ends the flow.
+fn early_exit(
+    arms: &[(&str, &str, &str, &str)],
+    extra: &[(&str, &str, &str, &str, &str, &str)],
+) -> Value {
+    let mut edges = vec![
+        ("e1", "sequential", "node_in", "out_request", "node_d", ""),
+        ("ex", "sequential", "node_x", "out", "node_j", ""),
+        ("ey", "sequential", "node_y", "out", "node_j", ""),
+        ("ej", "sequential", "node_j", "out", "node_k", ""),
+    ];
+    for &(id, ty, cond, target) in arms {
+        edges.push((id, ty, "node_d", "out", target, cond));
+    }
+    edges.extend_from_slice(extra);
+    let mut nodes = vec![
+        IN,
+        ("node_d", "logic_decision"),
+        ("node_x", "llm_rigid"),
+        ("node_y", "llm_rigid"),
+        ("node_err", "llm_rigid"),
+        ("node_j", "llm_rigid"),
+        ("node_k", "llm_rigid"),
+    ];
+    if extra.iter().any(|e| e.2 == "node_retry") {
+        nodes.push(("node_retry", "logic_decision"));
+    }
+    flow(&nodes, &edges)
+}
+
+#[test]
+fn arms_that_end_the_flow_first_are_peeled_off_the_decision() {
+    let doc = early_exit(
+        &[
+            ("e2", "conditional", "bad", "node_err"),
+            ("e3", "conditional", "x", "node_x"),
+            ("e4", "sequential", "", "node_y"),
+        ],
+        &[],
+    );
+    // When `bad` holds, only `err` runs; otherwise the decision among the other arms, and
+    // then what follows where they meet.
+    assert_eq!(
+        structured(&doc),
+        ["decision(d)[bad: err | else: decision(rest of d)[x: x | else: y]; j; k]"]
+    );
+}
+
+#[test]
+fn an_arm_that_ends_the_flow_after_one_that_continues_is_refused() {
+    let late = early_exit(
+        &[
+            ("e2", "conditional", "x", "node_x"),
+            ("e3", "conditional", "bad", "node_err"),
+            ("e4", "sequential", "", "node_y"),
+        ],
+        &[],
+    );
+    assert_eq!(
+        errors(&late),
+        [
+            "SF213: edge 'e3': this arm of 'node_d' ends the flow, but it is tried after arm 'e2', which continues at 'node_j'; an arm that ends the flow early must come before every arm that continues (the fallthrough arm is always tried last) @ edges[5].id"
+        ]
+    );
+    // The fallthrough arm is always tried last, so it cannot be the one that ends the flow.
+    let else_exits = early_exit(
+        &[
+            ("e2", "sequential", "", "node_err"),
+            ("e3", "conditional", "x", "node_x"),
+            ("e4", "conditional", "y", "node_y"),
+        ],
+        &[],
+    );
+    let errs = errors(&else_exits);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with(
+            "SF213: edge 'e2': this arm of 'node_d' ends the flow, but it is tried after arm 'e3'"
+        ),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn an_arm_that_continues_only_sometimes_is_refused() {
+    let doc = early_exit(
+        &[
+            ("e2", "conditional", "bad", "node_retry"),
+            ("e3", "conditional", "x", "node_x"),
+            ("e4", "sequential", "", "node_y"),
+        ],
+        &[
+            ("r1", "conditional", "node_retry", "out", "node_j", "retry"),
+            ("r2", "sequential", "node_retry", "out", "node_err", ""),
+        ],
+    );
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF213: edge 'e2': this branch of 'node_d' reaches 'node_j' on some paths and ends the flow on others, while the other branches always continue at 'node_j'; make every path of the branch continue at 'node_j', or none @ edges[4].id"
+        ]
+    );
+}
+
+#[test]
+fn a_parallel_branch_that_ends_the_flow_just_completes() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_p", "logic_parallel"),
+            ("node_log", "llm_rigid"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+            ("node_j", "llm_rigid"),
+        ],
+        &[
+            ("e1", "sequential", "node_in", "out_request", "node_p", ""),
+            ("e2", "sequential", "node_p", "out", "node_log", ""),
+            ("e3", "sequential", "node_p", "out", "node_x", ""),
+            ("e4", "sequential", "node_p", "out", "node_y", ""),
+            ("e5", "sequential", "node_x", "out", "node_j", ""),
+            ("e6", "sequential", "node_y", "out", "node_j", ""),
+        ],
+    );
+    assert_eq!(structured(&doc), ["parallel(p)[log | x | y]; j"]);
+}
+
+#[test]
+fn a_body_leaving_its_loop_through_a_fork_is_named() {
+    let doc = flow(
+        &[
+            IN,
+            ("node_loop", "logic_loop"),
+            ("node_d", "logic_decision"),
+            ("node_x", "llm_rigid"),
+            ("node_y", "llm_rigid"),
+            ("node_after", "llm_rigid"),
+        ],
+        &[
+            (
+                "e1",
+                "sequential",
+                "node_in",
+                "out_request",
+                "node_loop",
+                "",
+            ),
+            ("e2", "sequential", "node_loop", "done", "node_after", ""),
+            ("e3", "sequential", "node_loop", "body", "node_d", ""),
+            ("e4", "conditional", "node_d", "out", "node_x", "a"),
+            ("e5", "sequential", "node_d", "out", "node_y", ""),
+            ("e6", "sequential", "node_x", "out", "node_after", ""),
+            ("e7", "sequential", "node_y", "out", "node_after", ""),
+        ],
+    );
+    // The arms re-converge at `after`, which follows the loop: the first body edge into it
+    // is named (not the loop's own `done` edge, declared before it).
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF214: edge 'e6': leaves the body of loop 'node_loop' (a body ends inside the loop; continue from the loop's done port) @ edges[5].id"
+        ]
+    );
+}
+
+#[test]
+fn analyze_and_lowering_agree_on_which_forks_run_in_parallel() {
+    // `a` has two sequential out-edges: both branches run, so `x` has finished when `j`
+    // (where they meet) starts, and the data edge is fine.
+    let edges = |second: (&'static str, &'static str)| {
+        vec![
+            ("e1", "sequential", "node_in", "out_request", "node_a", ""),
+            ("e2", "sequential", "node_a", "out", "node_x", ""),
+            ("e3", second.0, "node_a", "out", "node_y", second.1),
+            ("e4", "sequential", "node_x", "out", "node_j", ""),
+            ("e5", "sequential", "node_y", "out", "node_j", ""),
+            ("d1", "data", "node_x", "out", "node_j", ""),
+        ]
+    };
+    let nodes = [
+        IN,
+        ("node_a", "llm_rigid"),
+        ("node_x", "llm_rigid"),
+        ("node_y", "llm_rigid"),
+        ("node_j", "llm_rigid"),
+    ];
+    let par = flow(&nodes, &edges(("sequential", "")));
+    assert!(analyze_value(&par).diagnostics.is_empty());
+    assert_eq!(structured(&par), ["a; parallel(a)[x | y]; j"]);
+    // With a conditional edge the out-edges are a decision's arms (the sequential one is
+    // the else): only one runs, so `x` may not have run.
+    let dec = flow(&nodes, &edges(("conditional", "a.ok")));
+    let codes: Vec<String> = analyze_value(&dec)
+        .diagnostics
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect();
+    assert_eq!(codes, ["SF212"]);
 }

@@ -27,6 +27,16 @@ use graph::{Dominators, Graph};
 /// The binding under which the trigger payload is visible to every step.
 pub const INPUT_BINDING: &str = "input";
 
+/// Whether the control edges leaving a node of `kind` are branches that all run (a
+/// parallel fork) rather than arms of which one runs: out of a `logic_parallel`, and out of
+/// any other node except a `logic_decision` when none of them is conditional. Out of a
+/// `logic_decision`, or when some edge is conditional, they are a decision's arms (a
+/// sequential edge among them is the fallthrough, like `"true"`). The analyze stage's
+/// data-order rule and structured lowering both decide by this.
+pub fn forks_in_parallel(kind: NodeKind, any_conditional: bool) -> bool {
+    kind == NodeKind::LogicParallel || (kind != NodeKind::LogicDecision && !any_conditional)
+}
+
 /// A flow that passed analysis without errors: the model plus everything later stages need.
 #[derive(Debug, Clone)]
 pub struct AnalyzedFlow {
@@ -807,8 +817,9 @@ impl Cx<'_> {
 
     /// The nodes of `window` (a slice of the topological order starting at `s`) that node
     /// `s` has always finished before they start. Along a sequence and at a decision's merge
-    /// every predecessor must guarantee it; at the join of a `logic_parallel` (the node whose
-    /// immediate dominator is the parallel node) all branches have run, so one branch
+    /// every predecessor must guarantee it; at the join of a parallel fork (see
+    /// [`forks_in_parallel`]; the join is the node whose immediate dominator is the fork)
+    /// all branches have run, so one branch
     /// guaranteeing it suffices — predecessors are grouped by branch, and within a branch
     /// every predecessor must guarantee it. Nodes before `s` in the order never qualify.
     fn finished_before(
@@ -834,9 +845,15 @@ impl Cx<'_> {
                 continue;
             }
             let ok = |p: usize| p == s || done.contains(&p);
-            let parallel_join = doms
-                .idom(v)
-                .filter(|&d| count > 1 && self.flow.nodes[d].kind == NodeKind::LogicParallel);
+            let parallel_join = doms.idom(v).filter(|&d| {
+                count > 1
+                    && forks_in_parallel(
+                        self.flow.nodes[d].kind,
+                        control.succ[d]
+                            .iter()
+                            .any(|&(_, e)| self.flow.edges[e].kind == EdgeKind::Conditional),
+                    )
+            });
             let holds = match parallel_join {
                 Some(d) => {
                     let mut branches: HashMap<usize, bool> = HashMap::new();

@@ -264,17 +264,23 @@ fn step(a: &Ctx, s: &Step) -> Value {
     if !s.data_from.is_empty() {
         m.insert("data_from".into(), s.data_from.clone().into());
     }
-    let meta = if s.synthetic {
-        obj(vec![
-            ("synthetic", "debug_breakpoint".into()),
-            ("node_id", a.flow.nodes[s.node].id.clone().into()),
-        ])
-    } else if s.implicit {
-        obj(vec![("branch_of", a.flow.nodes[s.node].id.clone().into())])
-    } else {
-        Value::Object(node_meta(a, s.node))
+    let meta = match s.synthetic {
+        None => node_meta(a, s.node),
+        Some(what) => {
+            // The four documented keys, and what the compiler added the step for; import
+            // skips such steps (the node has its own).
+            let mut m = node_meta(a, s.node);
+            m.retain(|k, _| {
+                matches!(
+                    k.as_str(),
+                    "node_id" | "node_kind" | "node_label" | "node_config"
+                )
+            });
+            m.insert("synthetic".into(), what.as_str().into());
+            m
+        }
     };
-    m.insert("meta".into(), meta);
+    m.insert("meta".into(), Value::Object(meta));
     Value::Object(m)
 }
 

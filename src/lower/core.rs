@@ -63,8 +63,7 @@ pub struct Trigger {
 /// One step of a flow body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
-    /// The node it comes from. For an implicit fork (a node of another kind with several
-    /// out-edges) this is that node, and `implicit` is set.
+    /// The node it comes from (for a step the compiler added, the node it was added for).
     pub node: usize,
     pub op: Op,
     /// The result binding of value-producing steps.
@@ -72,9 +71,31 @@ pub struct Step {
     /// Bindings this step reads through incoming `data` edges, in edge order (an entry
     /// source is the trigger payload, `input`).
     pub data_from: Vec<String>,
-    /// A synthetic step the compiler inserted (the `debug_breakpoint` of `breakpoint: true`).
-    pub synthetic: bool,
-    pub implicit: bool,
+    /// `None` for the node's own step; otherwise what the compiler added it for.
+    pub synthetic: Option<Synthetic>,
+}
+
+/// Steps the compiler adds for a node, beside (or instead of) the node's own step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synthetic {
+    /// The `debug_breakpoint` checkpoint of `breakpoint: true`, before the node's step.
+    DebugBreakpoint,
+    /// The decision or parallel block of a node of another kind with several out-edges
+    /// (or a conditional one), after the node's own step.
+    Fork,
+    /// The decision among the arms that continue, inside the else arm of a decision whose
+    /// first arms end the flow.
+    DecisionRest,
+}
+
+impl Synthetic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Synthetic::DebugBreakpoint => "debug_breakpoint",
+            Synthetic::Fork => "fork",
+            Synthetic::DecisionRest => "decision_rest",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +151,8 @@ pub struct HitlTarget {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoreArm {
-    pub edge: usize,
+    /// The edge that starts the arm (`None`: the synthetic else arm of early exits).
+    pub edge: Option<usize>,
     /// The condition (`"true"` for a sequential fallthrough edge).
     pub when: String,
     pub fallthrough: bool,
@@ -307,8 +329,12 @@ impl Lowerer<'_> {
         for b in blocks {
             match b {
                 Block::Step { node } => self.node_steps(*node, &mut out),
-                Block::Decision { node, arms } => out.push(self.fork(*node, arms, false)),
-                Block::Parallel { node, branches } => out.push(self.fork(*node, branches, true)),
+                Block::Decision { node, arms, rest } => {
+                    out.push(self.fork(*node, arms, false, *rest));
+                }
+                Block::Parallel { node, branches } => {
+                    out.push(self.fork(*node, branches, true, false));
+                }
                 Block::Loop { node, body } => {
                     let cfg = self.a.flow.nodes[*node].config();
                     let style = match &self.a.configs[*node] {
@@ -333,8 +359,7 @@ impl Lowerer<'_> {
                         },
                         binding: None,
                         data_from: Vec::new(),
-                        synthetic: false,
-                        implicit: false,
+                        synthetic: None,
                     });
                 }
             }
@@ -364,9 +389,16 @@ impl Lowerer<'_> {
         out
     }
 
-    fn fork(&self, node: usize, arms: &[Arm], parallel: bool) -> Step {
+    fn fork(&self, node: usize, arms: &[Arm], parallel: bool, rest: bool) -> Step {
         let n = &self.a.flow.nodes[node];
         let implicit = !matches!(n.kind, NodeKind::LogicDecision | NodeKind::LogicParallel);
+        let synthetic = if rest {
+            Some(Synthetic::DecisionRest)
+        } else if implicit {
+            Some(Synthetic::Fork)
+        } else {
+            None
+        };
         let cfg = n.config();
         let arms: Vec<CoreArm> = arms
             .iter()
@@ -400,8 +432,7 @@ impl Lowerer<'_> {
             op,
             binding: None,
             data_from: Vec::new(),
-            synthetic: false,
-            implicit,
+            synthetic,
         }
     }
 
@@ -415,8 +446,7 @@ impl Lowerer<'_> {
             op,
             binding: binding.clone(),
             data_from: data_from.clone(),
-            synthetic: false,
-            implicit: false,
+            synthetic: None,
         };
         let scope_of = |own: Option<&Value>| str_of(own).or_else(|| self.scope.clone());
         let op = match &self.a.configs[node] {
@@ -525,8 +555,7 @@ impl Lowerer<'_> {
                         },
                         binding: None,
                         data_from: Vec::new(),
-                        synthetic: true,
-                        implicit: false,
+                        synthetic: Some(Synthetic::DebugBreakpoint),
                     });
                 }
                 let mut fields = Map::new();

@@ -12,6 +12,7 @@ use crate::analyze::AnalyzedFlow;
 use crate::analyze::graph::{Dominators, Graph};
 use crate::diagnostics::{Code, Diagnostic, JsonPath};
 use crate::model::{EdgeKind, NodeKind};
+use std::collections::{HashMap, HashSet};
 
 /// One element of a structured body. Indices refer to `flow.nodes` / `flow.edges`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +21,13 @@ pub enum Block {
     Step { node: usize },
     /// A choice among arms. `node` is a `logic_decision`, or a node of another kind with
     /// conditional out-edges (then its own `Step` precedes this block).
-    Decision { node: usize, arms: Vec<Arm> },
+    Decision {
+        node: usize,
+        arms: Vec<Arm>,
+        /// The decision among the arms that continue, inside the synthetic else arm of a
+        /// decision with early exits (see [`Arm::edge`]).
+        rest: bool,
+    },
     /// Branches that all run. `node` is a `logic_parallel`, or a node of another kind with
     /// several unconditional out-edges (then its own `Step` precedes this block).
     Parallel { node: usize, branches: Vec<Arm> },
@@ -32,7 +39,10 @@ pub enum Block {
 /// blocks up to the re-convergence point (empty when the edge goes straight there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arm {
-    pub edge: usize,
+    /// `None` for the synthetic else arm of a decision whose first arms end the flow
+    /// (early exits): it holds the decision among the other arms (`rest: true`) and what
+    /// follows where they re-converge.
+    pub edge: Option<usize>,
     /// The edge's condition, verbatim (`None` for a sequential edge).
     pub condition: Option<String>,
     /// The fallthrough / else arm: a sequential edge, or the condition `true`.
@@ -104,6 +114,7 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
     }
     for (_, entries) in groups {
         s.placed = vec![false; a.flow.nodes.len()];
+        s.log.clear();
         let mut blocks = Vec::new();
         s.seq(entries[0], None, None, &mut blocks);
         flows.push(FlowBody { entries, blocks });
@@ -115,6 +126,15 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
     }
 }
 
+/// A loop whose body is being structured.
+struct LoopFrame {
+    node: usize,
+    /// The nodes reachable from its `done` edges: a body must not reach them.
+    after: Vec<bool>,
+    /// Where its body starts in [`Structurer::log`].
+    first: usize,
+}
+
 struct Structurer<'a> {
     a: &'a AnalyzedFlow,
     /// Control edges leaving each node, in declaration order.
@@ -123,8 +143,10 @@ struct Structurer<'a> {
     ipdom: Vec<Option<usize>>,
     /// Nodes already placed in the flow being structured.
     placed: Vec<bool>,
-    /// For each loop being structured: (loop node, nodes reachable from its `done` edge).
-    exits: Vec<(usize, Vec<bool>)>,
+    /// The loops being structured, innermost last.
+    loops: Vec<LoopFrame>,
+    /// The nodes placed in the flow being structured, in order.
+    log: Vec<usize>,
     /// Current nesting depth, and whether SF216 was reported.
     depth: usize,
     too_deep: bool,
@@ -145,7 +167,8 @@ impl<'a> Structurer<'a> {
             outs,
             ipdom: Vec::new(),
             placed: vec![false; n],
-            exits: Vec::new(),
+            loops: Vec::new(),
+            log: Vec::new(),
             depth: 0,
             too_deep: false,
             diags: Vec::new(),
@@ -242,10 +265,18 @@ impl<'a> Structurer<'a> {
             if Some(cur) == stop {
                 return;
             }
-            if let Some(e) = via
-                && let Some((lp, _)) = self.exits.iter().find(|(_, reach)| reach[cur])
-            {
-                let lp = self.a.flow.nodes[*lp].id.clone();
+            if let Some(frame) = self.loops.iter().find(|f| f.after[cur]) {
+                // Reached over an edge, or as the point where a fork in the body
+                // re-converges: then name an edge from the body that arrives there.
+                let lp = self.a.flow.nodes[frame.node].id.clone();
+                let body: HashSet<usize> = self.log[frame.first..].iter().copied().collect();
+                let arrival = via.or_else(|| {
+                    self.a.control.pred[cur]
+                        .iter()
+                        .find(|(p, _)| body.contains(p))
+                        .map(|&(_, e)| e)
+                });
+                let Some(e) = arrival else { return };
                 self.edge_error(
                     Code::LoopBodyEscapes,
                     e,
@@ -271,6 +302,7 @@ impl<'a> Structurer<'a> {
                 return;
             }
             self.placed[cur] = true;
+            self.log.push(cur);
             let kind = self.a.flow.nodes[cur].kind;
             if kind == NodeKind::LogicLoop {
                 let Some(next) = self.lower_loop(cur, out) else {
@@ -287,7 +319,7 @@ impl<'a> Structurer<'a> {
             match edges.as_slice() {
                 [] if is_fork_kind => {
                     // A decision or parallel node that leads nowhere still appears.
-                    out.push(self.fork(cur, &[], None, stop));
+                    out.push(self.fork(cur, &[], stop).0);
                     return;
                 }
                 [] => return,
@@ -295,15 +327,10 @@ impl<'a> Structurer<'a> {
                     via = Some(*e);
                     cur = self.target(*e);
                 }
-                [e] if !is_fork_kind => {
-                    // One conditional edge: the rest of the sequence runs only when it holds.
-                    let block = self.fork(cur, &[*e], stop, stop);
-                    out.push(block);
-                    return;
-                }
                 _ => {
-                    let join = self.ipdom[cur];
-                    let block = self.fork(cur, &edges, join, stop);
+                    // A fork; one conditional edge is a one-arm decision that holds the
+                    // rest of the sequence.
+                    let (block, join) = self.fork(cur, &edges, stop);
                     out.push(block);
                     match join {
                         Some(j) if Some(j) != stop => {
@@ -338,7 +365,11 @@ impl<'a> Structurer<'a> {
         }
         let done_targets: Vec<usize> = done_edges.iter().map(|&e| self.target(e)).collect();
         let reach = self.a.control.reachable_from(&done_targets);
-        self.exits.push((node, reach));
+        self.loops.push(LoopFrame {
+            node,
+            after: reach,
+            first: self.log.len(),
+        });
         let mut body = Vec::new();
         let entered = self.enter(node);
         match body_edges.as_slice() {
@@ -346,8 +377,8 @@ impl<'a> Structurer<'a> {
             [] => {}
             [e] => self.seq(self.target(*e), Some(*e), None, &mut body),
             many => {
-                let join = self.ipdom_of_edges(many);
-                body.push(self.fork(node, many, join, None));
+                let (block, join) = self.fork(node, many, None);
+                body.push(block);
                 if let Some(j) = join {
                     self.seq(j, None, None, &mut body);
                 }
@@ -356,83 +387,159 @@ impl<'a> Structurer<'a> {
         if entered {
             self.depth -= 1;
         }
-        self.exits.pop();
+        self.loops.pop();
         out.push(Block::Loop { node, body });
         match done_edges.as_slice() {
             [] => None,
             [e] => Some((self.target(*e), Some(*e))),
             many => {
-                let join = self.ipdom[node];
-                out.push(self.fork(node, many, join, None));
+                let (block, join) = self.fork(node, many, None);
+                out.push(block);
                 join.map(|j| (j, None))
             }
         }
     }
 
-    /// The common post-dominator of several edges' targets (for a loop body that forks
-    /// right at the loop).
-    fn ipdom_of_edges(&self, edges: &[usize]) -> Option<usize> {
-        let mut chains = edges.iter().map(|&e| {
-            let mut chain = vec![self.target(e)];
-            while let Some(p) = self.ipdom[*chain.last().unwrap_or(&0)] {
-                chain.push(p);
-            }
-            chain
-        });
-        let first = chains.next()?;
-        let rest: Vec<Vec<usize>> = chains.collect();
-        first
-            .into_iter()
-            .find(|v| rest.iter().all(|c| c.contains(v)))
+    /// The chain of post-dominators of `node`: the node itself, its immediate
+    /// post-dominator, and so on up to the virtual exit.
+    fn pdom_chain(&self, node: usize) -> Vec<usize> {
+        let mut chain = vec![node];
+        while let Some(p) = self.ipdom[chain[chain.len() - 1]] {
+            chain.push(p);
+        }
+        chain
     }
 
-    /// A fork's block. Its arms run to `join` (the re-convergence point); `stop` is where
-    /// the enclosing sequence ends, which a one-arm decision's arm runs to instead.
+    /// Where the arms starting at `targets` re-converge, and which of them end the flow
+    /// without ever getting there (early exits). The join is the common post-dominator of
+    /// all targets; failing that, for a decision, the common post-dominator of the longest
+    /// run of arms at the end of the arm order (the arms before it exit early, and are
+    /// tried first); for a parallel block, the node where the most branches meet.
+    fn plan_join(&self, targets: &[usize], parallel: bool) -> (Option<usize>, Vec<bool>) {
+        let chains: Vec<Vec<usize>> = targets.iter().map(|&t| self.pdom_chain(t)).collect();
+        let sets: Vec<HashSet<usize>> =
+            chains.iter().map(|c| c.iter().copied().collect()).collect();
+        let common = |from: usize| {
+            chains.get(from).and_then(|first| {
+                first
+                    .iter()
+                    .copied()
+                    .find(|v| sets[from + 1..].iter().all(|s| s.contains(v)))
+            })
+        };
+        let exits_without = |j: usize| sets.iter().map(|s| !s.contains(&j)).collect();
+        if let Some(j) = common(0) {
+            return (Some(j), vec![false; targets.len()]);
+        }
+        if parallel {
+            if let Some(j) = self.most_shared(&chains) {
+                return (Some(j), exits_without(j));
+            }
+        } else {
+            for k in 1..targets.len().saturating_sub(1) {
+                if let Some(j) = common(k) {
+                    return (Some(j), exits_without(j));
+                }
+            }
+        }
+        (None, vec![false; targets.len()])
+    }
+
+    /// The node on the most chains (at least two); ties go to the first met, in chain order.
+    fn most_shared(&self, chains: &[Vec<usize>]) -> Option<usize> {
+        let mut count: HashMap<usize, usize> = HashMap::new();
+        for c in chains {
+            for &v in c {
+                *count.entry(v).or_insert(0) += 1;
+            }
+        }
+        let mut best: Option<(usize, usize)> = None;
+        for &v in chains.iter().flatten() {
+            let n = count[&v];
+            if n >= 2 && best.is_none_or(|(_, m)| n > m) {
+                best = Some((v, n));
+            }
+        }
+        best.map(|(v, _)| v)
+    }
+
+    /// A fork's block, and the node where the sequence continues after it (`None`: the
+    /// block ends the sequence). `stop` is where the enclosing sequence ends, which a
+    /// one-arm decision's arm runs to.
     fn fork(
         &mut self,
         node: usize,
         edges: &[usize],
-        mut join: Option<usize>,
         stop: Option<usize>,
-    ) -> Block {
+    ) -> (Block, Option<usize>) {
         let kind = self.a.flow.nodes[node].kind;
         let conditional = edges
             .iter()
             .any(|&e| self.a.flow.edges[e].kind == EdgeKind::Conditional);
-        let parallel =
-            kind == NodeKind::LogicParallel || (kind != NodeKind::LogicDecision && !conditional);
+        let parallel = crate::analyze::forks_in_parallel(kind, conditional);
         let mut arms: Vec<Arm> = edges
             .iter()
             .map(|&e| {
                 let edge = &self.a.flow.edges[e];
-                let fallthrough = edge.kind != EdgeKind::Conditional
-                    || edge
-                        .condition
-                        .as_deref()
-                        .is_some_and(|c| c.trim() == "true");
                 Arm {
-                    edge: e,
+                    edge: Some(e),
                     condition: edge.condition.clone(),
-                    fallthrough,
+                    fallthrough: !self.is_guarded(e),
                     blocks: Vec::new(),
                 }
             })
             .collect();
         if parallel {
             for arm in &arms {
-                if self.is_guarded(arm.edge) {
-                    let id = self.a.flow.edges[arm.edge].id.clone();
+                let e = arm.edge.unwrap_or_default();
+                if self.is_guarded(e) {
+                    let id = self.a.flow.edges[e].id.clone();
                     let p = self.a.flow.nodes[node].id.clone();
                     self.edge_error(
                         Code::UnstructuredCondition,
-                        arm.edge,
+                        e,
                         format!(
                             "edge '{id}': a parallel branch always runs, so its condition cannot hold (from '{p}'); put a logic_decision at the start of the branch"
                         ),
                     );
                 }
             }
-        } else if !arms.iter().any(|a| a.fallthrough) {
+        } else {
+            self.check_fallthrough(node, &arms);
+            // The fallthrough arm is the else: it goes last.
+            arms.sort_by_key(|a| a.fallthrough);
+        }
+        let targets: Vec<usize> = arms
+            .iter()
+            .map(|a| self.target(a.edge.unwrap_or_default()))
+            .collect();
+        let (mut join, mut exits) = self.plan_join(&targets, parallel);
+        if !parallel && join.is_none() {
+            // Reported; the arms then run to where the others meet, so nothing cascades.
+            join = self.check_exit_order(node, &arms, &targets);
+        }
+        if let Some(j) = join {
+            for (i, arm) in arms.iter().enumerate() {
+                if exits[i] && self.a.control.reachable_from(&[targets[i]])[j] {
+                    let e = arm.edge.unwrap_or_default();
+                    let (id, d, k) = (
+                        self.a.flow.edges[e].id.clone(),
+                        self.a.flow.nodes[node].id.clone(),
+                        self.a.flow.nodes[j].id.clone(),
+                    );
+                    self.edge_error(
+                        Code::Unstructured,
+                        e,
+                        format!(
+                            "edge '{id}': this branch of '{d}' reaches '{k}' on some paths and ends the flow on others, while the other branches always continue at '{k}'; make every path of the branch continue at '{k}', or none"
+                        ),
+                    );
+                    exits = vec![false; arms.len()];
+                    break;
+                }
+            }
+        }
+        if !parallel && !arms.iter().any(|a| a.fallthrough) {
             if arms.len() == 1 {
                 // Only when the condition holds does anything after the decision run.
                 join = stop;
@@ -450,44 +557,105 @@ impl<'a> Structurer<'a> {
                 self.diags.push(d);
             }
         }
-        if !parallel {
-            let falls: Vec<&Arm> = arms.iter().filter(|a| a.fallthrough).collect();
-            if falls.len() > 1 {
-                let ids: Vec<String> = falls
-                    .iter()
-                    .map(|a| format!("'{}'", self.a.flow.edges[a.edge].id))
-                    .collect();
-                let id = &self.a.flow.nodes[node].id;
-                let d = self.edge_diag(
-                    Code::AmbiguousFallthrough,
-                    falls[1].edge,
-                    format!(
-                        "node '{id}' has {} fallthrough arms ({}); at most one sequential or \"true\" edge may leave a decision",
-                        falls.len(),
-                        ids.join(", ")
-                    ),
-                );
-                self.diags.push(d.node(id.clone()));
-            }
-            // The fallthrough arm is the else: it goes last.
-            arms.sort_by_key(|a| a.fallthrough);
+        if !self.enter(node) {
+            return (Self::block(node, parallel, arms), None);
         }
-        if self.enter(node) {
-            for arm in &mut arms {
-                let t = self.target(arm.edge);
-                if Some(t) != join {
-                    self.seq(t, Some(arm.edge), join, &mut arm.blocks);
-                }
+        for (i, arm) in arms.iter_mut().enumerate() {
+            let until = if exits[i] { None } else { join };
+            if Some(targets[i]) != until {
+                self.seq(targets[i], arm.edge, until, &mut arm.blocks);
             }
-            self.depth -= 1;
         }
+        let mut next = join;
+        if !parallel && exits.contains(&true) {
+            // Early exits: the arms that end the flow are tried first; an else arm holds
+            // the decision among the arms that continue, and everything after it.
+            let k = exits.iter().filter(|&&x| x).count();
+            let rest = arms.split_off(k);
+            let mut blocks = vec![Block::Decision {
+                node,
+                arms: rest,
+                rest: true,
+            }];
+            if let Some(j) = join.filter(|&j| Some(j) != stop) {
+                self.seq(j, None, stop, &mut blocks);
+            }
+            arms.push(Arm {
+                edge: None,
+                condition: None,
+                fallthrough: true,
+                blocks,
+            });
+            next = None;
+        }
+        self.depth -= 1;
+        (Self::block(node, parallel, arms), next)
+    }
+
+    fn block(node: usize, parallel: bool, arms: Vec<Arm>) -> Block {
         if parallel {
             Block::Parallel {
                 node,
                 branches: arms,
             }
         } else {
-            Block::Decision { node, arms }
+            Block::Decision {
+                node,
+                arms,
+                rest: false,
+            }
         }
+    }
+
+    /// SF215: a decision with several fallthrough arms.
+    fn check_fallthrough(&mut self, node: usize, arms: &[Arm]) {
+        let falls: Vec<usize> = arms
+            .iter()
+            .filter(|a| a.fallthrough)
+            .filter_map(|a| a.edge)
+            .collect();
+        if falls.len() > 1 {
+            let ids: Vec<String> = falls
+                .iter()
+                .map(|&e| format!("'{}'", self.a.flow.edges[e].id))
+                .collect();
+            let id = &self.a.flow.nodes[node].id;
+            let d = self.edge_diag(
+                Code::AmbiguousFallthrough,
+                falls[1],
+                format!(
+                    "node '{id}' has {} fallthrough arms ({}); at most one sequential or \"true\" edge may leave a decision",
+                    falls.len(),
+                    ids.join(", ")
+                ),
+            );
+            self.diags.push(d.node(id.clone()));
+        }
+    }
+
+    /// SF213 for a decision whose arms partly re-converge, where an arm that ends the flow
+    /// is tried after an arm that continues: no nesting expresses that (the arm's end would
+    /// fall through to the continuation).
+    fn check_exit_order(&mut self, node: usize, arms: &[Arm], targets: &[usize]) -> Option<usize> {
+        let chains: Vec<Vec<usize>> = targets.iter().map(|&t| self.pdom_chain(t)).collect();
+        let j = self.most_shared(&chains)?;
+        let continues: Vec<bool> = chains.iter().map(|c| c.contains(&j)).collect();
+        let first = continues.iter().position(|&c| c)?;
+        let late = (first..arms.len()).find(|&i| !continues[i])?;
+        let (e, g) = (arms[late].edge?, arms[first].edge?);
+        let (id, d, k, gid) = (
+            self.a.flow.edges[e].id.clone(),
+            self.a.flow.nodes[node].id.clone(),
+            self.a.flow.nodes[j].id.clone(),
+            self.a.flow.edges[g].id.clone(),
+        );
+        self.edge_error(
+            Code::Unstructured,
+            e,
+            format!(
+                "edge '{id}': this arm of '{d}' ends the flow, but it is tried after arm '{gid}', which continues at '{k}'; an arm that ends the flow early must come before every arm that continues (the fallthrough arm is always tried last)"
+            ),
+        );
+        Some(j)
     }
 }
