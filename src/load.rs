@@ -238,6 +238,19 @@ pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
     let result = Strict
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v));
+    if result.is_ok()
+        && let Some((start, end)) = inexact_integer(text)
+    {
+        return Err(Diagnostic::new(
+            Code::InexactInteger,
+            format!(
+                "integer {} does not fit in 64 bits and a float cannot hold it exactly; write it as a string",
+                shorten(&text[start..end])
+            ),
+        )
+        .byte_span(start..end)
+        .label("this integer"));
+    }
     result.map_err(|err| {
         let offset = offset_of_line_col(text, err.line(), err.column());
         let msg = bare_message(&err);
@@ -274,6 +287,54 @@ pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
     })
 }
 
+/// A long literal, cut for a message.
+fn shorten(tok: &str) -> String {
+    if tok.len() <= 40 {
+        tok.to_string()
+    } else {
+        format!("{}… ({} digits)", &tok[..24], tok.trim_start_matches('-').len())
+    }
+}
+
+/// The first integer literal of `text` (a JSON document that parsed) that fits neither
+/// 64-bit integer type and that a 64-bit float cannot hold exactly: serde_json would read
+/// it as a float and silently change its digits. Returns its byte range.
+fn inexact_integer(text: &str) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                    i += 1;
+                }
+                let tok = &text[start..i];
+                let digits = tok.trim_start_matches('-');
+                if tok.len() > 19
+                    && digits.bytes().all(|c| c.is_ascii_digit())
+                    && tok.parse::<i64>().is_err()
+                    && tok.parse::<u64>().is_err()
+                {
+                    let exact = tok.parse::<f64>().is_ok_and(|f| format!("{:.0}", f.abs()) == digits);
+                    if !exact {
+                        return Some((start, i));
+                    }
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// A parse of the value as a `Deserialize` type from an already-parsed `Value`, without
 /// consuming it.
 pub fn from_value<'a, T: Deserialize<'a>>(v: &'a Value) -> Result<T, serde_json::Error> {
@@ -300,6 +361,34 @@ mod tests {
         let v = parse_json(r#"{"b": 1, "a": 2}"#).unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["b", "a"]);
+    }
+
+    #[test]
+    fn inexact_integers_are_refused_exact_ones_kept() {
+        for ok in [
+            r#"{"a": 18446744073709551615, "b": -9223372036854775808}"#,
+            r#"{"a": 100000000000000000000, "b": -100000000000000000000, "c": 1.5e300}"#,
+            r#"{"s": "123456789012345678901234567890", "t": "\"123456789012345678901234567890"}"#,
+            r#"{"f": 123456789012345678901234567890.5}"#,
+        ] {
+            assert!(parse_json(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(
+            parse_json(r#"{"a": 100000000000000000000}"#).unwrap()["a"].as_f64(),
+            Some(1e20)
+        );
+        for (bad, lit) in [
+            (r#"{"a": 18446744073709551617}"#, "18446744073709551617"),
+            (r#"{"a": [1, -123456789012345678901]}"#, "-123456789012345678901"),
+        ] {
+            let d = parse_json(bad).unwrap_err();
+            assert_eq!(d.code, Code::InexactInteger);
+            let start = bad.find(lit).unwrap();
+            assert_eq!(d.byte_span, Some(start..start + lit.len()), "{bad}");
+        }
+        let long = format!("{{\"a\": {}}}", "7".repeat(60));
+        let d = parse_json(&long).unwrap_err();
+        assert!(d.message.contains("77777… (60 digits)"), "{}", d.message);
     }
 
     #[test]

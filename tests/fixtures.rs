@@ -63,6 +63,8 @@ const EXPECTED: &[Expected] = &[
     // The limit is 127 levels: the 128th opening bracket (column 140) is refused.
     row("sf102-nesting-too-deep.json", "SF102", "error", "JSON nesting is deeper than 127 levels", "", 42, 140),
     row("sf103-not-an-object.json", "SF103", "error", "a flow must be a JSON object, found an array", "$", 1, 1),
+    // 100000000000000000000 on the line before is beyond 64 bits too, but a float holds it exactly.
+    row("sf104-inexact-integer.json", "SF104", "error", "integer 123456789012345678901234567890 does not fit in 64 bits and a float cannot hold it exactly; write it as a string", "", 43, 20),
     row("sf110-flow-missing-version.json", "SF110", "error", "flow: missing required property 'version'", "$", 1, 1),
     row("sf110-node-missing-position.json", "SF110", "error", "nodes[1]: missing required property 'position'", "nodes[1]", 19, 5),
     row("sf111-temperature-is-a-string.json", "SF111", "error", "config.core_identity.models[0].temperature: expected number, found a string \"0.2\"", "config.core_identity.models[0].temperature", 81, 26),

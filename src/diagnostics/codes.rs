@@ -87,6 +87,19 @@ The file holds some other JSON value (an array, a string, a number, ...).
 
 Fix: make the top level an object: { \"id\": ..., \"name\": ..., \"version\": \"1.0.0\", \"nodes\": [], \"edges\": [] }.";
 
+    InexactInteger = "SF104", Error, "an integer is too large to be represented exactly",
+"JSON numbers are read as 64-bit integers when they fit, and as 64-bit floats otherwise. An
+integer literal beyond the 64-bit range whose digits a float cannot hold exactly would be
+silently changed (123456789012345678901234567890 would become 123456789012345677877719597056),
+so it is refused. Integers a float holds exactly (like 100000000000000000000, which is how
+a JavaScript canvas writes 1e20) are accepted and kept as that float.
+
+Example:
+    \"account\": 123456789012345678901234567890
+
+Fix: write the value as a string (\"123456789012345678901234567890\"), or as a float if the
+precision does not matter.";
+
     MissingProperty = "SF110", Error, "a required property is missing",
 "The v2 flow schema requires this property at this place. The diagnostic points at the object
 that lacks it.
