@@ -437,10 +437,13 @@ pub fn default_output(input: &std::path::Path, ext: &str) -> std::path::PathBuf 
     input.with_file_name(format!("{stem}.{ext}"))
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, renamed
-/// over the target, so on any error the previous file is untouched and no partial file
-/// appears.
+/// Writes `bytes` to `path` atomically: a new temporary file in the same directory (created
+/// exclusively, under an unpredictable name), flushed to disk, then renamed over the target,
+/// so on any error the previous file is untouched and no partial file appears. When `path`
+/// is a symlink, the file it points to is replaced and the link kept; an existing file's
+/// permissions are kept.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let path = resolve_links(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -449,17 +452,80 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let keep = match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::IsADirectory,
+                "it is a directory",
+            ));
+        }
+        Ok(m) => Some(m.permissions()),
+        Err(_) => None,
+    };
+    let (tmp, mut f) = create_temp(&dir, &name)?;
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
+        if let Some(p) = keep {
+            f.set_permissions(p)?;
+        }
         f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        drop(f);
+        std::fs::rename(&tmp, &path)?;
+        // Make the rename itself durable (directories cannot be opened for sync everywhere).
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The file a chain of symlinks ends at (the path itself when it is not a link, or does not
+/// exist yet). Gives up after 40 links, like the kernel.
+fn resolve_links(path: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(parent) => parent.join(link),
+                    None => link,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
+/// A new file `.<name>.<random>.tmp` in `dir`, created exclusively (never an existing file
+/// or a link someone planted).
+fn create_temp(
+    dir: &std::path::Path,
+    name: &str,
+) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    use std::hash::{BuildHasher, Hasher};
+    let mut last = None;
+    for attempt in 0u32..16 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_u32(attempt);
+        let tmp = dir.join(format!(".{name}.{:016x}.tmp", h.finish()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("cannot create a temporary file")))
 }
 
 fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
@@ -539,23 +605,26 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
                 .write_all(&artifact.bytes)
                 .map(|()| 0)
                 .map_err(|e| format!("cannot write to stdout: {e}")),
-            (Some(t), true) => match std::fs::read(t) {
-                Ok(old) if old == artifact.bytes => Ok(0),
-                Ok(_) => Err(format!(
-                    "{} is stale: recompile {}",
-                    t.display(),
-                    source.name
-                )),
-                Err(_) => Err(format!(
-                    "{} is missing: compile {}",
-                    t.display(),
-                    source.name
-                )),
+            (Some(t), true) => {
+                let stale = |what: &str, verb: &str| {
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "check: {} is {what}: {verb} {}",
+                        t.display(),
+                        source.name
+                    );
+                    Ok(1)
+                };
+                match std::fs::read(t) {
+                    Ok(old) if old == artifact.bytes => Ok(0),
+                    Ok(_) => stale("stale", "recompile"),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        stale("missing", "compile")
+                    }
+                    // A directory, a permission problem...: the check could not run.
+                    Err(e) => Err(format!("cannot read '{}': {e}", t.display())),
+                }
             }
-            .or_else(|msg| {
-                let _ = writeln!(std::io::stderr().lock(), "check: {msg}");
-                Ok(1)
-            }),
             (Some(t), false) => write_atomic(t, &artifact.bytes)
                 .map(|()| 0)
                 .map_err(|e| format!("cannot write '{}': {e}", t.display())),

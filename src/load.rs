@@ -292,7 +292,11 @@ fn shorten(tok: &str) -> String {
     if tok.len() <= 40 {
         tok.to_string()
     } else {
-        format!("{}… ({} digits)", &tok[..24], tok.trim_start_matches('-').len())
+        format!(
+            "{}… ({} digits)",
+            &tok[..24],
+            tok.trim_start_matches('-').len()
+        )
     }
 }
 
@@ -313,7 +317,8 @@ fn inexact_integer(text: &str) -> Option<(usize, usize)> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
                     i += 1;
                 }
                 let tok = &text[start..i];
@@ -323,7 +328,9 @@ fn inexact_integer(text: &str) -> Option<(usize, usize)> {
                     && tok.parse::<i64>().is_err()
                     && tok.parse::<u64>().is_err()
                 {
-                    let exact = tok.parse::<f64>().is_ok_and(|f| format!("{:.0}", f.abs()) == digits);
+                    let exact = tok
+                        .parse::<f64>()
+                        .is_ok_and(|f| format!("{:.0}", f.abs()) == digits);
                     if !exact {
                         return Some((start, i));
                     }
@@ -379,7 +386,10 @@ mod tests {
         );
         for (bad, lit) in [
             (r#"{"a": 18446744073709551617}"#, "18446744073709551617"),
-            (r#"{"a": [1, -123456789012345678901]}"#, "-123456789012345678901"),
+            (
+                r#"{"a": [1, -123456789012345678901]}"#,
+                "-123456789012345678901",
+            ),
         ] {
             let d = parse_json(bad).unwrap_err();
             assert_eq!(d.code, Code::InexactInteger);

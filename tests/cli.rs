@@ -799,3 +799,65 @@ fn compile_refuses_outputs_that_would_destroy_data() {
         "the flow is untouched"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn compile_writes_through_symlinks_and_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let flow = temp_file(&dir, "f.flow.json", VALID.as_bytes());
+    let real_dir = dir.path().join("artifacts");
+    std::fs::create_dir(&real_dir).unwrap();
+    let real = real_dir.join("real.yaml");
+    std::fs::write(&real, "old\n").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let link = dir.path().join("f.yaml");
+    std::os::unix::fs::symlink("artifacts/real.yaml", &link).unwrap();
+    let out = run(&["compile", flow.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is kept"
+    );
+    let written = std::fs::read_to_string(&real).unwrap();
+    assert!(written.starts_with("core:"), "{written}");
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "permissions are kept");
+    // No temporary file is left behind anywhere.
+    for d in [dir.path(), real_dir.as_path()] {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(!name.ends_with(".tmp"), "left behind: {name}");
+        }
+    }
+}
+
+#[test]
+fn compile_refuses_a_directory_as_output_and_check_cannot_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = temp_file(&dir, "f.flow.json", VALID.as_bytes());
+    std::fs::create_dir(dir.path().join("f.yaml")).unwrap();
+    let f = flow.to_str().unwrap();
+    let out = run(&["compile", f]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot write"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        dir.path().join("f.yaml").is_dir(),
+        "the directory is untouched"
+    );
+    // --check could not run: that is exit 2, not "stale" (1).
+    let out = run(&["compile", "--check", f]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot read"),
+        "{}",
+        text(&out.stderr)
+    );
+}
