@@ -45,8 +45,13 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check flows against the v2 schema and run the analyze stage (no output is written)
     Validate(ValidateArgs),
-    /// Compile flows to a ScaiCore artifact (the YAML deploy manifest)
+    /// Compile flows to a ScaiCore artifact (the YAML deploy manifest, or with --format ir
+    /// the SCIR bundle)
     Compile(CompileArgs),
+    /// Run the IR verifier on SCIR bundles or JSON dumps of the IR dict
+    Verify(VerifyArgs),
+    /// Decode a SCIR bundle and print the IR dict as pretty JSON
+    Inspect(InspectArgs),
     /// Explain a diagnostic code in detail, with an example and the fix
     Explain(ExplainArgs),
 }
@@ -70,6 +75,28 @@ pub struct CompileArgs {
     /// or missing; never write
     #[arg(long)]
     pub check: bool,
+
+    /// Skip the IR verifier (`--format ir` runs it by default; YAML is never verified)
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// `.scir` bundles or JSON dumps of the IR dict; `-` reads standard input
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub bundles: Vec<std::path::PathBuf>,
+
+    /// Print nothing for valid bundles
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A `.scir` bundle (or a JSON dump of the IR dict); `-` reads standard input
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: std::path::PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -136,6 +163,8 @@ pub fn run(cli: Cli) -> u8 {
     match &cli.command {
         Command::Validate(args) => validate(args, format, color),
         Command::Compile(args) => compile(args, format, color),
+        Command::Verify(args) => verify(args, format, color),
+        Command::Inspect(args) => inspect(args, format, color),
         Command::Explain(args) => explain(args),
     }
 }
@@ -528,6 +557,70 @@ fn create_temp(
     Err(last.unwrap_or_else(|| std::io::Error::other("cannot create a temporary file")))
 }
 
+/// Reads a bundle (or JSON dump) and decodes it; on failure, the report to show.
+fn read_ir(path: &std::path::Path) -> Result<crate::verify::LoadedIr, FileReport> {
+    let failed = |source: SourceFile, d: Diagnostic| {
+        let mut diagnostics = vec![d];
+        render::prepare(&source, &mut diagnostics);
+        FileReport {
+            source,
+            diagnostics,
+        }
+    };
+    let (name, bytes) = load::read_bytes(path).map_err(|f| failed(f.source, f.diagnostic))?;
+    crate::verify::load_ir(&name, bytes).map_err(|(source, d)| failed(source, d))
+}
+
+fn verify(args: &VerifyArgs, format: MessageFormat, color: bool) -> u8 {
+    if !stdin_once(&args.bundles) {
+        return 2;
+    }
+    let mut exit = 0;
+    let mut emitter = Emitter::new(format, color);
+    for path in &args.bundles {
+        let report = match read_ir(path) {
+            Ok(loaded) => {
+                let mut diagnostics = crate::verify::verify(&loaded.ir);
+                render::prepare(&loaded.source, &mut diagnostics);
+                FileReport {
+                    source: loaded.source,
+                    diagnostics,
+                }
+            }
+            Err(report) => report,
+        };
+        exit = exit.max(report.exit_code());
+        emitter.emit(report);
+    }
+    emitter.finish("verify", args.quiet);
+    exit
+}
+
+fn inspect(args: &InspectArgs, format: MessageFormat, color: bool) -> u8 {
+    match read_ir(&args.bundle) {
+        Ok(loaded) => {
+            let text = serde_json::to_string_pretty(&loaded.ir).unwrap_or_default();
+            match writeln!(std::io::stdout().lock(), "{text}") {
+                Ok(()) => 0,
+                Err(e) => {
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "error: cannot write to stdout: {e}"
+                    );
+                    2
+                }
+            }
+        }
+        Err(report) => {
+            let exit = report.exit_code();
+            let mut emitter = Emitter::new(format, color);
+            emitter.emit(report);
+            emitter.finish("inspect", true);
+            exit
+        }
+    }
+}
+
 fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
     if !stdin_once(&args.flows) {
         return 2;
@@ -551,6 +644,17 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
         );
         return 2;
     }
+    let binary_to_stdout = args.format == crate::OutputFormat::Ir
+        && !args.check
+        && (args.out.as_deref().is_some_and(to_stdout)
+            || (args.out.is_none() && args.flows.iter().any(|f| to_stdout(f))));
+    if binary_to_stdout && std::io::stdout().is_terminal() {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: refusing to write a binary SCIR bundle to a terminal; use --out FILE, or pipe it (e.g. into `scaiflow inspect -`)"
+        );
+        return 2;
+    }
     if let Err(msg) = check_targets(args) {
         let _ = writeln!(std::io::stderr().lock(), "error: {msg}");
         return 2;
@@ -560,7 +664,10 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
     for path in &args.flows {
         let (source, result) = match load::read_source(path) {
             Ok(source) => {
-                let r = crate::compile_flow(&source, args.format);
+                let options = crate::CompileOptions {
+                    verify: !args.no_verify,
+                };
+                let r = crate::compile_flow_with(&source, args.format, options);
                 (source, r)
             }
             Err(f) => {

@@ -16,7 +16,9 @@ pub mod lower;
 pub mod model;
 pub mod plugins;
 pub mod schema;
+pub mod scir;
 pub mod span;
+pub mod verify;
 
 /// Everything `scaiflow validate` checks: schema, the analyze stage, and that the graph can
 /// be structured (the first part of lowering). `analyzed` is set when there is no error.
@@ -36,6 +38,8 @@ pub fn validate_source(source: &load::SourceFile) -> analyze::Outcome {
 pub enum OutputFormat {
     /// The YAML deploy manifest (`.yaml`).
     Yaml,
+    /// The SCIR MessagePack IR bundle (`.scir`), checked by the IR verifier.
+    Ir,
 }
 
 impl OutputFormat {
@@ -43,6 +47,7 @@ impl OutputFormat {
     pub fn extension(self) -> &'static str {
         match self {
             OutputFormat::Yaml => "yaml",
+            OutputFormat::Ir => "scir",
         }
     }
 }
@@ -72,10 +77,33 @@ impl std::fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
-/// Compiles a flow source: validate (schema, analyze, structure), lower, emit.
+/// How to compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Run the IR verifier on `ir` output (the default; YAML is never verified).
+    pub verify: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions { verify: true }
+    }
+}
+
+/// Compiles a flow source: validate (schema, analyze, structure), lower, emit (and, for
+/// `ir`, verify).
 pub fn compile_flow(
     source: &load::SourceFile,
     format: OutputFormat,
+) -> Result<Artifact, CompileError> {
+    compile_flow_with(source, format, CompileOptions::default())
+}
+
+/// [`compile_flow`] with options.
+pub fn compile_flow_with(
+    source: &load::SourceFile,
+    format: OutputFormat,
+    options: CompileOptions,
 ) -> Result<Artifact, CompileError> {
     let outcome = analyze::analyze_source(source);
     let mut diags = outcome.diagnostics;
@@ -91,16 +119,39 @@ pub fn compile_flow(
         None => return Err(compile_error(diags)),
     };
     let core = lower::core::lower(&a, &bodies);
-    let text = match format {
-        OutputFormat::Yaml => emit::yaml::emit(&a, &core),
-    }
-    .map_err(|message| CompileError {
-        message,
-        errors: Vec::new(),
-    })?;
+    let bytes = match format {
+        OutputFormat::Yaml => emit::yaml::emit(&a, &core)
+            .map_err(|message| CompileError {
+                message,
+                errors: Vec::new(),
+            })?
+            .into_bytes(),
+        OutputFormat::Ir => {
+            let ir = emit::ir::module(&a, &core);
+            if options.verify {
+                let errors = verify::verify(&ir);
+                if !errors.is_empty() {
+                    // Point each problem at the canvas node it comes from.
+                    diags.extend(errors.into_iter().map(|mut d| {
+                        if let Some(i) = d.node_id.as_ref().and_then(|id| a.nodes_by_id.get(id)) {
+                            d.path = Some(
+                                diagnostics::JsonPath::root()
+                                    .key("nodes")
+                                    .index(*i)
+                                    .key("id"),
+                            );
+                        }
+                        d
+                    }));
+                    return Err(compile_error(diags));
+                }
+            }
+            scir::encode(&ir)
+        }
+    };
     Ok(Artifact {
         format,
-        bytes: text.into_bytes(),
+        bytes,
         warnings: diags,
     })
 }

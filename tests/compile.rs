@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::examples;
+use common::{Rng, TRICKY, examples, scramble};
 
 use scaiflow::load::{SourceFile, read_source};
 use scaiflow::{OutputFormat, compile_flow};
@@ -79,67 +79,6 @@ fn pyyaml_all(texts: &[String]) -> Vec<Value> {
 fn yaml12(text: &str) -> Value {
     serde_saphyr::from_str::<Value>(text).expect("YAML 1.2 parse")
 }
-
-const TRICKY: &[&str] = &[
-    "yes",
-    "no",
-    "on",
-    "off",
-    "y",
-    "n",
-    "Yes",
-    "NO",
-    "true",
-    "False",
-    "null",
-    "Null",
-    "~",
-    "",
-    " ",
-    "0.2",
-    "1e3",
-    "0o17",
-    "0x1F",
-    "2026-01-15",
-    "2026-01-15T10:00:00Z",
-    "1_000",
-    "12:30:00",
-    ".inf",
-    "-.inf",
-    ".nan",
-    "+1",
-    "007",
-    "*ref",
-    "&anchor",
-    "!tag",
-    "%directive",
-    "@at",
-    "`tick",
-    "a: b",
-    "a #b",
-    "#c",
-    "- dash",
-    "? q",
-    "[x]",
-    "{y}",
-    "trail ",
-    " lead",
-    "multi\nline",
-    "ends\n",
-    "tab\there",
-    "quote\"d",
-    "back\\slash",
-    "'single'",
-    "é ✓ 日本",
-    "\u{1F600}",
-    "=",
-    "<<",
-    "|",
-    ">",
-    "line1\n\nline3",
-    "  indented\nsecond",
-    "a very long line of text that goes on and on well past the folding width of eighty characters, with trailing",
-];
 
 /// A flow whose labels, templates and configs are all YAML-ambiguous strings.
 fn tricky_flow() -> Value {
@@ -468,71 +407,6 @@ fn the_first_entry_is_the_canonical_trigger() {
         json!([{"type": "schedule", "cron": "0 2 * * *", "timezone": "Europe/Amsterdam"}])
     );
     assert_eq!(f["name"], "two-doors");
-}
-
-/// A tiny deterministic PRNG (xorshift64*).
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
-    }
-}
-
-/// Replaces string values that do not carry structure (labels, templates, goals, prompts,
-/// metadata) with hostile strings.
-fn scramble(v: &mut Value, rng: &mut Rng, key: &str) {
-    const STRUCTURAL: &[&str] = &[
-        "id",
-        "type",
-        "node",
-        "port",
-        "llm_role",
-        "model",
-        "role",
-        "plugin",
-        "method",
-        "variable",
-        "style",
-        "queue",
-        "scope",
-        "target",
-        "cron",
-        "path",
-        "version",
-        "scaicore_target",
-        "ref",
-        "lifecycle",
-        "item",
-        "image",
-        "name",
-        "timeout",
-        "alias",
-        "package",
-        "$schema",
-        "slug",
-        "purpose",
-        "consumer_mode",
-        "modalities",
-        "on_timeout",
-        "timezone",
-        "url",
-        "max_iterations",
-    ];
-    match v {
-        Value::String(s) if !STRUCTURAL.contains(&key) && rng.below(3) == 0 => {
-            *s = TRICKY[rng.below(TRICKY.len())].to_string();
-        }
-        Value::Array(a) => a.iter_mut().for_each(|x| scramble(x, rng, key)),
-        Value::Object(o) => {
-            for (k, x) in o.iter_mut() {
-                scramble(x, rng, k);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Property: for generated variants of every example, compiling succeeds, is

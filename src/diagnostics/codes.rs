@@ -2,7 +2,9 @@
 //!
 //! Codes are grouped by the stage that raises them (see `docs/diagnostics.md`):
 //! `SF0xx` reading the input, `SF1xx` JSON syntax and schema, `SF2xx` graph structure,
-//! `SF3xx` semantics. A code never changes meaning once published.
+//! `SF3xx` semantics, `E4xx` the IR verifier (ScaiCore's own verifier codes where upstream
+//! documents them: E400, E402, E405; ours from E410). A code never changes meaning once
+//! published.
 
 use super::Severity;
 
@@ -427,6 +429,117 @@ Fix: remove the legacy `model` key.";
 a null scope breaks routing at run time.
 
 Fix: set config.scaiqueue.scope on the flow (or scope on the node).";
+
+    NonDeterministicRigid = "E400", Error, "a non-deterministic operation inside rigid",
+"A rigid block must replay identically from a serialized scope when a flow resumes after a
+checkpoint, so its statements may not read the clock or draw random values. The verifier
+looks for calls to now(), today(), random(), randint(), uuid() and uuid4() (also as
+methods, like datetime.now()) in rigid expressions, assigned values and plugin-call
+arguments.
+
+Example (an llm_rigid template):
+    \"template\": \"Report of {{ now() }}\"
+
+Fix: take the value from the trigger input or a variable, or compute it in a flexible or
+guarded block.";
+
+    EntityKeyUnused = "E402", Error, "the entity key appears in no flow's input",
+"An entity-mode core routes each request to the instance named by its entity key, read from
+the flow's input. When no flow takes a parameter of that name, no request can be routed.
+
+Example:
+    \"instance\": {\"mode\": \"entity\", \"entity_key\": \"customer_id\"}
+    and no flow lists a param named customer_id
+
+Fix: add the parameter to the flow that handles the entity, or correct entity_key.";
+
+    LlmInRigid = "E405", Error, "an LLM call inside rigid",
+"Rigid blocks are deterministic templates and statements; a model call inside one could not
+be replayed on resume. model_call, flexible and guarded belong in their own blocks.
+
+Fix: move the call out of the rigid block into a flexible, guarded or model_call block.";
+
+    MalformedBundle = "E410", Error, "the bundle cannot be decoded",
+"A SCIR bundle is the 4 bytes SCIR followed by exactly one MessagePack value, the IR dict
+(docs/scir.md). The bytes are not that: wrong magic, truncated, trailing bytes, a length
+that claims more bytes than the file has, a type an IR dict never holds (binary, extension),
+invalid UTF-8, non-string map keys, or nesting deeper than 1024 levels. The message gives
+the byte offset.
+
+Fix: rebuild the bundle with scaiflow compile --format ir, or check how it was transferred
+(a text-mode copy corrupts binary files).";
+
+    UnsupportedSchemaVersion = "E411", Error, "unsupported IR schema_version",
+"The IR dict's schema_version says which IR shape it follows. This verifier knows
+schema_version 1 only; another value (or none) means it cannot check the dict.
+
+Fix: rebuild the bundle with this version of scaiflow.";
+
+    UnknownBlockKind = "E412", Error, "unknown block or statement kind",
+"Every block has a kind among the 14 ScaiCore block kinds (rigid, flexible, guarded, parallel,
+foreach, match, while, checkpoint, core_call, await_responses, try, budget, debug,
+model_call), and every statement inside rigid a kind among expression, plugin_call, assign
+and model_call.
+
+Fix: use one of the known kinds.";
+
+    IrShape = "E413", Error, "the IR dict does not match the IR schema",
+"A field is missing, has the wrong type or an unknown name, according to
+schemas/ir.schema.json (which docs/scir.md explains).
+
+Fix: correct the field as the message says.";
+
+    UnknownTargetFlow = "E414", Error, "a trigger targets a flow that does not exist",
+"Every trigger names the flow it starts in target_flow; no flow of the module has that name.
+
+Fix: name an existing flow.";
+
+    IrUndeclaredRole = "E415", Error, "an llm_role is not a declared model role",
+"flexible, guarded and model_call blocks pick their model by role; the role must be one of
+the module's models.
+
+Fix: declare the role in models, or use a declared one.";
+
+    UndeclaredPlugin = "E416", Error, "a plugin call names an undeclared plugin",
+"A plugin_call statement names its plugin by alias; the alias must be declared in plugins
+(http, scaiqueue and scaibunker are built into the runtime and need no declaration).
+
+Fix: declare the plugin, or correct the alias.";
+
+    IrWhileWithoutBound = "E417", Error, "while loop missing max_iterations",
+"A while block must say how many iterations it may run at most, so a condition that never
+turns false cannot run forever.
+
+Fix: set max_iterations.";
+
+    HitlTargetIncomplete = "E418", Error, "hitl_target lacks scope or queue",
+"A hitl_review checkpoint publishes to a ScaiQueue queue within a scope; a null or missing
+scope or queue breaks routing at run time.
+
+Fix: set both (a compiled flow back-fills the scope from config.scaiqueue.scope).";
+
+    CoreCallTarget = "E419", Error, "core_call target is not a core:// URI",
+"A core_call block calls another core by URI, core://{tenant_slug}/{slug}.
+
+Fix: write the target in that form.";
+
+    BadBinding = "E420", Error, "result_binding is not a valid identifier",
+"A result_binding names a variable in the flow's scope: an identifier [a-z_][A-Za-z0-9_]*
+that is not a reserved word.
+
+Fix: rename the binding.";
+
+    DuplicateBinding = "E421", Error, "a result_binding is bound twice in a flow",
+"Two blocks of one flow bind their results under the same name; the second would silently
+replace the first.
+
+Fix: rename one binding.";
+
+    DuplicateFlow = "E422", Error, "two flows have the same name",
+"Flow names are how triggers and core_call blocks address flows, so they must be unique in a
+module.
+
+Fix: rename one flow.";
 }
 
 impl Code {

@@ -60,22 +60,7 @@ pub fn manifest(flow: &AnalyzedFlow, core: &Core) -> Value {
         c.insert("model".into(), m.clone().into());
     }
     if !core.plugins.is_empty() {
-        let plugins: Vec<Value> = core
-            .plugins
-            .iter()
-            .map(|p| {
-                let mut m = Map::new();
-                m.insert("alias".into(), p.alias.clone().into());
-                m.insert("endpoint".into(), p.endpoint.clone().into());
-                if let Some(pkg) = &p.package {
-                    m.insert("package".into(), pkg.clone().into());
-                }
-                if let Some(cfg) = &p.config {
-                    m.insert("config".into(), Value::Object(cfg.clone()));
-                }
-                Value::Object(m)
-            })
-            .collect();
+        let plugins: Vec<Value> = core.plugins.iter().map(|p| p.to_value()).collect();
         c.insert("plugins".into(), plugins.into());
     }
     if !core.capabilities.is_empty() {
@@ -297,21 +282,7 @@ fn scaiflow_meta(a: &Ctx, core: &Core) -> Value {
     if let Some(g) = &cfg.model_visibility_group_ids {
         m.insert("model_visibility_group_ids".into(), g.clone().into());
     }
-    let models: Vec<Value> = f
-        .models()
-        .iter()
-        .map(|model| {
-            // The registry verbatim, with the provider key spelt `provider`.
-            let v = serde_json::to_value(model).unwrap_or_default();
-            let mut out = Map::new();
-            if let Value::Object(o) = v {
-                for (k, x) in o {
-                    out.insert(if k == "ref" { "provider".into() } else { k }, x);
-                }
-            }
-            Value::Object(out)
-        })
-        .collect();
+    let models = crate::lower::core::registry(f);
     if !models.is_empty() {
         m.insert("models".into(), models.into());
     }

@@ -43,6 +43,22 @@ pub struct Plugin {
     pub config: Option<Map<String, Value>>,
 }
 
+impl Plugin {
+    /// `{alias, endpoint, package?, config?}`, as the manifest and the IR list it.
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("alias".into(), self.alias.clone().into());
+        m.insert("endpoint".into(), self.endpoint.clone().into());
+        if let Some(pkg) = &self.package {
+            m.insert("package".into(), pkg.clone().into());
+        }
+        if let Some(cfg) = &self.config {
+            m.insert("config".into(), Value::Object(cfg.clone()));
+        }
+        Value::Object(m)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoreFlow {
     pub name: String,
@@ -234,6 +250,23 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
             .and_then(|q| serde_json::to_value(q).ok()),
         flows,
     }
+}
+
+/// The model registry verbatim, each entry with its provider key spelt `provider` (the
+/// flow spells it `ref`), as the manifest and the IR carry it.
+pub fn registry(flow: &Flow) -> Vec<Value> {
+    flow.models()
+        .iter()
+        .map(|model| {
+            let mut out = Map::new();
+            if let Ok(Value::Object(o)) = serde_json::to_value(model) {
+                for (k, x) in o {
+                    out.insert(if k == "ref" { "provider".into() } else { k }, x);
+                }
+            }
+            Value::Object(out)
+        })
+        .collect()
 }
 
 fn primary_model(m: &ModelEntry) -> String {

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 /// The bundled example flows (`examples/*.flow.json`), sorted.
 pub fn examples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> =
@@ -12,4 +14,134 @@ pub fn examples() -> Vec<PathBuf> {
             .collect();
     v.sort();
     v
+}
+
+/// Strings a YAML 1.1 or 1.2 parser, or a naive emitter, could get wrong.
+#[allow(dead_code)]
+pub const TRICKY: &[&str] = &[
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "Yes",
+    "NO",
+    "true",
+    "False",
+    "null",
+    "Null",
+    "~",
+    "",
+    " ",
+    "0.2",
+    "1e3",
+    "0o17",
+    "0x1F",
+    "2026-01-15",
+    "2026-01-15T10:00:00Z",
+    "1_000",
+    "12:30:00",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "+1",
+    "007",
+    "*ref",
+    "&anchor",
+    "!tag",
+    "%directive",
+    "@at",
+    "`tick",
+    "a: b",
+    "a #b",
+    "#c",
+    "- dash",
+    "? q",
+    "[x]",
+    "{y}",
+    "trail ",
+    " lead",
+    "multi\nline",
+    "ends\n",
+    "tab\there",
+    "quote\"d",
+    "back\\slash",
+    "'single'",
+    "é ✓ 日本",
+    "\u{1F600}",
+    "=",
+    "<<",
+    "|",
+    ">",
+    "line1\n\nline3",
+    "  indented\nsecond",
+    "a very long line of text that goes on and on well past the folding width of eighty characters, with trailing",
+];
+
+/// A tiny deterministic PRNG (xorshift64*).
+#[allow(dead_code)]
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+    }
+}
+
+/// Replaces string values that do not carry structure (labels, templates, goals, prompts,
+/// metadata) with hostile strings.
+#[allow(dead_code)]
+pub fn scramble(v: &mut Value, rng: &mut Rng, key: &str) {
+    const STRUCTURAL: &[&str] = &[
+        "id",
+        "type",
+        "node",
+        "port",
+        "llm_role",
+        "model",
+        "role",
+        "plugin",
+        "method",
+        "variable",
+        "style",
+        "queue",
+        "scope",
+        "target",
+        "cron",
+        "path",
+        "version",
+        "scaicore_target",
+        "ref",
+        "lifecycle",
+        "item",
+        "image",
+        "name",
+        "timeout",
+        "alias",
+        "package",
+        "$schema",
+        "slug",
+        "purpose",
+        "consumer_mode",
+        "modalities",
+        "on_timeout",
+        "timezone",
+        "url",
+        "max_iterations",
+    ];
+    match v {
+        Value::String(s) if !STRUCTURAL.contains(&key) && rng.below(3) == 0 => {
+            *s = TRICKY[rng.below(TRICKY.len())].to_string();
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| scramble(x, rng, key)),
+        Value::Object(o) => {
+            for (k, x) in o.iter_mut() {
+                scramble(x, rng, k);
+            }
+        }
+        _ => {}
+    }
 }
