@@ -34,6 +34,13 @@ pub struct Flow {
     pub config: Option<FlowConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tests: Option<Vec<Value>>,
+    /// The source document's top-level keys, in their order (for lossless round-trips).
+    #[serde(skip)]
+    pub source_keys: Vec<String>,
+    /// The source's `config`, verbatim: key order and presence as written (the typed
+    /// `config` normalises both).
+    #[serde(skip)]
+    pub source_config: Option<Value>,
 }
 
 impl Flow {

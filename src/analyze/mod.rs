@@ -333,7 +333,13 @@ impl Lenient {
 
 impl Flow {
     fn deserialize_from(doc: &Value) -> Result<Flow, serde_json::Error> {
-        serde::Deserialize::deserialize(doc)
+        let mut flow: Flow = serde::Deserialize::deserialize(doc)?;
+        flow.source_keys = doc
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        flow.source_config = doc.get("config").cloned();
+        Ok(flow)
     }
 }
 

@@ -252,19 +252,32 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
     }
 }
 
-/// The model registry verbatim, each entry with its provider key spelt `provider` (the
-/// flow spells it `ref`), as the manifest and the IR carry it.
+/// The model registry verbatim (every field, in the flow's key order), each entry with its
+/// own provider key spelt `provider` (the flow spells it `ref`; nested `fallback` entries
+/// keep `ref`), as the manifest and the IR carry it.
 pub fn registry(flow: &Flow) -> Vec<Value> {
-    flow.models()
-        .iter()
-        .map(|model| {
-            let mut out = Map::new();
-            if let Ok(Value::Object(o)) = serde_json::to_value(model) {
-                for (k, x) in o {
-                    out.insert(if k == "ref" { "provider".into() } else { k }, x);
-                }
-            }
-            Value::Object(out)
+    let raw = flow
+        .source_config
+        .as_ref()
+        .and_then(|c| c.get("core_identity"))
+        .and_then(|ci| ci.get("models"))
+        .and_then(Value::as_array);
+    let typed = || {
+        flow.models()
+            .iter()
+            .filter_map(|m| serde_json::to_value(m).ok())
+            .collect::<Vec<_>>()
+    };
+    let entries = raw.cloned().unwrap_or_else(typed);
+    entries
+        .into_iter()
+        .map(|entry| match entry {
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, x)| (if k == "ref" { "provider".into() } else { k }, x))
+                    .collect(),
+            ),
+            other => other,
         })
         .collect()
 }
@@ -338,7 +351,10 @@ fn capabilities(a: &AnalyzedFlow) -> Vec<Value> {
         && flow.nodes.iter().enumerate().any(|(i, n)| {
             a.reachable[i] && matches!(n.kind.category(), crate::model::Category::Compute)
         });
+    // A bunker declared among the capabilities wins; else `config.bunker`; else the default
+    // when reachable compute nodes need one.
     let bunker = match &cfg.bunker {
+        _ if declared_bunker => None,
         Some(b) => Some(Value::Object(b.clone())),
         None if compute => Some(default_bunker()),
         None => None,
