@@ -41,6 +41,9 @@ pub struct Flow {
     /// `config` normalises both).
     #[serde(skip)]
     pub source_config: Option<Value>,
+    /// The source's `variables`, verbatim.
+    #[serde(skip)]
+    pub source_variables: Option<Value>,
 }
 
 impl Flow {

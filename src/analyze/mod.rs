@@ -339,6 +339,7 @@ impl Flow {
             .map(|o| o.keys().cloned().collect())
             .unwrap_or_default();
         flow.source_config = doc.get("config").cloned();
+        flow.source_variables = doc.get("variables").cloned();
         Ok(flow)
     }
 }

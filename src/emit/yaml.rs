@@ -113,6 +113,9 @@ fn node_meta(a: &Ctx, node: usize) -> Map<String, Value> {
     m.insert("node_kind".into(), n.kind.as_str().into());
     m.insert("node_label".into(), n.label.clone().into());
     m.insert("node_config".into(), Value::Object(n.config().into_owned()));
+    if n.config.is_none() {
+        m.insert("node_config_absent".into(), true.into());
+    }
     if let Some(p) = &n.inputs {
         m.insert(
             "node_inputs".into(),
@@ -294,37 +297,26 @@ fn scaiflow_meta(a: &Ctx, core: &Core) -> Value {
     if let Some(x) = &f.metadata {
         m.insert("metadata".into(), Value::Object(x.clone()));
     }
-    if let Some(v) = &f.variables {
-        m.insert(
-            "variables".into(),
-            serde_json::to_value(v).unwrap_or_default(),
-        );
+    // The flow's own values, verbatim (key order and presence as written).
+    if let Some(v) = &f.source_variables {
+        m.insert("variables".into(), v.clone());
     }
-    if let Some(ci) = cfg.core_identity.as_ref() {
-        let mut c = serde_json::to_value(ci).unwrap_or_default();
-        if let Some(o) = c.as_object_mut() {
-            o.remove("models");
-        }
-        m.insert("core_identity".into(), c);
-    }
-    if let Some(p) = &cfg.plugins {
-        m.insert(
-            "plugins".into(),
-            serde_json::to_value(p).unwrap_or_default(),
-        );
-    }
-    if let Some(c) = &cfg.capabilities {
-        m.insert("capabilities".into(), c.clone().into());
-    }
-    if let Some(b) = &cfg.bunker {
-        m.insert("bunker".into(), Value::Object(b.clone()));
-    }
-    if f.config.is_none() {
-        m.insert("config_absent".into(), true.into());
+    if let Some(c) = &f.source_config {
+        m.insert("config".into(), c.clone());
     }
     if let Some(t) = &f.tests {
         m.insert("tests".into(), t.clone().into());
     }
+    m.insert("flow_keys".into(), f.source_keys.clone().into());
+    let ids = |v: Vec<String>| Value::from(v);
+    m.insert(
+        "node_order".into(),
+        ids(f.nodes.iter().map(|n| n.id.clone()).collect()),
+    );
+    m.insert(
+        "edge_order".into(),
+        ids(f.edges.iter().map(|e| e.id.clone()).collect()),
+    );
     let entries: Vec<Value> = core
         .flows
         .iter()

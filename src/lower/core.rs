@@ -244,10 +244,10 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
         plugins: plugins(a),
         capabilities: capabilities(a),
         scaiqueue: flow
-            .config
+            .source_config
             .as_ref()
-            .and_then(|c| c.scaiqueue.as_ref())
-            .and_then(|q| serde_json::to_value(q).ok()),
+            .and_then(|c| c.get("scaiqueue"))
+            .cloned(),
         flows,
     }
 }
