@@ -320,7 +320,7 @@ def main():
 
     p = ("flows", 1, "name")
     fixture("e422-duplicate-flow-name.json", e422, "E422",
-            f"{show(p)}: flow name 'main' is also the name of flows[0]", p)
+            f"{show(p)}: flow name 'main' is also declared at flows[0]", p)
 
     # Binary bundles, packed by Python's msgpack.
     bundle = b"SCIR" + msgpack.packb(BASE)

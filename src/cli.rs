@@ -466,6 +466,17 @@ pub fn default_output(input: &std::path::Path, ext: &str) -> std::path::PathBuf 
     input.with_file_name(format!("{stem}.{ext}"))
 }
 
+/// The first `limit` bytes of a file: enough to compare it with an artifact (a longer file
+/// differs anyway), and never unbounded — the output path may be a device or a huge file.
+fn read_at_most(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit as u64)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
 /// Writes `bytes` to `path` atomically: a new temporary file in the same directory (created
 /// exclusively, under an unpredictable name), flushed to disk, then renamed over the target,
 /// so on any error the previous file is untouched and no partial file appears. When `path`
@@ -602,6 +613,8 @@ fn inspect(args: &InspectArgs, format: MessageFormat, color: bool) -> u8 {
             let text = serde_json::to_string_pretty(&loaded.ir).unwrap_or_default();
             match writeln!(std::io::stdout().lock(), "{text}") {
                 Ok(()) => 0,
+                // The reader went away (`inspect x.scir | head`): not an error of ours.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
                 Err(e) => {
                     let _ = writeln!(
                         std::io::stderr().lock(),
@@ -707,11 +720,11 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
         };
         let target = target.filter(|t| t.as_os_str() != "-");
         let outcome = match (&target, args.check) {
-            (None, _) => std::io::stdout()
-                .lock()
-                .write_all(&artifact.bytes)
-                .map(|()| 0)
-                .map_err(|e| format!("cannot write to stdout: {e}")),
+            (None, _) => match std::io::stdout().lock().write_all(&artifact.bytes) {
+                Ok(()) => Ok(0),
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+                Err(e) => Err(format!("cannot write to stdout: {e}")),
+            },
             (Some(t), true) => {
                 let stale = |what: &str, verb: &str| {
                     let _ = writeln!(
@@ -722,7 +735,7 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
                     );
                     Ok(1)
                 };
-                match std::fs::read(t) {
+                match read_at_most(t, artifact.bytes.len() + 1) {
                     Ok(old) if old == artifact.bytes => Ok(0),
                     Ok(_) => stale("stale", "recompile"),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -159,17 +159,36 @@ pub fn read_source(path: impl AsRef<Path>) -> Result<SourceFile, LoadFailure> {
 
 const DUPLICATE_MARK: &str = "\u{0}duplicate key ";
 
-/// A `Value` deserializer that rejects duplicate object keys.
-struct Strict;
+const TOO_DEEP_MARK: &str = "\u{0}too deep ";
+
+/// A `Value` deserializer that rejects duplicate object keys and, when `max` is set,
+/// nesting deeper than `max` (serde_json's own limit is then off).
+#[derive(Clone, Copy)]
+struct Strict {
+    depth: usize,
+    max: Option<usize>,
+}
 
 impl<'de> DeserializeSeed<'de> for Strict {
     type Value = Value;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor)
+        d.deserialize_any(StrictVisitor(self))
     }
 }
 
-struct StrictVisitor;
+impl Strict {
+    fn nested<E: de::Error>(self) -> Result<Strict, E> {
+        match self.max {
+            Some(max) if self.depth >= max => Err(E::custom(format!("{TOO_DEEP_MARK}{max}"))),
+            _ => Ok(Strict {
+                depth: self.depth + 1,
+                max: self.max,
+            }),
+        }
+    }
+}
+
+struct StrictVisitor(Strict);
 
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
@@ -202,13 +221,15 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = self.0.nested()?;
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(Strict)? {
+        while let Some(v) = seq.next_element_seed(inner)? {
             out.push(v);
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = self.0.nested()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
@@ -217,7 +238,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
                     Value::String(key)
                 )));
             }
-            let v = map.next_value_seed(Strict)?;
+            let v = map.next_value_seed(inner)?;
             out.insert(key, v);
         }
         Ok(Value::Object(out))
@@ -234,8 +255,22 @@ fn bare_message(err: &serde_json::Error) -> String {
 /// Parses JSON text strictly: one diagnostic for the first syntax error, duplicate key or
 /// excessive nesting (serde_json refuses nesting beyond 127 levels, so no stack overflow).
 pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
+    parse_json_limited(text, None)
+}
+
+/// [`parse_json`] with nesting allowed up to `max` levels instead of serde_json's 127 (for
+/// IR dumps, which nest deeper than flows). Recursion grows with the depth: call it on a
+/// stack that can take `max` levels (see `verify::on_large_stack`).
+pub fn parse_json_deep(text: &str, max: usize) -> Result<Value, Diagnostic> {
+    parse_json_limited(text, Some(max))
+}
+
+fn parse_json_limited(text: &str, max: Option<usize>) -> Result<Value, Diagnostic> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = Strict
+    if max.is_some() {
+        de.disable_recursion_limit();
+    }
+    let result = Strict { depth: 0, max }
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|()| v));
     if result.is_ok()
@@ -266,6 +301,12 @@ pub fn parse_json(text: &str) -> Result<Value, Diagnostic> {
             Diagnostic::new(
                 Code::TooDeep,
                 "JSON nesting is deeper than 127 levels".to_string(),
+            )
+            .offset(offset)
+        } else if let Some(max) = msg.strip_prefix(TOO_DEEP_MARK) {
+            Diagnostic::new(
+                Code::TooDeep,
+                format!("JSON nesting is deeper than {max} levels"),
             )
             .offset(offset)
         } else {

@@ -17,6 +17,11 @@ pub const MAGIC: &[u8; 4] = b"SCIR";
 /// at most 127). The decoder itself is iterative; the bound protects what walks the result.
 pub const MAX_DEPTH: usize = 1024;
 
+/// How many values (map keys included) a bundle may hold. Each costs a few dozen bytes
+/// decoded; the bound keeps a 16 MiB file of one-byte values from taking gigabytes. The
+/// largest flow the compiler accepts (16 MiB of JSON) yields far fewer.
+pub const MAX_VALUES: usize = 2_000_000;
+
 /// A bundle that cannot be decoded: what is wrong, at which byte of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
@@ -223,10 +228,17 @@ impl Reader<'_> {
     /// stack, so hostile nesting costs heap (bounded by [`MAX_DEPTH`]), never call stack.
     fn value(&mut self) -> Result<Value, DecodeError> {
         let mut stack: Vec<Frame> = Vec::new();
+        let mut count = 0usize;
         loop {
             // Where the next value goes: a map in want of a key reads a key first.
             let want_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
             let at = self.pos;
+            count += 1;
+            if count > MAX_VALUES {
+                return Err(self.error(&format!(
+                    "more than {MAX_VALUES} values (keys included); no IR dict is that large"
+                )));
+            }
             let mut v = match self.scalar_or_open()? {
                 Item::Value(v) => v,
                 Item::Open(frame) => {
@@ -482,6 +494,7 @@ mod tests {
             "", "x".repeat(31), "y".repeat(32), "z".repeat(256), "w".repeat(65536), "é✓"]}),
         );
         let big: Map<String, Value> = (0..70000).map(|i| (format!("k{i}"), json!(i))).collect();
+        // (70,000 keys and values, well under MAX_VALUES.)
         round(Value::Object(big));
         round(json!((0..70000).collect::<Vec<_>>()));
     }
@@ -545,6 +558,19 @@ mod tests {
             assert_eq!(e.offset, *offset, "{bytes:?}: {e}");
             assert!(e.message.contains(msg), "{bytes:?}: {e}");
         }
+    }
+
+    #[test]
+    fn the_number_of_values_is_bounded() {
+        let mut b = b"SCIR\xdd".to_vec();
+        let n = MAX_VALUES as u32;
+        b.extend_from_slice(&n.to_be_bytes());
+        b.extend(std::iter::repeat_n(0xc0u8, MAX_VALUES));
+        let e = decode(&b).unwrap_err();
+        assert!(e.message.contains("more than 2000000 values"), "{e}");
+        b.truncate(b.len() - 1);
+        b[5..9].copy_from_slice(&(n - 1).to_be_bytes());
+        assert!(decode(&b).is_ok(), "one array and MAX_VALUES - 1 nils fit");
     }
 
     #[test]

@@ -39,7 +39,15 @@ pub const STATEMENT_KINDS: [&str; 4] = ["expression", "plugin_call", "assign", "
 pub const BUILTIN_PLUGINS: [&str; 3] = ["http", "scaiqueue", "scaibunker"];
 
 /// Calls that make a rigid statement non-deterministic (E400).
-const NON_DETERMINISTIC: [&str; 6] = ["now", "today", "random", "randint", "uuid", "uuid4"];
+const NON_DETERMINISTIC: [&str; 10] = [
+    "now", "utcnow", "today", "time", "random", "randint", "uniform", "uuid", "uuid1", "uuid4",
+];
+
+/// Modules whose every function is non-deterministic (E400).
+const NON_DETERMINISTIC_MODULES: [&str; 3] = ["random", "uuid", "secrets"];
+
+/// The trigger kinds.
+pub const TRIGGER_KINDS: [&str; 3] = ["api", "webhook", "schedule"];
 
 fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
@@ -84,6 +92,7 @@ fn verify_here(ir: &Value) -> Vec<Diagnostic> {
     let mut v = Verifier {
         ir,
         diags: Vec::new(),
+        hints: HashMap::new(),
     };
     let Some(top) = ir.as_object() else {
         return vec![
@@ -97,7 +106,7 @@ fn verify_here(ir: &Value) -> Vec<Diagnostic> {
     match top.get("schema_version") {
         Some(x) if x.as_u64() == Some(crate::emit::ir::SCHEMA_VERSION) => {}
         other => {
-            let found = other.map_or_else(|| "none".to_string(), |x| x.to_string());
+            let found = other.map_or_else(|| "none".to_string(), |x| shorten(&x.to_string()));
             let d = Diagnostic::new(
                 Code::UnsupportedSchemaVersion,
                 format!(
@@ -115,23 +124,50 @@ fn verify_here(ir: &Value) -> Vec<Diagnostic> {
     }
     v.schema();
     v.rules();
+    if v.diags.len() > MAX_DIAGNOSTICS {
+        v.diags.truncate(MAX_DIAGNOSTICS);
+        v.diags.push(
+            Diagnostic::new(
+                Code::IrShape,
+                format!("stopping after {MAX_DIAGNOSTICS} problems; fix these and verify again"),
+            )
+            .at(JsonPath::root()),
+        );
+    }
     v.diags
 }
+
+/// How many problems one IR gets reported; past it the verifier stops (a corrupt or
+/// hostile bundle could otherwise yield millions).
+pub const MAX_DIAGNOSTICS: usize = 200;
 
 struct Verifier<'a> {
     ir: &'a Value,
     diags: Vec<Diagnostic>,
+    /// Did-you-mean answers already worked out, per (candidate set, word).
+    hints: HashMap<(&'static str, String), String>,
 }
 
-/// What a walk over the blocks of one flow needs to know of the module.
-struct Scope<'a> {
+/// The names a walk over the blocks of one flow checks references against.
+struct Names<'a> {
     roles: BTreeSet<&'a str>,
     plugins: BTreeSet<&'a str>,
-    bindings: HashMap<&'a str, JsonPath>,
+    /// Whether `models` is a list at all (when it is not, E413 has said so).
+    roles_known: bool,
 }
 
+/// The bindings of the flow being walked: name → where it is bound.
+type Bindings<'a> = HashMap<&'a str, String>;
+
 impl<'a> Verifier<'a> {
+    fn full(&self) -> bool {
+        self.diags.len() > MAX_DIAGNOSTICS
+    }
+
     fn at(&mut self, code: Code, path: &JsonPath, message: String) {
+        if self.full() {
+            return;
+        }
         let node = self.node_of(path);
         let place = match &node {
             Some(id) => format!("{path} (node '{id}')"),
@@ -144,29 +180,50 @@ impl<'a> Verifier<'a> {
         self.diags.push(d);
     }
 
-    /// The `source_location.node_id` of the innermost block (or trigger) around `path`.
+    /// `; did you mean `x`?` for `word` among `candidates`, worked out once per word.
+    fn hint<'c>(
+        &mut self,
+        set: &'static str,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) -> String {
+        let key = (set, word.to_string());
+        if let Some(h) = self.hints.get(&key) {
+            return h.clone();
+        }
+        let h = crate::diagnostics::suggestion(word, candidates)
+            .map(|s| format!("; {s}"))
+            .unwrap_or_default();
+        self.hints.insert(key, h.clone());
+        h
+    }
+
+    /// The `source_location.node_id` of the innermost block or trigger around `path`: only
+    /// values that sit where blocks and triggers sit count, so a `source_location` inside
+    /// user data (plugin arguments, ...) is never mistaken for one.
     fn node_of(&self, path: &JsonPath) -> Option<String> {
-        let mut cur = self.ir;
-        let mut found = None;
-        for seg in &path.0 {
-            if let Some(id) = cur
-                .get("source_location")
+        let node_id = |v: &'a Value| {
+            v.get("source_location")
                 .and_then(|s| s.get("node_id"))
                 .and_then(Value::as_str)
-            {
-                found = Some(id);
-            }
+        };
+        let mut cur = self.ir;
+        let mut found = None;
+        let mut prev: Option<&PathSeg> = None;
+        for seg in &path.0 {
             cur = match seg {
                 PathSeg::Key(k) => cur.get(k.as_str())?,
                 PathSeg::Index(i) => cur.get(*i)?,
             };
-        }
-        if let Some(id) = cur
-            .get("source_location")
-            .and_then(|s| s.get("node_id"))
-            .and_then(Value::as_str)
-        {
-            found = Some(id);
+            let is_block_or_trigger = matches!(
+                (prev, seg),
+                (Some(PathSeg::Key(k)), PathSeg::Index(_))
+                    if matches!(k.as_str(), "body" | "otherwise" | "catch" | "triggers")
+            );
+            if is_block_or_trigger && let Some(id) = node_id(cur) {
+                found = Some(id);
+            }
+            prev = Some(seg);
         }
         found.map(str::to_string)
     }
@@ -174,6 +231,7 @@ impl<'a> Verifier<'a> {
     fn schema(&mut self) {
         let errors: Vec<(JsonPath, String, bool)> = validator()
             .iter_errors(self.ir)
+            .take(MAX_DIAGNOSTICS + 1)
             .map(|e| {
                 let path = to_path(e.instance_path().iter().map(|s| match s {
                     jsonschema::paths::LocationSegment::Property(p) => PathSeg::Key(p.to_string()),
@@ -184,40 +242,54 @@ impl<'a> Verifier<'a> {
                         e.kind(),
                         jsonschema::error::ValidationErrorKind::Enum { .. }
                     );
-                (path, e.to_string(), unknown_kind)
+                let message = match e.kind() {
+                    jsonschema::error::ValidationErrorKind::Type { kind } => {
+                        let want = match kind {
+                            jsonschema::error::TypeKind::Single(t) => t.to_string(),
+                            jsonschema::error::TypeKind::Multiple(ts) => ts
+                                .iter()
+                                .map(|t| t.to_string())
+                                .collect::<Vec<_>>()
+                                .join(" or "),
+                        };
+                        format!("expected {want}, found {}", kind_of(e.instance()))
+                    }
+                    _ => shorten(&e.to_string()),
+                };
+                (path, message, unknown_kind)
             })
             .collect();
         for (path, msg, unknown_kind) in errors {
-            if unknown_kind {
-                let what = if path
-                    .0
-                    .iter()
-                    .any(|s| matches!(s, PathSeg::Key(k) if k == "statements"))
-                {
-                    "statement"
-                } else {
-                    "block"
-                };
-                let found = self.get(&path);
-                let kind = found.map_or_else(String::new, ToString::to_string);
-                let known: &[&str] = if what == "block" {
-                    &BLOCK_KINDS
-                } else {
-                    &STATEMENT_KINDS
-                };
-                let hint = found
-                    .and_then(Value::as_str)
-                    .and_then(|k| crate::diagnostics::suggestion(k, known.iter().copied()))
-                    .map(|s| format!("; {s}"))
-                    .unwrap_or_default();
-                self.at(
-                    Code::UnknownBlockKind,
-                    &path,
-                    format!("unknown {what} kind {kind}{hint}"),
-                );
-            } else {
+            if !unknown_kind {
                 self.at(Code::IrShape, &path, msg);
+                continue;
             }
+            let found = self.get(&path);
+            let kind = found.map_or_else(String::new, |k| shorten(&k.to_string()));
+            let word = found.and_then(Value::as_str).unwrap_or_default();
+            if matches!(path.0.first(), Some(PathSeg::Key(k)) if k == "triggers") {
+                let hint = self.hint("triggers", word, TRIGGER_KINDS);
+                self.at(
+                    Code::IrShape,
+                    &path,
+                    format!("unknown trigger kind {kind} (api, webhook or schedule){hint}"),
+                );
+                continue;
+            }
+            let statement = path
+                .0
+                .iter()
+                .any(|s| matches!(s, PathSeg::Key(k) if k == "statements"));
+            let (what, hint) = if statement {
+                ("statement", self.hint("statements", word, STATEMENT_KINDS))
+            } else {
+                ("block", self.hint("blocks", word, BLOCK_KINDS))
+            };
+            self.at(
+                Code::UnknownBlockKind,
+                &path,
+                format!("unknown {what} kind {kind}{hint}"),
+            );
         }
     }
 
@@ -230,6 +302,25 @@ impl<'a> Verifier<'a> {
             };
         }
         Some(cur)
+    }
+
+    /// E422 for a name declared twice in the list `key` (by its field `field`).
+    fn unique(&mut self, key: &str, field: &str, what: &str) {
+        let Some(list) = self.ir.get(key).and_then(Value::as_array) else {
+            return;
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, x) in list.iter().enumerate() {
+            if let Some(name) = x.get(field).and_then(Value::as_str)
+                && let Some(first) = seen.insert(name, i)
+            {
+                self.at(
+                    Code::DuplicateFlow,
+                    &JsonPath::root().key(key).index(i).key(field),
+                    format!("{what} '{name}' is also declared at {key}[{first}]"),
+                );
+            }
+        }
     }
 
     fn rules(&mut self) {
@@ -246,20 +337,12 @@ impl<'a> Verifier<'a> {
                 })
                 .unwrap_or_default()
         };
+        self.unique("flows", "name", "flow name");
+        self.unique("models", "role", "model role");
+        self.unique("plugins", "alias", "plugin alias");
+        self.unique("triggers", "name", "trigger name");
         let flows = ir.get("flows").and_then(Value::as_array);
-        // Flow names are unique; triggers target existing flows.
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (i, f) in flows.into_iter().flatten().enumerate() {
-            if let Some(name) = f.get("name").and_then(Value::as_str)
-                && let Some(first) = seen.insert(name, i)
-            {
-                self.at(
-                    Code::DuplicateFlow,
-                    &root.key("flows").index(i).key("name"),
-                    format!("flow name '{name}' is also the name of flows[{first}]"),
-                );
-            }
-        }
+        // Triggers target existing flows (when there is a list of flows to look in).
         let flow_names = names("flows", "name");
         for (i, t) in ir
             .get("triggers")
@@ -268,12 +351,10 @@ impl<'a> Verifier<'a> {
             .flatten()
             .enumerate()
         {
-            if let Some(target) = t.get("target_flow").and_then(Value::as_str)
+            if let (Some(target), Some(_)) = (t.get("target_flow").and_then(Value::as_str), flows)
                 && !flow_names.contains(target)
             {
-                let hint = crate::diagnostics::suggestion(target, flow_names.iter().copied())
-                    .map(|s| format!("; {s}"))
-                    .unwrap_or_default();
+                let hint = self.hint("flows", target, flow_names.iter().copied());
                 self.at(
                     Code::UnknownTargetFlow,
                     &root.key("triggers").index(i).key("target_flow"),
@@ -288,13 +369,10 @@ impl<'a> Verifier<'a> {
                 .and_then(|x| x.get("entity_key"))
                 .and_then(Value::as_str)
         {
-            let used = flows.into_iter().flatten().any(|f| {
-                f.get("params")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .any(|p| p.get("name").and_then(Value::as_str) == Some(key))
-            });
+            let used = flows
+                .into_iter()
+                .flatten()
+                .any(|f| params(f).any(|p| p == key));
             if !used {
                 self.at(
                     Code::EntityKeyUnused,
@@ -303,38 +381,57 @@ impl<'a> Verifier<'a> {
                 );
             }
         }
-        let roles = names("models", "role");
         let mut plugins = names("plugins", "alias");
         plugins.extend(BUILTIN_PLUGINS);
+        let names = Names {
+            roles: names("models", "role"),
+            plugins,
+            roles_known: ir.get("models").is_none_or(Value::is_array),
+        };
         for (i, f) in flows.into_iter().flatten().enumerate() {
-            let mut scope = Scope {
-                roles: roles.clone(),
-                plugins: plugins.clone(),
-                bindings: HashMap::new(),
-            };
+            let path = root.key("flows").index(i);
+            let mut bindings: Bindings<'a> = params(f)
+                .map(|p| (p, format!("{path}.params (a flow parameter)")))
+                .collect();
             if let Some(body) = f.get("body").and_then(Value::as_array) {
-                self.blocks(body, &root.key("flows").index(i).key("body"), &mut scope);
+                self.blocks(body, &path.key("body"), &names, &mut bindings);
+            }
+            if self.full() {
+                return;
             }
         }
     }
 
-    fn blocks(&mut self, body: &'a [Value], path: &JsonPath, scope: &mut Scope<'a>) {
+    fn blocks(
+        &mut self,
+        body: &'a [Value],
+        path: &JsonPath,
+        names: &Names<'a>,
+        bindings: &mut Bindings<'a>,
+    ) {
         for (i, b) in body.iter().enumerate() {
-            self.block(b, &path.index(i), scope);
+            if self.full() {
+                return;
+            }
+            self.block(b, &path.index(i), names, bindings);
         }
     }
 
-    fn block(&mut self, b: &'a Value, path: &JsonPath, scope: &mut Scope<'a>) {
+    fn block(
+        &mut self,
+        b: &'a Value,
+        path: &JsonPath,
+        names: &Names<'a>,
+        bindings: &mut Bindings<'a>,
+    ) {
         let Some(kind) = b.get("kind").and_then(Value::as_str) else {
             return;
         };
         if let Some(name) = b.get("result_binding").and_then(Value::as_str) {
-            self.binding(name, &path.key("result_binding"), scope);
+            self.binding(name, &path.key("result_binding"), bindings);
         }
-        if let Some(role) = b.get("llm_role").and_then(Value::as_str)
-            && matches!(kind, "flexible" | "guarded" | "model_call")
-        {
-            self.role(role, &path.key("llm_role"), scope);
+        if matches!(kind, "flexible" | "guarded" | "model_call") {
+            self.role(b, path, names);
         }
         match kind {
             "rigid" => {
@@ -345,7 +442,7 @@ impl<'a> Verifier<'a> {
                     .flatten()
                     .enumerate()
                 {
-                    self.statement(s, &path.key("statements").index(j), scope);
+                    self.statement(s, &path.key("statements").index(j), names);
                 }
             }
             "while" if b.get("max_iterations").is_none() => {
@@ -355,24 +452,23 @@ impl<'a> Verifier<'a> {
                     "while loop missing max_iterations".into(),
                 );
             }
-            "checkpoint" => {
-                if let Some(t) = b.get("hitl_target").and_then(Value::as_object) {
-                    let missing: Vec<&str> = ["scope", "queue"]
-                        .into_iter()
-                        .filter(|k| t.get(*k).and_then(Value::as_str).is_none_or(str::is_empty))
-                        .collect();
-                    if !missing.is_empty() {
-                        self.at(
-                            Code::HitlTargetIncomplete,
-                            &path.key("hitl_target"),
-                            format!(
-                                "hitl_target has no {} (a null scope or queue breaks routing)",
-                                missing.join(" and no ")
-                            ),
-                        );
-                    }
+            "foreach" | "try" => {
+                let key = if kind == "foreach" {
+                    "item"
+                } else {
+                    "error_binding"
+                };
+                if let Some(name) = b.get(key).and_then(Value::as_str)
+                    && !crate::model::is_identifier(name)
+                {
+                    self.at(
+                        Code::BadBinding,
+                        &path.key(key),
+                        format!("{key} '{}' is not a valid identifier ([a-z_][A-Za-z0-9_]*, not a reserved word)", shorten(name)),
+                    );
                 }
             }
+            "checkpoint" => self.hitl_target(b, path),
             "core_call" => {
                 if let Some(t) = b.get("target").and_then(Value::as_str)
                     && !crate::analyze::is_core_uri(t)
@@ -381,7 +477,8 @@ impl<'a> Verifier<'a> {
                         Code::CoreCallTarget,
                         &path.key("target"),
                         format!(
-                            "core_call target '{t}' is not a core://{{tenant_slug}}/{{slug}} URI"
+                            "core_call target '{}' is not a core://{{tenant_slug}}/{{slug}} URI",
+                            shorten(t)
                         ),
                     );
                 }
@@ -391,7 +488,7 @@ impl<'a> Verifier<'a> {
         // Nested bodies.
         for key in ["body", "otherwise", "catch"] {
             if let Some(body) = b.get(key).and_then(Value::as_array) {
-                self.blocks(body, &path.key(key), scope);
+                self.blocks(body, &path.key(key), names, bindings);
             }
         }
         for key in ["arms", "branches"] {
@@ -403,13 +500,43 @@ impl<'a> Verifier<'a> {
                 .enumerate()
             {
                 if let Some(body) = arm.get("body").and_then(Value::as_array) {
-                    self.blocks(body, &path.key(key).index(j).key("body"), scope);
+                    self.blocks(body, &path.key(key).index(j).key("body"), names, bindings);
                 }
             }
         }
     }
 
-    fn statement(&mut self, s: &'a Value, path: &JsonPath, scope: &mut Scope<'a>) {
+    /// E418: a hitl_review checkpoint routes through a queue in a scope.
+    fn hitl_target(&mut self, b: &'a Value, path: &JsonPath) {
+        match b.get("hitl_target").and_then(Value::as_object) {
+            Some(t) => {
+                let missing: Vec<&str> = ["scope", "queue"]
+                    .into_iter()
+                    .filter(|k| t.get(*k).and_then(Value::as_str).is_none_or(str::is_empty))
+                    .collect();
+                if !missing.is_empty() {
+                    self.at(
+                        Code::HitlTargetIncomplete,
+                        &path.key("hitl_target"),
+                        format!(
+                            "hitl_target has no {} (a null scope or queue breaks routing)",
+                            missing.join(" and no ")
+                        ),
+                    );
+                }
+            }
+            None if b.get("type").and_then(Value::as_str) == Some("hitl_review") => {
+                self.at(
+                    Code::HitlTargetIncomplete,
+                    path,
+                    "a hitl_review checkpoint has no hitl_target: it cannot be routed to a queue (use a hitl_review node, which has a queue)".into(),
+                );
+            }
+            None => {}
+        }
+    }
+
+    fn statement(&mut self, s: &'a Value, path: &JsonPath, names: &Names<'a>) {
         let kind = s.get("kind").and_then(Value::as_str).unwrap_or_default();
         match kind {
             "model_call" | "flexible" | "guarded" => {
@@ -420,36 +547,43 @@ impl<'a> Verifier<'a> {
                         "{kind} inside a rigid block: an LLM call cannot be replayed on resume"
                     ),
                 );
+                self.role(s, path, names);
             }
             "plugin_call" => {
                 if let Some(alias) = s.get("alias").and_then(Value::as_str)
-                    && !scope.plugins.contains(alias)
+                    && !names.plugins.contains(alias)
                 {
-                    let hint = crate::diagnostics::suggestion(alias, scope.plugins.iter().copied())
-                        .map(|s| format!("; {s}"))
-                        .unwrap_or_default();
+                    let hint = self.hint("plugins", alias, names.plugins.iter().copied());
                     self.at(
                         Code::UndeclaredPlugin,
                         &path.key("alias"),
-                        format!("plugin '{alias}' is not declared in plugins{hint}"),
+                        format!(
+                            "plugin '{}' is not declared in plugins{hint}",
+                            shorten(alias)
+                        ),
                     );
                 }
             }
             _ => {}
         }
+        // Templates and plugin arguments are text with expressions inside `{{ }}`; an
+        // assigned value is an expression itself.
         for (key, v) in s.as_object().into_iter().flatten() {
-            if key == "kind" {
-                continue;
+            if key != "kind" {
+                let whole = kind == "assign" && key == "value";
+                self.deterministic(v, &path.key(key), whole);
             }
-            self.deterministic(v, &path.key(key));
         }
     }
 
     /// E400 for every string under `v` that calls a non-deterministic function.
-    fn deterministic(&mut self, v: &'a Value, path: &JsonPath) {
+    fn deterministic(&mut self, v: &'a Value, path: &JsonPath, whole: bool) {
+        if self.full() {
+            return;
+        }
         match v {
             Value::String(s) => {
-                if let Some(f) = non_deterministic_call(s) {
+                if let Some(f) = non_deterministic_call(s, whole) {
                     self.at(
                         Code::NonDeterministicRigid,
                         path,
@@ -461,50 +595,83 @@ impl<'a> Verifier<'a> {
             }
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
-                    self.deterministic(x, &path.index(i));
+                    self.deterministic(x, &path.index(i), whole);
                 }
             }
             Value::Object(m) => {
                 for (k, x) in m {
-                    self.deterministic(x, &path.key(k));
+                    self.deterministic(x, &path.key(k), whole);
                 }
             }
             _ => {}
         }
     }
 
-    fn role(&mut self, role: &str, path: &JsonPath, scope: &Scope<'a>) {
-        if !scope.roles.contains(role) {
-            let hint = crate::diagnostics::suggestion(role, scope.roles.iter().copied())
-                .map(|s| format!("; {s}"))
-                .unwrap_or_default();
+    /// E415 when the `llm_role` of `v` is not a declared model role.
+    fn role(&mut self, v: &'a Value, path: &JsonPath, names: &Names<'a>) {
+        let Some(role) = v.get("llm_role").and_then(Value::as_str) else {
+            return;
+        };
+        if names.roles_known && !names.roles.contains(role) {
+            let hint = self.hint("roles", role, names.roles.iter().copied());
             self.at(
                 Code::IrUndeclaredRole,
-                path,
-                format!("llm_role '{role}' is not a declared model role{hint}"),
+                &path.key("llm_role"),
+                format!(
+                    "llm_role '{}' is not a declared model role{hint}",
+                    shorten(role)
+                ),
             );
         }
     }
 
-    fn binding(&mut self, name: &'a str, path: &JsonPath, scope: &mut Scope<'a>) {
+    fn binding(&mut self, name: &'a str, path: &JsonPath, bindings: &mut Bindings<'a>) {
         if !crate::model::is_identifier(name) {
             self.at(
                 Code::BadBinding,
                 path,
-                format!("result_binding '{name}' is not a valid identifier ([a-z_][A-Za-z0-9_]*, not a reserved word)"),
+                format!(
+                    "result_binding '{}' is not a valid identifier ([a-z_][A-Za-z0-9_]*, not a reserved word)",
+                    shorten(name)
+                ),
             );
         }
-        if let Some(first) = scope.bindings.get(name) {
+        if let Some(first) = bindings.get(name) {
             let first = first.clone();
             self.at(
                 Code::DuplicateBinding,
                 path,
-                format!("result_binding '{name}' is already bound at {first}"),
+                format!(
+                    "result_binding '{}' is already bound at {first}",
+                    shorten(name)
+                ),
             );
         } else {
-            scope.bindings.insert(name, path.clone());
+            bindings.insert(name, path.to_string());
         }
     }
+}
+
+/// The parameter names of a flow.
+fn params(flow: &Value) -> impl Iterator<Item = &str> {
+    flow.get("params")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("name").and_then(Value::as_str))
+}
+
+/// A value shown in a message, cut when long (a hostile bundle can hold megabyte strings).
+fn shorten(s: &str) -> String {
+    const MAX: usize = 120;
+    if s.len() <= MAX {
+        return s.to_string();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len())
 }
 
 /// An IR read from a file: the dict, and where it came from (the JSON text of a dump, so
@@ -545,7 +712,8 @@ pub fn load_ir(name: &str, bytes: Vec<u8>) -> Result<LoadedIr, (SourceFile, Diag
         ));
     }
     let source = crate::load::decode(name, bytes).map_err(|f| (f.source, f.diagnostic))?;
-    match crate::load::parse_json(&source.text) {
+    // As deep as a bundle may nest, so that whatever `inspect` prints verifies back.
+    match on_large_stack(|| crate::load::parse_json_deep(&source.text, crate::scir::MAX_DEPTH)) {
         Ok(ir) => Ok(LoadedIr { source, ir }),
         Err(d) => Err((source, d)),
     }
@@ -566,17 +734,52 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-/// The first non-deterministic function `text` calls (`now(`, `x.now (`, ...), if any.
-pub fn non_deterministic_call(text: &str) -> Option<&'static str> {
-    let b = text.as_bytes();
-    for f in NON_DETERMINISTIC {
-        let mut from = 0;
-        while let Some(i) = text[from..].find(f).map(|i| i + from) {
-            from = i + f.len();
-            let before_ok = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
-            let after = text[from..].trim_start();
-            if before_ok && after.starts_with('(') {
-                return Some(f);
+/// The first non-deterministic call in `text`: a call of now(), utcnow(), today(),
+/// time(), random(), randint(), uniform(), uuid(), uuid1() or uuid4() (also as a method,
+/// `datetime.now()`), or of any function of the `random`, `uuid` or `secrets` modules
+/// (`random.choice(xs)`). In a template (`whole` false) only the expressions inside
+/// `{{ }}` are code; plain text around them ("reply now (today)") is not.
+pub fn non_deterministic_call(text: &str, whole: bool) -> Option<String> {
+    if whole || !text.contains("{{") {
+        return if whole { first_call(text) } else { None };
+    }
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let inner = &rest[open + 2..];
+        let close = inner.find("}}").unwrap_or(inner.len());
+        if let Some(f) = first_call(&inner[..close]) {
+            return Some(f);
+        }
+        rest = &inner[close.min(inner.len())..];
+    }
+    None
+}
+
+fn first_call(code: &str) -> Option<String> {
+    let b = code.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphabetic() || b[i] == b'_') || (i > 0 && ident(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && ident(b[i]) {
+            i += 1;
+        }
+        let name = &code[start..i];
+        let after = code[i..].trim_start();
+        if after.starts_with('(') && NON_DETERMINISTIC.contains(&name) {
+            return Some(name.to_string());
+        }
+        if NON_DETERMINISTIC_MODULES.contains(&name)
+            && let Some(member) = after.strip_prefix('.')
+        {
+            let member = member.trim_start();
+            let len = member.bytes().take_while(|&c| ident(c)).count();
+            if len > 0 && member[len..].trim_start().starts_with('(') {
+                return Some(format!("{name}.{}", &member[..len]));
             }
         }
     }
@@ -593,16 +796,26 @@ mod tests {
     }
 
     #[test]
-    fn non_deterministic_calls_are_found_as_calls_only() {
-        for (text, f) in [
-            ("{{ now() }}", Some("now")),
-            ("at {{datetime.now ()}}", Some("now")),
-            ("{{uuid4()}}", Some("uuid4")),
-            ("random(1)", Some("random")),
-            ("known() snow(1) nowhere random_seed today", None),
-            ("now", None),
+    fn non_deterministic_calls_are_found_in_code_only() {
+        for (text, whole, f) in [
+            ("{{ now() }}", false, Some("now")),
+            ("at {{datetime.now ()}}", false, Some("now")),
+            ("{{uuid4()}}", false, Some("uuid4")),
+            ("{{ random.choice(xs) }}", false, Some("random.choice")),
+            ("{{ datetime.utcnow() }}", false, Some("utcnow")),
+            ("{{ time.time() }}", false, Some("time")),
+            ("random(1)", true, Some("random")),
+            ("known() snow(1) nowhere random_seed today", true, None),
+            (
+                "Please reply now (within 24 hours) to {{input.name}}.",
+                false,
+                None,
+            ),
+            ("Order today (limited offer)", false, None),
+            ("now", true, None),
+            ("{{ unclosed now()", false, Some("now")),
         ] {
-            assert_eq!(non_deterministic_call(text), f, "{text}");
+            assert_eq!(non_deterministic_call(text, whole).as_deref(), f, "{text}");
         }
     }
 }

@@ -59,7 +59,7 @@ const EXPECTED: &[Row] = &[
     row("e419-core-call-target.json", "E419", "flows[0].body[3].target (node 'node_escalate'): core_call target 'acme/escalations' is not a core://{tenant_slug}/{slug} URI", "flows[0].body[3].target", 121, 21),
     row("e420-binding-starts-with-digit.json", "E420", "flows[0].body[2].otherwise[0].result_binding (node 'node_reply'): result_binding '1st_reply' is not a valid identifier ([a-z_][A-Za-z0-9_]*, not a reserved word)", "flows[0].body[2].otherwise[0].result_binding", 109, 33),
     row("e421-duplicate-binding.json", "E421", "flows[0].body[2].otherwise[0].result_binding (node 'node_reply'): result_binding 'classify' is already bound at flows[0].body[0].result_binding", "flows[0].body[2].otherwise[0].result_binding", 109, 33),
-    row("e422-duplicate-flow-name.json", "E422", "flows[1].name: flow name 'main' is also the name of flows[0]", "flows[1].name", 122, 15),
+    row("e422-duplicate-flow-name.json", "E422", "flows[1].name: flow name 'main' is also declared at flows[0]", "flows[1].name", 122, 15),
     row("e410-bad-magic.scir", "E410", "not a SCIR bundle: expected the magic bytes 53 43 49 52 (\"SCIR\"), found 53 43 49 58 (SCIX); nor is it a JSON dump of an IR dict, which starts with '{'", "", 0, 0),
     row("e410-truncated.scir", "E410", "at byte 504: truncated: a string needs 20 bytes, 5 remain", "", 0, 0),
     row("e410-huge-array.scir", "E410", "at byte 4: truncated: an array declares 4294967295 elements, but only 0 bytes remain", "", 0, 0),
@@ -456,4 +456,215 @@ fn the_default_output_name_is_scir() {
         PathBuf::from("a/my-flow.scir")
     );
     assert_eq!(OutputFormat::Ir.extension(), "scir");
+}
+
+/// The valid fixture dict, to break in tests.
+fn base_ir() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/ir/valid-ticket-triage.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn codes_of(ir: &Value) -> Vec<String> {
+    verify(ir).iter().map(|d| d.code.to_string()).collect()
+}
+
+#[test]
+fn the_verifier_stops_after_two_hundred_problems() {
+    let mut ir = base_ir();
+    ir["capabilities"] = Value::Array(vec![Value::Null; 100_000]);
+    let diags = verify(&ir);
+    assert_eq!(diags.len(), scaiflow::verify::MAX_DIAGNOSTICS + 1);
+    assert!(
+        diags
+            .last()
+            .unwrap()
+            .message
+            .contains("stopping after 200 problems")
+    );
+    // Thousands of unknown roles among thousands of models: bounded too.
+    let mut ir = base_ir();
+    ir["models"] = (0..5000)
+        .map(|i| serde_json::json!({"role": format!("role{i}"), "provider": "p", "model": "m"}))
+        .collect();
+    ir["flows"][0]["body"] = (0..5000)
+        .map(|i| {
+            serde_json::json!({"kind": "flexible", "goal": "g", "llm_role": format!("x{i}"),
+                "result_binding": format!("b{i}")})
+        })
+        .collect();
+    assert_eq!(verify(&ir).len(), scaiflow::verify::MAX_DIAGNOSTICS + 1);
+}
+
+#[test]
+fn a_malformed_block_is_one_problem_and_long_values_are_cut() {
+    let mut ir = base_ir();
+    ir["flows"][0]["body"][0] = Value::String("x".repeat(1_000_000));
+    let diags = verify(&ir);
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].code.as_str(), "E413");
+    assert_eq!(
+        diags[0].message,
+        "flows[0].body[0]: expected object, found a string"
+    );
+    let mut ir = base_ir();
+    ir["flows"][0]["body"][1]["statements"][0] = Value::from(7);
+    assert_eq!(codes_of(&ir), ["E413"]);
+    let mut ir = base_ir();
+    ir["flows"][0]["body"][0]["kind"] = Value::String("y".repeat(10_000));
+    let msg = verify(&ir)[0].message.clone();
+    assert!(msg.len() < 400, "{msg}");
+}
+
+#[test]
+fn review_findings_stay_fixed() {
+    // An unknown trigger kind is named as one, with trigger kinds as suggestions.
+    let mut ir = base_ir();
+    ir["triggers"][0]["kind"] = "webhok".into();
+    let d = verify(&ir);
+    assert_eq!(d.len(), 1);
+    assert!(
+        d[0].message.contains("unknown trigger kind \"webhok\"")
+            && d[0].message.contains("`webhook`"),
+        "{}",
+        d[0].message
+    );
+    // A source_location inside user data is not taken for the block's.
+    let mut ir = base_ir();
+    ir["flows"][0]["body"][1]["statements"][0]["args"]["meta"] =
+        serde_json::json!({"source_location": {"node_id": "node_entry"}, "at": "{{ now() }}"});
+    let d = verify(&ir);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].node_id.as_deref(), Some("node_kb"), "{}", d[0].message);
+    // model_call statements have their role checked; the input parameter is bound.
+    let mut ir = base_ir();
+    ir["flows"][0]["body"][1]["statements"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"kind": "model_call", "prompt": "p", "llm_role": "nope"}));
+    ir["flows"][0]["body"][0]["result_binding"] = "input".into();
+    assert_eq!(codes_of(&ir), ["E421", "E405", "E415"]);
+    // A hitl_review checkpoint needs a target; duplicate roles and aliases are caught.
+    let mut ir = base_ir();
+    ir["flows"][0]["body"][2]["arms"][0]["body"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("hitl_target");
+    ir["models"][1]["role"] = "primary".into();
+    ir["plugins"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"alias": "scaidrive", "endpoint": "plugin://x"}));
+    // (`fast` is no longer a role: body[0]'s E415 comes before body[2]'s E418.)
+    assert_eq!(codes_of(&ir), ["E422", "E422", "E415", "E418"]);
+    // Wrongly typed lists are one E413 each, not a cascade of unknown references.
+    let mut ir = base_ir();
+    ir["models"] = "primary".into();
+    ir["flows"] = Value::Null;
+    assert_eq!(codes_of(&ir), ["E413", "E413"]);
+}
+
+#[test]
+fn prose_in_templates_is_not_code() {
+    let mut doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
+    )
+    .unwrap();
+    for n in doc["nodes"].as_array_mut().unwrap() {
+        if n["type"] == "llm_rigid" {
+            n["config"]["template"] =
+                "Please reply now (within 24 hours), today (at the latest) to {{input.name}}."
+                    .into();
+        }
+    }
+    let src = SourceFile::new("p.flow.json", doc.to_string());
+    let art = compile_flow(&src, OutputFormat::Ir);
+    assert!(art.is_ok(), "{:?}", art.err().map(|e| e.errors));
+}
+
+#[test]
+fn deep_ir_survives_inspect_and_verify() {
+    // 150 nested foreach loops: valid, and deeper than the 127 levels of flow JSON.
+    let mut block = serde_json::json!({"kind": "rigid", "statements": [{"kind": "expression", "expression": "x"}]});
+    for _ in 0..150 {
+        block = serde_json::json!({"kind": "foreach", "items": "{{input.xs}}", "body": [block]});
+    }
+    let mut ir = base_ir();
+    ir["flows"][0]["body"] = Value::Array(vec![block]);
+    assert!(verify(&ir).is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("deep.scir");
+    std::fs::write(&bundle, scir::encode(&ir)).unwrap();
+    let dump = scaiflow(&["inspect", bundle.to_str().unwrap()], None);
+    assert_eq!(dump.status.code(), Some(0));
+    let out = scaiflow(&["verify", "-"], Some(&dump.stdout));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Past the bound, a JSON dump is refused like a bundle, without exhausting the stack.
+    let hostile = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let out = scaiflow(
+        &["verify", "-"],
+        Some(format!("{{\"a\": {hostile}}}").as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("deeper than 1024 levels"));
+}
+
+#[cfg(unix)]
+#[test]
+fn check_reads_no_more_of_the_old_output_than_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("n.flow.json");
+    std::fs::copy(root().join("examples/nightly-report.flow.json"), &flow).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("n.scir")).unwrap();
+    let out = scaiflow(
+        &[
+            "compile",
+            "--format",
+            "ir",
+            "--check",
+            flow.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("is stale"));
+}
+
+#[test]
+fn entries_with_one_label_get_distinct_flow_names() {
+    let mut doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = doc["nodes"][0].clone();
+    let nodes = doc["nodes"].as_array_mut().unwrap();
+    let mut edges = Vec::new();
+    for i in 0..300 {
+        let mut e = entry.clone();
+        e["id"] = format!("node_extra_{i}").into();
+        nodes.push(e);
+        // Each extra entry leads to a node of its own, so each gets a flow of its own.
+        edges.push(
+            serde_json::json!({"id": format!("edge_extra_{i}"), "type": "sequential",
+            "source": {"node": format!("node_extra_{i}"), "port": "out_tick"},
+            "target": {"node": format!("node_x{i}"), "port": "in"}}),
+        );
+        nodes.push(
+            serde_json::json!({"id": format!("node_x{i}"), "type": "llm_rigid",
+            "label": "x", "position": {"x": 0, "y": 0}, "config": {"template": "t"}}),
+        );
+    }
+    doc["edges"].as_array_mut().unwrap().extend(edges);
+    let src = SourceFile::new("e.flow.json", doc.to_string());
+    let ir = scir::decode(&compile_flow(&src, OutputFormat::Ir).unwrap().bytes).unwrap();
+    let names: BTreeSet<&str> = ir["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 301, "every flow has its own name");
+    let label = scaiflow::lower::core::slug(entry["label"].as_str().unwrap());
+    assert!(names.contains(format!("nightly-metrics-report-{label}-300").as_str()));
 }

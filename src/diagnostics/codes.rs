@@ -514,7 +514,7 @@ Fix: set max_iterations.";
 
     HitlTargetIncomplete = "E418", Error, "hitl_target lacks scope or queue",
 "A hitl_review checkpoint publishes to a ScaiQueue queue within a scope; a null or missing
-scope or queue breaks routing at run time.
+scope or queue — or no hitl_target at all — breaks routing at run time.
 
 Fix: set both (a compiled flow back-fills the scope from config.scaiqueue.scope).";
 
@@ -530,16 +530,16 @@ that is not a reserved word.
 Fix: rename the binding.";
 
     DuplicateBinding = "E421", Error, "a result_binding is bound twice in a flow",
-"Two blocks of one flow bind their results under the same name; the second would silently
-replace the first.
+"Two blocks of one flow bind their results under the same name, or a block binds the name
+of a flow parameter (input); the second would silently replace the first.
 
 Fix: rename one binding.";
 
-    DuplicateFlow = "E422", Error, "two flows have the same name",
-"Flow names are how triggers and core_call blocks address flows, so they must be unique in a
-module.
+    DuplicateFlow = "E422", Error, "a name is declared twice",
+"Flow names, model roles, plugin aliases and trigger names are how the rest of the module
+refers to them, so each must be unique in its list.
 
-Fix: rename one flow.";
+Fix: rename or remove one of the two.";
 }
 
 impl Code {

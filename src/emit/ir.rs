@@ -45,10 +45,16 @@ pub fn module(a: &AnalyzedFlow, core: &Core) -> Value {
         m.insert("description".into(), d.into());
     }
     m.insert("instance".into(), obj(vec![("mode", core.mode.into())]));
+    let identity_name = flow
+        .config
+        .as_ref()
+        .and_then(|c| c.core_identity.as_ref())
+        .and_then(|ci| ci.name.clone())
+        .unwrap_or_else(|| core.name.clone());
     m.insert(
         "identity".into(),
         obj(vec![
-            ("name", core.name.clone().into()),
+            ("name", identity_name.into()),
             ("persona", core.persona.clone().into()),
         ]),
     );
@@ -107,6 +113,14 @@ fn trigger(a: &AnalyzedFlow, t: &Trigger, flow: &str) -> Value {
     m.insert("kind".into(), t.kind.into());
     m.insert("name".into(), a.flow.nodes[t.node].id.clone().into());
     m.insert("target_flow".into(), flow.into());
+    // The entry kind's documented defaults, then its config (which overrides them).
+    let defaults: &[(&str, &str)] = match t.kind {
+        "schedule" => &[("cron", "0 * * * *"), ("timezone", "UTC")],
+        _ => &[("method", "POST"), ("path", "/")],
+    };
+    for (k, v) in defaults {
+        m.insert((*k).to_string(), (*v).into());
+    }
     let reserved = ["kind", "name", "target_flow", "source_location"];
     m.extend(
         t.config

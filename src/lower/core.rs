@@ -217,18 +217,28 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
     }
     let l = Lowerer { a, scope, data_in };
     let mut flows: Vec<CoreFlow> = Vec::new();
+    // Names taken, and per base name the next suffix to try (linear in the flows, however
+    // many entries share a label).
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, body) in bodies.iter().enumerate() {
-        let mut fname = if i == 0 {
+        let base = if i == 0 {
             name.clone()
         } else {
             format!("{name}-{}", slug(&flow.nodes[body.entries[0]].label))
         };
-        let base = fname.clone();
-        let mut n = 2;
-        while flows.iter().any(|f| f.name == fname) {
-            fname = format!("{base}-{n}");
-            n += 1;
+        let mut fname = base.clone();
+        if taken.contains(&fname) {
+            let n = next.entry(base.clone()).or_insert(2);
+            loop {
+                fname = format!("{base}-{n}");
+                *n += 1;
+                if !taken.contains(&fname) {
+                    break;
+                }
+            }
         }
+        taken.insert(fname.clone());
         flows.push(CoreFlow {
             name: fname,
             triggers: body.entries.iter().map(|&e| trigger(flow, e)).collect(),
