@@ -48,6 +48,8 @@ pub enum Command {
     /// Compile flows to a ScaiCore artifact (the YAML deploy manifest, or with --format ir
     /// the SCIR bundle)
     Compile(CompileArgs),
+    /// Import a YAML deploy manifest back into flow JSON
+    Import(ImportArgs),
     /// Run the IR verifier on SCIR bundles or JSON dumps of the IR dict
     Verify(VerifyArgs),
     /// Decode a SCIR bundle and print the IR dict as pretty JSON
@@ -79,6 +81,17 @@ pub struct CompileArgs {
     /// Skip the IR verifier (`--format ir` runs it by default; YAML is never verified)
     #[arg(long)]
     pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The YAML manifest; `-` reads standard input
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: std::path::PathBuf,
+
+    /// Write the flow JSON here (atomically) instead of to standard output
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +176,7 @@ pub fn run(cli: Cli) -> u8 {
     match &cli.command {
         Command::Validate(args) => validate(args, format, color),
         Command::Compile(args) => compile(args, format, color),
+        Command::Import(args) => import(args, format, color),
         Command::Verify(args) => verify(args, format, color),
         Command::Inspect(args) => inspect(args, format, color),
         Command::Explain(args) => explain(args),
@@ -580,6 +594,66 @@ fn read_ir(path: &std::path::Path) -> Result<crate::verify::LoadedIr, FileReport
     };
     let (name, bytes) = load::read_bytes(path).map_err(|f| failed(f.source, f.diagnostic))?;
     crate::verify::load_ir(&name, bytes).map_err(|(source, d)| failed(source, d))
+}
+
+fn import(args: &ImportArgs, format: MessageFormat, color: bool) -> u8 {
+    let target = args.out.as_ref().filter(|o| o.as_os_str() != "-");
+    if let Some(t) = target
+        && args.manifest.as_os_str() != "-"
+        && file_key(t) == file_key(&args.manifest)
+    {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "error: the output '{}' is the manifest; refusing to overwrite it",
+            t.display()
+        );
+        return 2;
+    }
+    let mut emitter = Emitter::new(format, color);
+    let (source, outcome) = match load::read_source(&args.manifest) {
+        Ok(source) => {
+            let outcome = crate::import::import_manifest(&source);
+            (source, outcome)
+        }
+        Err(f) => {
+            let code = if f.diagnostic.code == Code::Io { 2 } else { 1 };
+            let mut d = vec![f.diagnostic];
+            render::prepare(&f.source, &mut d);
+            emitter.emit(FileReport {
+                source: f.source,
+                diagnostics: d,
+            });
+            emitter.finish("import", true);
+            return code;
+        }
+    };
+    let mut diagnostics = outcome.diagnostics;
+    render::prepare(&source, &mut diagnostics);
+    let mut exit = 0;
+    if let Some(flow) = &outcome.flow {
+        let written = match target {
+            Some(t) => write_atomic(t, flow.as_bytes())
+                .map_err(|e| format!("cannot write '{}': {e}", t.display())),
+            None => match std::io::stdout().lock().write_all(flow.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(format!("cannot write to stdout: {e}"))
+                }
+                _ => Ok(()),
+            },
+        };
+        if let Err(msg) = written {
+            let _ = writeln!(std::io::stderr().lock(), "error: {msg}");
+            exit = 2;
+        }
+    } else {
+        exit = 1;
+    }
+    emitter.emit(FileReport {
+        source,
+        diagnostics,
+    });
+    emitter.finish("import", true);
+    exit
 }
 
 fn verify(args: &VerifyArgs, format: MessageFormat, color: bool) -> u8 {

@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{Rng, examples, scramble};
+use common::{examples, variants};
 use scaiflow::diagnostics::{Diagnostic, codes, render};
 use scaiflow::load::SourceFile;
 use scaiflow::verify::{BLOCK_KINDS, load_ir, verify};
@@ -429,22 +429,16 @@ fn hostile_inputs_to_verify_and_inspect_are_clear_errors() {
 /// decode unchanged.
 #[test]
 fn generated_variants_compile_to_ir_that_round_trips() {
-    let mut rng = Rng(0x1e_5c12);
     let mut compiled = 0;
-    for p in examples() {
-        let original: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-        for _ in 0..20 {
-            let mut doc = original.clone();
-            scramble(&mut doc, &mut rng, "");
-            let src = SourceFile::new("v.flow.json", serde_json::to_string(&doc).unwrap());
-            let Ok(art) = compile_flow(&src, OutputFormat::Ir) else {
-                continue;
-            };
-            let ir = scir::decode(&art.bytes).unwrap();
-            assert_eq!(scir::encode(&ir), art.bytes);
-            assert!(verify(&ir).is_empty());
-            compiled += 1;
-        }
+    for doc in variants(0x1e_5c12, 20) {
+        let src = SourceFile::new("v.flow.json", serde_json::to_string(&doc).unwrap());
+        let Ok(art) = compile_flow(&src, OutputFormat::Ir) else {
+            continue;
+        };
+        let ir = scir::decode(&art.bytes).unwrap();
+        assert_eq!(scir::encode(&ir), art.bytes);
+        assert!(verify(&ir).is_empty());
+        compiled += 1;
     }
     assert!(compiled >= 80, "only {compiled} variants compiled");
 }

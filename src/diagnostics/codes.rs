@@ -2,7 +2,7 @@
 //!
 //! Codes are grouped by the stage that raises them (see `docs/diagnostics.md`):
 //! `SF0xx` reading the input, `SF1xx` JSON syntax and schema, `SF2xx` graph structure,
-//! `SF3xx` semantics, `E4xx` the IR verifier (ScaiCore's own verifier codes where upstream
+//! `SF3xx` semantics, `SF5xx` import (YAML manifests), `E4xx` the IR verifier (ScaiCore's own verifier codes where upstream
 //! documents them: E400, E402, E405; ours from E410). A code never changes meaning once
 //! published.
 
@@ -429,6 +429,42 @@ Fix: remove the legacy `model` key.";
 a null scope breaks routing at run time.
 
 Fix: set config.scaiqueue.scope on the flow (or scope on the node).";
+
+    YamlSyntax = "SF500", Error, "invalid YAML",
+"`scaiflow import` reads a YAML deploy manifest; the text is not valid YAML (or holds a key
+twice in one mapping). The diagnostic points at the line and column the parser stopped at.
+
+Fix: correct the YAML there.";
+
+    YamlBudget = "SF501", Error, "the manifest is too costly to load",
+"The manifest asks for more work than any deploy manifest needs: too many aliases or
+anchors, alias expansion that multiplies events (a \"billion laughs\" bomb), or nesting
+deeper than 1024 levels. Loading stops before it can exhaust memory or time.
+
+Fix: write the manifest without anchor/alias tricks (scaiflow never emits any).";
+
+    ManifestShape = "SF502", Error, "the manifest does not have the deploy-manifest shape",
+"A manifest is a mapping with a `core` mapping; `core.flows` is a list of flows, each with a
+`steps` list; `scaiflow_meta`, and each step's `meta`, are mappings. Something here has
+another type.
+
+Fix: restore the shape (compare with a manifest scaiflow compile writes).";
+
+    ManifestEdited = "SF503", Warning, "an emitted manifest was edited by hand",
+"The manifest was written by scaiflow compile, then edited: a step no longer matches what
+its `meta` compiles to (or `scaiflow_meta.models` no longer matches the registry copy in
+`scaiflow_meta.config`). Import rebuilds nodes from `meta`, the lossless record, so the
+edit is not imported; the warning names the step.
+
+Fix: make the change on the canvas (or in the flow JSON) and compile again.";
+
+    UnknownSteps = "SF504", Warning, "steps kept verbatim, not mapped to nodes",
+"Steps without `meta` were written by hand; import does not guess which node kind a step
+is (not even for keywords like llm_turn), so each one is kept verbatim in
+metadata.unknown_steps. A hand-written manifest's triggers become entry nodes; when it has
+none, the flow has no entry node yet.
+
+Fix: rebuild those steps as nodes on the canvas.";
 
     NonDeterministicRigid = "E400", Error, "a non-deterministic operation inside rigid",
 "A rigid block must replay identically from a serialized scope when a flow resumes after a

@@ -145,3 +145,20 @@ pub fn scramble(v: &mut Value, rng: &mut Rng, key: &str) {
         _ => {}
     }
 }
+
+/// `per_example` variants of every example, strings scrambled with [`scramble`] from a
+/// PRNG seeded with `seed` (the same variants on every run).
+#[allow(dead_code)]
+pub fn variants(seed: u64, per_example: usize) -> Vec<Value> {
+    let mut rng = Rng(seed);
+    let mut out = Vec::new();
+    for p in examples() {
+        let original: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        for _ in 0..per_example {
+            let mut doc = original.clone();
+            scramble(&mut doc, &mut rng, "");
+            out.push(doc);
+        }
+    }
+    out
+}
