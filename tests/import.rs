@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::{examples, variants};
 use scaiflow::diagnostics::render;
@@ -297,22 +295,7 @@ fn a_hand_written_manifest_keeps_its_steps_and_validates() {
 }
 
 fn scaiflow(args: &[&str], stdin: &[u8]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
-        .args(args)
-        .arg("--message-format=short")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    common::scaiflow_short(args, stdin)
 }
 
 #[test]

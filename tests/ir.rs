@@ -7,9 +7,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use common::{examples, variants};
 use scaiflow::diagnostics::{Diagnostic, codes, render};
@@ -294,20 +293,7 @@ print('ok')
 }
 
 fn scaiflow(args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
-        .args(args)
-        .arg("--message-format=short")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(b) = stdin {
-        input.write_all(b).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
+    common::scaiflow_short(args, stdin.unwrap_or_default())
 }
 
 fn text(b: &[u8]) -> String {

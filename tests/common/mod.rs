@@ -162,3 +162,27 @@ pub fn variants(seed: u64, per_example: usize) -> Vec<Value> {
     }
     out
 }
+
+/// Runs the `scaiflow` binary with `args` and `--message-format=short`, feeding `stdin`
+/// from a thread (the tool may stop reading early; a broken pipe is expected then).
+#[allow(dead_code)]
+pub fn scaiflow_short(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+        .args(args)
+        .arg("--message-format=short")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn scaiflow");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("scaiflow runs");
+    let _ = writer.join();
+    out
+}
