@@ -41,6 +41,8 @@ pub enum OutputFormat {
     Yaml,
     /// The SCIR MessagePack IR bundle (`.scir`), checked by the IR verifier.
     Ir,
+    /// ScaiCore source text (`.scai`), for reading (upstream marks it deprecated).
+    Scai,
 }
 
 impl OutputFormat {
@@ -49,6 +51,7 @@ impl OutputFormat {
         match self {
             OutputFormat::Yaml => "yaml",
             OutputFormat::Ir => "scir",
+            OutputFormat::Scai => "scai",
         }
     }
 }
@@ -149,6 +152,7 @@ pub fn compile_flow_with(
             }
             scir::encode(&ir)
         }
+        OutputFormat::Scai => emit::scai::emit(&a, &core).into_bytes(),
     };
     Ok(Artifact {
         format,

@@ -2,4 +2,5 @@
 //! metadata by index for `meta` records); they never re-walk the graph.
 
 pub mod ir;
+pub mod scai;
 pub mod yaml;
