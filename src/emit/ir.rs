@@ -203,37 +203,18 @@ fn block(a: &AnalyzedFlow, s: &Step) -> Value {
             if let Some(r) = role {
                 m.insert("llm_role".into(), r.clone().into());
             }
-            if *guarded {
-                if let Some(g) = guard {
-                    m.insert("guard".into(), g.clone().into());
-                }
-                copy(
-                    &mut m,
-                    fields,
-                    &[
-                        ("validate", "validate"),
-                        ("input_bindings", "input_bindings"),
-                        ("context_bindings", "context_bindings"),
-                        ("guidance", "guidance"),
-                        ("constraints", "constraints"),
-                        ("on_validation_failure", "on_validation_failure"),
-                    ],
-                );
+            if *guarded && let Some(g) = guard {
+                m.insert("guard".into(), g.clone().into());
+            }
+            let keys = if *guarded {
+                crate::lower::core::GUARDED_FIELDS
             } else {
-                copy(
-                    &mut m,
-                    fields,
-                    &[
-                        ("input_bindings", "input_bindings"),
-                        ("context_bindings", "context_bindings"),
-                        ("guidance", "guidance"),
-                        ("identity_ref", "identity_ref"),
-                        ("constraints", "constraints"),
-                        ("examples", "examples"),
-                        ("on_failure", "on_failure"),
-                        ("budget", "budget"),
-                    ],
-                );
+                crate::lower::core::FLEXIBLE_FIELDS
+            };
+            for k in keys {
+                if let Some(v) = fields.get(*k) {
+                    m.insert((*k).to_string(), v.clone());
+                }
             }
             m
         }

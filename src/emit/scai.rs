@@ -311,20 +311,7 @@ impl Writer<'_> {
             .iter()
             .map(|(k, v)| format!("{} = {}", field_key(k), self.value(v, depth + 1)))
             .collect();
-        let one = format!("{{ {} }}", fields.join("  "));
-        if one.len() <= 80 && !one.contains('\n') {
-            return one;
-        }
-        let pad = INDENT.repeat(depth + 1);
-        format!(
-            "{{\n{}\n{}}}",
-            fields
-                .iter()
-                .map(|f| format!("{pad}{f}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            INDENT.repeat(depth)
-        )
+        braced(&fields, depth)
     }
 
     /// `name = value` lines for the set keys of `m` (in order), at `depth`.
@@ -570,28 +557,13 @@ impl Writer<'_> {
                     };
                     self.line(depth + 1, &format!("guard = {g}"));
                 }
-                let keys: &[(&str, &str)] = if *guarded {
-                    &[
-                        ("validate", "validate"),
-                        ("input_bindings", "input_bindings"),
-                        ("context_bindings", "context_bindings"),
-                        ("guidance", "guidance"),
-                        ("constraints", "constraints"),
-                        ("on_validation_failure", "on_validation_failure"),
-                    ]
+                let keys = if *guarded {
+                    crate::lower::core::GUARDED_FIELDS
                 } else {
-                    &[
-                        ("input_bindings", "input_bindings"),
-                        ("context_bindings", "context_bindings"),
-                        ("guidance", "guidance"),
-                        ("identity_ref", "identity_ref"),
-                        ("constraints", "constraints"),
-                        ("examples", "examples"),
-                        ("on_failure", "on_failure"),
-                        ("budget", "budget"),
-                    ]
+                    crate::lower::core::FLEXIBLE_FIELDS
                 };
-                self.fields(depth + 1, fields, keys);
+                let keys: Vec<(&str, &str)> = keys.iter().map(|k| (*k, *k)).collect();
+                self.fields(depth + 1, fields, &keys);
                 self.line(depth, "}");
             }
             Op::Checkpoint {
@@ -759,6 +731,17 @@ fn double_quoted(expr: &str) -> String {
     out
 }
 
+/// `{ a  b }` on one line when short, else one entry per line, indented under `depth`.
+fn braced(entries: &[String], depth: usize) -> String {
+    let one = format!("{{ {} }}", entries.join("  "));
+    if one.len() <= 80 && !one.contains('\n') {
+        return one;
+    }
+    let pad = INDENT.repeat(depth + 1);
+    let body: Vec<String> = entries.iter().map(|f| format!("{pad}{f}")).collect();
+    format!("{{\n{}\n{}}}", body.join("\n"), INDENT.repeat(depth))
+}
+
 /// A map key: the key itself when it is an identifier, else a string.
 fn field_key(k: &str) -> String {
     if crate::model::is_identifier(k) && !AT_KEYWORDS.contains(&k) {
@@ -802,20 +785,7 @@ fn output_type(schema: &Value, depth: usize) -> String {
                 .iter()
                 .map(|(k, v)| format!("{}: {}", field_key(k), output_type(v, depth + 1)))
                 .collect();
-            let one = format!("{{ {} }}", fields.join("  "));
-            if one.len() <= 80 {
-                return one;
-            }
-            let pad = INDENT.repeat(depth + 1);
-            format!(
-                "{{\n{}\n{}}}",
-                fields
-                    .iter()
-                    .map(|f| format!("{pad}{f}"))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                INDENT.repeat(depth)
-            )
+            braced(&fields, depth)
         }
         Some(_) => "object".into(),
     }

@@ -191,6 +191,29 @@ pub fn slug(name: &str) -> String {
     if out.is_empty() { "flow".into() } else { out }
 }
 
+/// The optional fields of a flexible turn after its goal, output type and role, in the
+/// documented order (the IR and the `.scai` text list them so).
+pub const FLEXIBLE_FIELDS: &[&str] = &[
+    "input_bindings",
+    "context_bindings",
+    "guidance",
+    "identity_ref",
+    "constraints",
+    "examples",
+    "on_failure",
+    "budget",
+];
+
+/// The optional fields of a guarded turn after its goal, output type, role and guard.
+pub const GUARDED_FIELDS: &[&str] = &[
+    "validate",
+    "input_bindings",
+    "context_bindings",
+    "guidance",
+    "constraints",
+    "on_validation_failure",
+];
+
 fn pick(cfg: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
     keys.iter()
         .filter_map(|k| cfg.get(*k).map(|v| ((*k).to_string(), v.clone())))
