@@ -558,20 +558,7 @@ impl Lowerer<'_> {
                 guarded: false,
                 role: c.llm_role.clone().or_else(|| c.model.clone()),
                 guard: None,
-                fields: pick(
-                    &cfg,
-                    &[
-                        "output_schema",
-                        "input_bindings",
-                        "context_bindings",
-                        "guidance",
-                        "identity_ref",
-                        "constraints",
-                        "examples",
-                        "on_failure",
-                        "budget",
-                    ],
-                ),
+                fields: pick(&cfg, &[&["output_schema"], FLEXIBLE_FIELDS].concat()),
             },
             NodeConfig::ToolPlugin(c) => Op::PluginCall {
                 alias: c.plugin.clone().unwrap_or_default(),
