@@ -74,6 +74,10 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             i += 1;
         } else if c == '/' && b.get(i + 1) == Some(&'/') {
             while i < b.len() && b[i] != '\n' {
+                // Some readers end a line at these too: a comment must not hold one.
+                if matches!(b[i], '\u{2028}' | '\u{2029}' | '\r') {
+                    return Err(format!("line {line}: a line separator inside a // comment"));
+                }
                 i += 1;
             }
         } else if c == '/' && b.get(i + 1) == Some(&'*') {
@@ -325,6 +329,21 @@ const HOSTILE: &[&str] = &[
     ":sym",
     "'",
     " ",
+    "x == ''''",
+    "'it''s' == x",
+    "x = 1",
+    "a = = b",
+    "x === y",
+    "n > 1.",
+    ".5 < n",
+    "a // b",
+    "a + * b",
+    "{{ '}' }}",
+    "{{ '\"\"\"' }}",
+    "{{ status == 'ok' }}",
+    "lbl\u{2028}} @core x /* y",
+    "1_000",
+    "0x1F",
 ];
 
 fn hostile_flow(s: &str, i: usize) -> Value {
@@ -347,6 +366,8 @@ fn hostile_flow(s: &str, i: usize) -> Value {
          "config": {"style": "foreach", "items": s, "item": "it"}},
         {"id": id("v"), "type": "data_variable_set", "label": s, "position": {"x": 0, "y": 5},
          "config": {"variable": "note", "value": s}},
+        {"id": id("v2"), "type": "data_variable_set", "label": s, "position": {"x": 0, "y": 5},
+         "config": {"variable": "note", "value": format!("{{{{ {s} }}}}")}},
         {"id": id("g"), "type": "llm_guarded", "label": s, "position": {"x": 0, "y": 6},
          "config": {"goal": s, "guard": s, "validate": {s: s}}},
         {"id": id("c"), "type": "checkpoint", "label": s, "position": {"x": 0, "y": 7},
@@ -368,6 +389,8 @@ fn hostile_flow(s: &str, i: usize) -> Value {
          "target": {"node": id("l"), "port": "in"}},
         {"id": "e6", "type": "sequential", "source": {"node": id("l"), "port": "body"},
          "target": {"node": id("v"), "port": "in"}},
+        {"id": "e6b", "type": "sequential", "source": {"node": id("v"), "port": "out"},
+         "target": {"node": id("v2"), "port": "in"}},
         {"id": "e7", "type": "sequential", "source": {"node": id("l"), "port": "done"},
          "target": {"node": id("g"), "port": "in"}},
         {"id": "e8", "type": "sequential", "source": {"node": id("g"), "port": "out"},
@@ -465,4 +488,46 @@ fn compile_writes_the_scai_file_beside_the_flow() {
         b"",
     );
     assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn references_use_the_names_declarations_got() {
+    let doc = json!({"id": "f", "name": "Refs", "version": "1.0.0",
+    "config": {"core_identity": {"models": [
+        {"role": "match", "ref": "p", "model": "m"},
+        {"role": "a__b", "ref": "p", "model": "m"}]},
+        "plugins": [{"alias": "match", "endpoint": "plugin://match"}]},
+    "nodes": [
+        {"id": "node_in", "type": "entry_api", "label": "in", "position": {"x": 0, "y": 0}},
+        {"id": "node_a__b", "type": "llm_flexible", "label": "ab", "position": {"x": 0, "y": 1},
+         "config": {"goal": "g", "llm_role": "match"}},
+        {"id": "node_d", "type": "logic_decision", "label": "d", "position": {"x": 0, "y": 2}},
+        {"id": "node_p", "type": "tool_plugin", "label": "p", "position": {"x": 0, "y": 3},
+         "config": {"plugin": "match", "method": "go", "args": {"memory": 1, "type": 2}}},
+        {"id": "node_q", "type": "llm_flexible", "label": "q", "position": {"x": 0, "y": 4},
+         "config": {"goal": "g", "llm_role": "a__b"}},
+    ],
+    "edges": [
+        {"id": "e1", "type": "sequential", "source": {"node": "node_in", "port": "out_request"},
+         "target": {"node": "node_a__b", "port": "in"}},
+        {"id": "e2", "type": "sequential", "source": {"node": "node_a__b", "port": "out"},
+         "target": {"node": "node_d", "port": "in"}},
+        {"id": "e3", "type": "conditional", "source": {"node": "node_d", "port": "out"},
+         "target": {"node": "node_p", "port": "in"}, "condition": "a__b.ok"},
+        {"id": "e4", "type": "sequential", "source": {"node": "node_d", "port": "out"},
+         "target": {"node": "node_q", "port": "in"}},
+    ]});
+    let text = scai(&doc).expect("compiles");
+    check(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    // The binding keeps its name, so the condition still reads it.
+    assert!(text.contains("a__b = @flexible"), "{text}");
+    assert!(text.contains("a__b.ok {"), "{text}");
+    // A reserved role and alias are renamed once, and referred to by that name.
+    assert!(text.contains("match_ = {"), "{text}");
+    assert!(text.contains("llm = match_"), "{text}");
+    assert!(text.contains("llm = a__b"), "{text}");
+    assert!(
+        text.contains("p = match_.go(memory = 1, \"type\" = 2)"),
+        "{text}"
+    );
 }

@@ -5,7 +5,7 @@
 //! type positions and `=` for every value. Indentation is four spaces; the text is
 //! deterministic. `docs/scai.md` describes the mapping.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
@@ -64,16 +64,22 @@ pub fn emit(a: &AnalyzedFlow, core: &Core) -> String {
     let mut w = Writer {
         out: String::new(),
         a,
+        roles: Names::default(),
+        plugins: Names::default(),
     };
     w.core(core);
     w.out
 }
 
-/// An identifier from user text: `[a-z_][a-zA-Z0-9_]*`, not a reserved word. ASCII
-/// letters and digits stay, an upper-case first letter is lowered, other characters
-/// become `_` (runs collapse), a leading digit gets a `_` prefix, a reserved word a `_`
-/// suffix; an empty result is `_`.
+/// An identifier from user text: `[a-z_][a-zA-Z0-9_]*`, not a reserved word. A text that
+/// is one is kept; otherwise ASCII letters and digits stay, an upper-case first letter is
+/// lowered, other characters become `_` (runs collapse), a leading digit gets a `_`
+/// prefix, a reserved word a `_` suffix; an empty result is `_`.
 pub fn identifier(text: &str) -> String {
+    // A name that already is one stays as it is: expressions and templates refer to it.
+    if crate::model::is_identifier(text) {
+        return text.to_string();
+    }
     let mut out = String::new();
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
@@ -118,20 +124,35 @@ pub fn type_name(text: &str) -> String {
     out
 }
 
-/// Unique identifiers within one namespace: a second `x` becomes `x_2`.
+/// Unique identifiers within one namespace (models, plugins, triggers, flows): a second
+/// `x` becomes `x_2`. Each name given out is remembered, so references use the very name
+/// the declaration got.
 #[derive(Default)]
-struct Names(HashSet<String>);
+struct Names {
+    used: HashSet<String>,
+    given: HashMap<String, String>,
+}
 
 impl Names {
+    /// Declares `text`: a name of its own.
     fn take(&mut self, text: &str) -> String {
         let base = identifier(text);
         let mut name = base.clone();
         let mut n = 2;
-        while !self.0.insert(name.clone()) {
+        while !self.used.insert(name.clone()) {
             name = format!("{base}_{n}");
             n += 1;
         }
+        self.given.entry(text.to_string()).or_insert(name.clone());
         name
+    }
+
+    /// The name `text` was declared under (declaring it when it was not).
+    fn get(&mut self, text: &str) -> String {
+        match self.given.get(text) {
+            Some(n) => n.clone(),
+            None => self.take(text),
+        }
     }
 }
 
@@ -142,7 +163,9 @@ pub fn string(s: &str) -> String {
         && !s.contains("\"\"\"")
         && !s.contains('\\')
         && !s.ends_with('"')
-        && !s.chars().any(|c| c.is_control() && c != '\n');
+        && !s
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{2028}' | '\u{2029}'));
     if plain_block {
         return format!("\"\"\"{s}\"\"\"");
     }
@@ -155,7 +178,7 @@ pub fn string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -165,91 +188,190 @@ pub fn string(s: &str) -> String {
     out
 }
 
-/// Whether `text` can stand in the source as an expression: only identifiers, numbers,
-/// `'…'`/`"…"` strings (no escapes), operators, dots, commas and balanced brackets — no
-/// braces, comments, `:` or `@`. Anything else is written as a string literal.
+/// Whether `text` can stand in the source as an expression: identifiers (not reserved
+/// words), numbers, durations, `'…'`/`"…"` strings without escapes, comparison, logic and
+/// arithmetic operators, member access (`a.b`), calls and indexing with balanced `( )` and
+/// `[ ]`, commas inside them — with an operator between any two operands, and no `=` of
+/// its own (`==`, `!=`, `<=`, `>=` only). Anything else is written as a string literal.
 pub fn is_plain_expression(text: &str) -> bool {
-    let t = text.trim();
-    if t.is_empty() || t.contains("//") || t.contains("/*") {
+    #[derive(PartialEq, Clone, Copy)]
+    enum T {
+        Operand,
+        Op,
+        Open,
+        Close,
+        Comma,
+        Dot,
+    }
+    let b: Vec<char> = text.trim().chars().collect();
+    if b.is_empty() {
         return false;
     }
+    let mut toks: Vec<T> = Vec::new();
     let mut depth: Vec<char> = Vec::new();
-    let mut chars = t.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' => loop {
-                match chars.next() {
-                    Some(q) if q == c => break,
-                    Some('\\' | '\n') | None => return false,
-                    Some(_) => {}
+    let mut i = 0;
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    while i < b.len() {
+        let c = b[i];
+        let t = match c {
+            ' ' | '\t' => {
+                i += 1;
+                continue;
+            }
+            '\'' | '"' => {
+                i += 1;
+                while i < b.len() && b[i] != c {
+                    if b[i] == '\\' || b[i].is_control() {
+                        return false;
+                    }
+                    i += 1;
                 }
-            },
-            '(' | '[' => depth.push(c),
-            ')' => {
-                if depth.pop() != Some('(') {
+                if i >= b.len() {
                     return false;
                 }
+                i += 1;
+                T::Operand
             }
-            ']' => {
-                if depth.pop() != Some('[') {
+            c if c.is_ascii_digit() => {
+                let start = i;
+                while i < b.len() && word(b[i]) {
+                    i += 1;
+                }
+                let mut w: String = b[start..i].iter().collect();
+                // A fraction, and an exponent with a sign.
+                if i + 1 < b.len() && b[i] == '.' && b[i + 1].is_ascii_digit() {
+                    i += 1;
+                    let f = i;
+                    while i < b.len() && word(b[i]) {
+                        i += 1;
+                    }
+                    w.push('.');
+                    w.extend(&b[f..i]);
+                }
+                if (w.ends_with('e') || w.ends_with('E'))
+                    && i + 1 < b.len()
+                    && matches!(b[i], '+' | '-')
+                    && b[i + 1].is_ascii_digit()
+                {
+                    w.push(b[i]);
+                    i += 1;
+                    let f = i;
+                    while i < b.len() && word(b[i]) {
+                        i += 1;
+                    }
+                    w.extend(&b[f..i]);
+                }
+                if !number_lexes(&w) {
                     return false;
                 }
+                T::Operand
             }
-            c if c.is_ascii_alphanumeric() || c == '_' || c == ' ' => {}
-            '.' | ',' | '=' | '!' | '<' | '>' | '&' | '|' | '+' | '-' | '*' | '/' | '%' => {}
-            _ => return false,
-        }
-    }
-    // A reserved word used as a name would not lex as an identifier (`true`, `false` and
-    // `null` are literals).
-    depth.is_empty() && !reserved_outside_strings(t) && numbers_lex(t)
-}
-
-/// Whether every word of `t` outside its quoted strings that starts with a digit is a
-/// number (`12`, `1e3`) or a duration (`30s`); `1st` or `1_000` would not lex.
-fn numbers_lex(t: &str) -> bool {
-    code_words(t).all(|w| {
-        if !w.starts_with(|c: char| c.is_ascii_digit()) {
-            return true;
-        }
-        let digits = w.trim_start_matches(|c: char| c.is_ascii_digit());
-        match digits {
-            "" | "s" | "m" | "h" | "d" | "w" => true,
-            e => e
-                .strip_prefix(['e', 'E'])
-                .is_some_and(|x| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit())),
-        }
-    })
-}
-
-/// The words (identifier characters) of `t` outside its quoted strings.
-fn code_words(t: &str) -> impl Iterator<Item = String> {
-    let mut code = String::with_capacity(t.len());
-    let mut quote: Option<char> = None;
-    for c in t.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '\'' || c == '"' => {
-                quote = Some(c);
-                code.push(' ');
+            c if word(c) => {
+                let start = i;
+                while i < b.len() && word(b[i]) {
+                    i += 1;
+                }
+                let w: String = b[start..i].iter().collect();
+                if RESERVED_WORDS.contains(&w.as_str())
+                    && !matches!(w.as_str(), "true" | "false" | "null")
+                {
+                    return false;
+                }
+                // A member name after `.` completes the operand before it.
+                if toks.last() == Some(&T::Dot) {
+                    toks.pop();
+                    continue;
+                }
+                T::Operand
             }
-            None => code.push(c),
+            '.' => {
+                i += 1;
+                if !matches!(toks.last(), Some(T::Operand | T::Close))
+                    || !b
+                        .get(i)
+                        .is_some_and(|&n| n.is_ascii_alphabetic() || n == '_')
+                {
+                    return false;
+                }
+                T::Dot
+            }
+            '(' | '[' => {
+                i += 1;
+                depth.push(c);
+                T::Open
+            }
+            ')' | ']' => {
+                i += 1;
+                let open = if c == ')' { '(' } else { '[' };
+                if depth.pop() != Some(open) || toks.last() == Some(&T::Comma) {
+                    return false;
+                }
+                T::Close
+            }
+            ',' => {
+                i += 1;
+                if depth.is_empty() {
+                    return false;
+                }
+                T::Comma
+            }
+            _ => {
+                // Operators: two-character ones first; a lone `=` is not one, and `//`
+                // or `/*` would open a comment.
+                let two: String = b[i..(i + 2).min(b.len())].iter().collect();
+                if matches!(two.as_str(), "//" | "/*" | "*/") {
+                    return false;
+                }
+                if matches!(two.as_str(), "==" | "!=" | "<=" | ">=" | "&&" | "||") {
+                    i += 2;
+                } else if matches!(c, '<' | '>' | '+' | '-' | '*' | '/' | '%' | '!') {
+                    i += 1;
+                } else {
+                    return false;
+                }
+                if b.get(i) == Some(&'=') {
+                    return false;
+                }
+                // Only `!` and `-` may stand where an operand is expected (unary).
+                let unary = matches!(c, '!' | '-') && two != "!=";
+                if !unary && !matches!(toks.last(), Some(T::Operand | T::Close)) {
+                    return false;
+                }
+                T::Op
+            }
+        };
+        // Two operands in a row (`a b`, `'x''y'`) need an operator between them; a call
+        // or an index follows an operand directly.
+        if t == T::Operand && matches!(toks.last(), Some(T::Operand | T::Close)) {
+            return false;
         }
+        toks.push(t);
     }
-    code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-        .into_iter()
+    depth.is_empty() && !matches!(toks.last(), Some(T::Op | T::Comma | T::Open))
 }
 
-/// Whether a reserved word (other than `true`, `false`, `null`) appears in `t` outside
-/// its quoted strings.
-fn reserved_outside_strings(t: &str) -> bool {
-    code_words(t).any(|w| {
-        !matches!(w.as_str(), "true" | "false" | "null") && RESERVED_WORDS.contains(&w.as_str())
-    })
+/// Whether a word starting with a digit lexes as a number (`12`, `1.5`, `1e3`, `1e-3`) or a
+/// duration (`30s`); `1st`, `1_000` or `0x1F` do not.
+fn number_lexes(w: &str) -> bool {
+    let int = w.trim_start_matches(|c: char| c.is_ascii_digit());
+    let rest = match int.strip_prefix('.') {
+        Some(f) => {
+            let f2 = f.trim_start_matches(|c: char| c.is_ascii_digit());
+            if f2.len() == f.len() {
+                return false;
+            }
+            f2
+        }
+        None => int,
+    };
+    match rest {
+        "" => true,
+        "s" | "m" | "h" | "d" | "w" => int == rest,
+        e => e
+            .strip_prefix(['e', 'E'])
+            .map(|x| x.strip_prefix(['+', '-']).unwrap_or(x))
+            .is_some_and(|x| !x.is_empty() && x.bytes().all(|c| c.is_ascii_digit())),
+    }
 }
 
 /// The expression inside a template that is exactly one `{{ expr }}`, if it is one.
@@ -262,6 +384,10 @@ fn sole_template_expression(s: &str) -> Option<&str> {
 struct Writer<'a> {
     out: String,
     a: &'a AnalyzedFlow,
+    /// Model roles and plugin aliases: declared in `@models` / `@plugins`, referred to by
+    /// `llm = …` and plugin calls under the same names.
+    roles: Names,
+    plugins: Names,
 }
 
 impl Writer<'_> {
@@ -347,6 +473,8 @@ impl Writer<'_> {
             .and_then(|ci| ci.name.clone())
             .unwrap_or_else(|| flow.name.clone());
         self.line(1, &format!("identity = {{ name = {} }}", string(&identity)));
+        self.memory();
+        self.config(core);
         // Flow names first: triggers refer to them.
         let mut flow_names = Names::default();
         let names: Vec<String> = core
@@ -358,12 +486,52 @@ impl Writer<'_> {
         for (f, name) in core.flows.iter().zip(&names) {
             self.out.push('\n');
             self.line(1, &format!("@flow {name}(input: Request): Result {{"));
-            let mut bindings = Names::default();
-            bindings.take("input");
-            self.steps(&f.steps, 2, &mut bindings);
+            self.steps(&f.steps, 2);
             self.line(1, "}");
         }
         self.line(0, "}");
+    }
+
+    /// The flow's variables: `@memory { name: type = default … }`.
+    fn memory(&mut self) {
+        let vars = self.a.flow.variables();
+        if vars.is_empty() {
+            return;
+        }
+        self.line(1, "@memory {");
+        for v in vars {
+            // A type that is one name stays; free-form type text becomes `object`.
+            let simple = v.ty.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && v.ty.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !RESERVED_WORDS.contains(&v.ty.as_str());
+            let ty = if simple { v.ty.as_str() } else { "object" };
+            let mut text = format!("{}: {ty}", identifier(&v.name));
+            if let Some(d) = &v.default {
+                let _ = write!(text, " = {}", self.value(d, 2));
+            }
+            self.line(2, &text);
+        }
+        self.line(1, "}");
+    }
+
+    /// Capabilities (the bunker among them) and the ScaiQueue set-up: `@config { … }`.
+    fn config(&mut self, core: &Core) {
+        let mut m = Map::new();
+        if !core.capabilities.is_empty() {
+            m.insert("capabilities".into(), core.capabilities.clone().into());
+        }
+        if let Some(q) = &core.scaiqueue {
+            m.insert("scaiqueue".into(), q.clone());
+        }
+        if m.is_empty() {
+            return;
+        }
+        self.line(1, "@config {");
+        for (k, v) in &m {
+            let text = format!("{k} = {}", self.value(v, 2));
+            self.line(2, &text);
+        }
+        self.line(1, "}");
     }
 
     fn models(&mut self) {
@@ -372,11 +540,11 @@ impl Writer<'_> {
             return;
         }
         self.line(1, "@models {");
-        let mut names = Names::default();
         for m in &models {
             let Some(m) = m.as_object() else { continue };
             let role = m.get("role").and_then(Value::as_str).unwrap_or("model");
-            self.line(2, &format!("{} = {{", names.take(role)));
+            let name = self.roles.take(role);
+            self.line(2, &format!("{name} = {{"));
             self.fields(
                 3,
                 m,
@@ -413,13 +581,26 @@ impl Writer<'_> {
             return;
         }
         self.line(1, "@plugins {");
-        let mut names = Names::default();
         for p in &core.plugins {
-            let source = p.package.clone().unwrap_or_else(|| p.endpoint.clone());
-            self.line(
-                2,
-                &format!("{} = {}", names.take(&p.alias), string(&source)),
-            );
+            let name = self.plugins.take(&p.alias);
+            let default_endpoint = p.endpoint == format!("plugin://{}", p.alias);
+            // `alias = "package"` as upstream writes it; every other detail in a map.
+            let text = match (&p.package, &p.config) {
+                (Some(pkg), None) if default_endpoint => string(pkg),
+                (None, None) => string(&p.endpoint),
+                _ => {
+                    let mut m = Map::new();
+                    if let Some(pkg) = &p.package {
+                        m.insert("package".into(), pkg.clone().into());
+                    }
+                    m.insert("endpoint".into(), p.endpoint.clone().into());
+                    if let Some(c) = &p.config {
+                        m.insert("config".into(), Value::Object(c.clone()));
+                    }
+                    self.object(&m, 2)
+                }
+            };
+            self.line(2, &format!("{name} = {text}"));
         }
         self.line(1, "}");
     }
@@ -439,8 +620,18 @@ impl Writer<'_> {
         for (t, flow) in all {
             let node = &self.a.flow.nodes[t.node];
             let name = names.take(node.id.strip_prefix("node_").unwrap_or(&node.id));
+            // The entry kind's documented defaults, overridden by its config.
+            let mut m = Map::new();
+            let defaults: &[(&str, &str)] = match t.kind {
+                "schedule" => &[("cron", "0 * * * *"), ("timezone", "UTC")],
+                _ => &[("method", "POST"), ("path", "/")],
+            };
+            for (k, v) in defaults {
+                m.insert((*k).to_string(), (*v).into());
+            }
+            m.extend(t.config.iter().map(|(k, v)| (k.clone(), v.clone())));
             let mut settings = format!("flow = {flow}");
-            for (k, v) in &t.config {
+            for (k, v) in &m {
                 if k != "flow" {
                     let _ = write!(settings, "  {} = {}", field_key(k), self.value(v, 2));
                 }
@@ -450,17 +641,18 @@ impl Writer<'_> {
         self.line(1, "}");
     }
 
-    fn steps(&mut self, steps: &[Step], depth: usize, bindings: &mut Names) {
+    fn steps(&mut self, steps: &[Step], depth: usize) {
         for s in steps {
-            self.step(s, depth, bindings);
+            self.step(s, depth);
         }
     }
 
     /// `name = ` for a value-producing step (its binding, sanitised and unique).
-    fn capture(&self, s: &Step, bindings: &mut Names) -> String {
+    fn capture(&self, s: &Step) -> String {
+        // Bindings are identifiers, unique in their flow (the analyze stage sees to it).
         s.binding
             .as_ref()
-            .map(|b| format!("{} = ", bindings.take(b)))
+            .map(|b| format!("{} = ", identifier(b)))
             .unwrap_or_default()
     }
 
@@ -470,10 +662,15 @@ impl Writer<'_> {
             Some(x) => format!(" ({})", x.as_str()),
             None => String::new(),
         };
+        let reads = if s.data_from.is_empty() {
+            String::new()
+        } else {
+            format!(" (reads {})", s.data_from.join(", "))
+        };
         self.line(
             depth,
             &format!(
-                "// {} {}{what}: {}",
+                "// {} {}{what}: {}{reads}",
                 n.kind.as_str(),
                 one_line(&n.id),
                 one_line(&n.label)
@@ -481,18 +678,13 @@ impl Writer<'_> {
         );
     }
 
-    fn step(&mut self, s: &Step, depth: usize, bindings: &mut Names) {
+    fn step(&mut self, s: &Step, depth: usize) {
         self.comment(s, depth);
-        let capture = self.capture(s, bindings);
+        let capture = self.capture(s);
         match &s.op {
             Op::Template { template } => {
                 self.line(depth, "@rigid {");
-                let target = if capture.is_empty() {
-                    "_ = ".to_string()
-                } else {
-                    capture
-                };
-                self.line(depth + 1, &format!("{target}{}", string(template)));
+                self.line(depth + 1, &format!("{capture}{}", string(template)));
                 self.line(depth, "}");
             }
             Op::PluginCall {
@@ -505,26 +697,19 @@ impl Writer<'_> {
                     .map(|(k, v)| format!("{} = {}", field_key(k), self.value(v, depth + 1)))
                     .collect();
                 self.line(depth, "@rigid {");
-                let target = if capture.is_empty() {
-                    "_ = ".to_string()
-                } else {
-                    capture
-                };
-                self.line(
-                    depth + 1,
-                    &format!(
-                        "{target}{}.{}({})",
-                        identifier(alias),
-                        identifier(method),
-                        args.join(", ")
-                    ),
+                let plugin = self.plugins.get(alias);
+                let call = format!(
+                    "{capture}{plugin}.{}({})",
+                    identifier(method),
+                    args.join(", ")
                 );
+                self.line(depth + 1, &call);
                 self.line(depth, "}");
             }
             Op::Assign { variable, value } => {
                 let v = match value {
                     Value::String(t) => sole_template_expression(t)
-                        .map(str::to_string)
+                        .map(double_quoted)
                         .unwrap_or_else(|| string(t)),
                     other => self.value(other, depth + 1),
                 };
@@ -547,22 +732,29 @@ impl Writer<'_> {
                     self.line(depth + 1, &format!("output = {t}"));
                 }
                 if let Some(r) = role {
-                    self.line(depth + 1, &format!("llm = {}", identifier(r)));
+                    let role = self.roles.get(r);
+                    self.line(depth + 1, &format!("llm = {role}"));
                 }
                 if let Some(g) = guard {
-                    let g = if is_plain_expression(g) {
-                        format!("{{ {} }}", double_quoted(g.trim()))
-                    } else {
-                        string(g)
+                    self.line(depth + 1, &format!("guard = {}", braced_expression(g)));
+                }
+                if let Some(v) = fields.get("validate") {
+                    let v = match v {
+                        Value::String(t) => braced_expression(t),
+                        other => self.value(other, depth + 1),
                     };
-                    self.line(depth + 1, &format!("guard = {g}"));
+                    self.line(depth + 1, &format!("validate = {v}"));
                 }
                 let keys = if *guarded {
                     crate::lower::core::GUARDED_FIELDS
                 } else {
                     crate::lower::core::FLEXIBLE_FIELDS
                 };
-                let keys: Vec<(&str, &str)> = keys.iter().map(|k| (*k, *k)).collect();
+                let keys: Vec<(&str, &str)> = keys
+                    .iter()
+                    .filter(|k| **k != "validate")
+                    .map(|k| (*k, *k))
+                    .collect();
                 self.fields(depth + 1, fields, &keys);
                 self.line(depth, "}");
             }
@@ -623,13 +815,12 @@ impl Writer<'_> {
             }
             Op::Decision { fields, arms } => {
                 self.line(depth, "@match {");
-                self.fields(
-                    depth + 1,
-                    fields,
-                    &[("style", "style"), ("subject", "subject")],
-                );
+                self.fields(depth + 1, fields, &[("style", "style")]);
+                if let Some(Value::String(subject)) = fields.get("subject") {
+                    self.line(depth + 1, &format!("subject = {}", expression(subject)));
+                }
                 for arm in arms {
-                    self.arm(arm, depth + 1, bindings);
+                    self.arm(arm, depth + 1);
                 }
                 self.line(depth, "}");
             }
@@ -650,7 +841,7 @@ impl Writer<'_> {
                 self.line(depth, &head);
                 for b in branches {
                     self.line(depth + 1, "branch {");
-                    self.steps(&b.steps, depth + 2, bindings);
+                    self.steps(&b.steps, depth + 2);
                     self.line(depth + 1, "}");
                 }
                 self.line(depth, "}");
@@ -684,20 +875,26 @@ impl Writer<'_> {
                         .map_or_else(|| "item".to_string(), identifier);
                     self.line(depth, &format!("@foreach({item} = {items}) {{"));
                 }
-                self.steps(body, depth + 1, bindings);
+                self.steps(body, depth + 1);
                 self.line(depth, "}");
             }
         }
     }
 
-    fn arm(&mut self, arm: &CoreArm, depth: usize, bindings: &mut Names) {
+    fn arm(&mut self, arm: &CoreArm, depth: usize) {
         let head = if arm.fallthrough {
             "else {".to_string()
         } else {
+            if !is_code(&arm.when) {
+                self.line(
+                    depth,
+                    "// the condition below is the canvas text as a string: it is not ScaiCore syntax",
+                );
+            }
             format!("{} {{", expression(&arm.when))
         };
         self.line(depth, &head);
-        self.steps(&arm.steps, depth + 1, bindings);
+        self.steps(&arm.steps, depth + 1);
         self.line(depth, "}");
     }
 }
@@ -742,9 +939,23 @@ fn braced(entries: &[String], depth: usize) -> String {
     format!("{{\n{}\n{}}}", body.join("\n"), INDENT.repeat(depth))
 }
 
+/// Whether `text` is written as code (a plain expression, or one `{{ expr }}`).
+fn is_code(text: &str) -> bool {
+    sole_template_expression(text).is_some() || is_plain_expression(text)
+}
+
+/// `{ expr }` for a guard or a validation rule that is code, else a string literal.
+fn braced_expression(text: &str) -> String {
+    if is_code(text) {
+        format!("{{ {} }}", expression(text))
+    } else {
+        string(text)
+    }
+}
+
 /// A map key: the key itself when it is an identifier, else a string.
 fn field_key(k: &str) -> String {
-    if crate::model::is_identifier(k) && !AT_KEYWORDS.contains(&k) {
+    if crate::model::is_identifier(k) {
         k.to_string()
     } else {
         string(k)
@@ -754,7 +965,13 @@ fn field_key(k: &str) -> String {
 /// Text for a `//` comment: one line.
 fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
