@@ -495,8 +495,17 @@ fn read_at_most(path: &std::path::Path, limit: usize) -> std::io::Result<Vec<u8>
 /// exclusively, under an unpredictable name), flushed to disk, then renamed over the target,
 /// so on any error the previous file is untouched and no partial file appears. When `path`
 /// is a symlink, the file it points to is replaced and the link kept; an existing file's
-/// permissions are kept.
+/// permissions are kept. A special file (FIFO, device) is written into instead.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    // A FIFO, a terminal or a device (`/dev/stdout`, `/dev/null`) is written into, as `cp`
+    // would: renaming a file over it would replace the special file itself.
+    if let Ok(m) = std::fs::metadata(path)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+        return f.write_all(bytes).and_then(|()| f.flush());
+    }
     let path = resolve_links(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -610,7 +619,16 @@ fn import(args: &ImportArgs, format: MessageFormat, color: bool) -> u8 {
         return 2;
     }
     let mut emitter = Emitter::new(format, color);
-    let (source, outcome) = match load::read_source(&args.manifest) {
+    let read = load::read_bytes_limited(&args.manifest, crate::import::MAX_MANIFEST_BYTES)
+        .and_then(|(name, bytes)| load::decode(&name, bytes))
+        .map_err(|mut f| {
+            f.diagnostic.message = f
+                .diagnostic
+                .message
+                .replace("JSON text must be UTF-8", "a manifest must be UTF-8");
+            f
+        });
+    let (source, outcome) = match read {
         Ok(source) => {
             let outcome = crate::import::import_manifest(&source);
             (source, outcome)

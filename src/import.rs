@@ -37,9 +37,13 @@ pub fn import_manifest(source: &SourceFile) -> ImportOutcome {
     crate::verify::on_large_stack(|| import_here(source))
 }
 
-/// How deep a manifest may nest (a flow nests at most `lower::MAX_NESTING` blocks, a few
-/// YAML levels each, and 127 levels of config).
-const MAX_YAML_DEPTH: usize = 1024;
+/// How deep a manifest may nest (a flow nests at most `lower::MAX_NESTING` blocks, up to
+/// seven YAML levels each, and 127 levels of config).
+const MAX_YAML_DEPTH: usize = 2048;
+
+/// How large a manifest may be: a flow at the 16 MiB input limit, nested deeply, compiles
+/// to a manifest several times its size (indentation, `meta` records).
+pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 
 fn yaml_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
@@ -94,6 +98,24 @@ fn import_here(source: &SourceFile) -> ImportOutcome {
                         budget_reason(what)
                     ),
                 )
+            } else if first.contains("from_str_multiple") {
+                (
+                    Code::YamlSyntax,
+                    "invalid YAML: the manifest holds several documents (`---`); it must be exactly one".into(),
+                )
+            } else if first.contains("Option<") {
+                (
+                    Code::YamlSyntax,
+                    "invalid YAML: a mapping key is null (`~` or empty); keys are strings".into(),
+                )
+            } else if first.contains("budget")
+                || first.contains("replay")
+                || first.contains("limit")
+            {
+                (
+                    Code::YamlBudget,
+                    "the manifest is too costly to load: its aliases expand beyond the loading budget (an alias bomb)".into(),
+                )
             } else if first.contains("recursion limit exceeded") {
                 (
                     Code::YamlBudget,
@@ -114,27 +136,32 @@ fn import_here(source: &SourceFile) -> ImportOutcome {
             };
         }
     };
-    let index = YamlIndex::build(text);
-    let mut imp = Importer {
-        index: &index,
-        diags: Vec::new(),
-    };
+    let mut imp = Importer { diags: Vec::new() };
     let flow = imp.flow(&doc);
-    let Some(flow) = flow else {
-        return ImportOutcome {
-            flow: None,
-            diagnostics: imp.diags,
-        };
-    };
-    let text_out = serde_json::to_string_pretty(&flow.doc).unwrap_or_default() + "\n";
-    imp.validate(&text_out, &flow);
-    if flow.emitted && imp.diags.iter().all(|d| !d.is_error()) {
-        imp.edits(&doc, &text_out, &flow);
-    }
-    let ok = imp.diags.iter().all(|d| !d.is_error());
+    let text_out = flow.as_ref().map(|flow| {
+        let text_out = serde_json::to_string_pretty(&flow.doc).unwrap_or_default() + "\n";
+        imp.validate(&text_out, flow);
+        if flow.emitted && imp.diags.iter().all(|(d, _)| !d.is_error()) {
+            imp.edits(&doc, &text_out);
+        }
+        text_out
+    });
+    // Locate the diagnostics in the YAML: one pass over the parser's events, following
+    // only the paths asked for.
+    let wanted: Vec<Vec<PathSeg>> = imp.diags.iter().filter_map(|(_, p)| p.clone()).collect();
+    let index = YamlIndex::locate(text, &wanted);
+    let diagnostics: Vec<Diagnostic> = imp
+        .diags
+        .into_iter()
+        .map(|(d, path)| match path.and_then(|p| index.span(&p)) {
+            Some(span) => d.byte_span(span),
+            None => d,
+        })
+        .collect();
+    let ok = diagnostics.iter().all(|d| !d.is_error());
     ImportOutcome {
-        flow: ok.then_some(text_out),
-        diagnostics: imp.diags,
+        flow: text_out.filter(|_| ok),
+        diagnostics,
     }
 }
 
@@ -182,9 +209,9 @@ struct Imported {
     flow_origin: Vec<PathSeg>,
 }
 
-struct Importer<'a> {
-    index: &'a YamlIndex,
-    diags: Vec<Diagnostic>,
+struct Importer {
+    /// Each diagnostic with the YAML path it points at (located at the end).
+    diags: Vec<(Diagnostic, Option<Vec<PathSeg>>)>,
 }
 
 fn key(k: &str) -> PathSeg {
@@ -217,16 +244,16 @@ fn kind_of(v: &Value) -> &'static str {
 const BRANCHING: [&str; 2] = ["decision", "parallel"];
 const LOOPING: [&str; 2] = ["foreach", "while"];
 
-impl Importer<'_> {
+impl Importer {
     fn error(&mut self, code: Code, path: &[PathSeg], message: String) {
-        let d = error_at(code, message, self.index.span(path));
-        self.diags.push(d);
+        self.diags
+            .push((Diagnostic::new(code, message), Some(path.to_vec())));
     }
 
     fn warn(&mut self, code: Code, path: &[PathSeg], message: String) {
-        let mut d = error_at(code, message, self.index.span(path));
+        let mut d = Diagnostic::new(code, message);
         d.severity = Severity::Warning;
-        self.diags.push(d);
+        self.diags.push((d, Some(path.to_vec())));
     }
 
     /// A value that must be a mapping (or absent when `optional`).
@@ -483,7 +510,8 @@ impl Importer<'_> {
         let models: Option<Vec<Value>> = sm.get("models").and_then(Value::as_array).map(|ms| {
             ms.iter()
                 .map(|m| match m {
-                    Value::Object(o) => Value::Object(
+                    // (An entry that kept `ref` had a `provider` key of its own.)
+                    Value::Object(o) if !o.contains_key("ref") => Value::Object(
                         o.iter()
                             .map(|(k, x)| {
                                 (
@@ -522,6 +550,13 @@ impl Importer<'_> {
                 }
                 for intent in ["publish_as_model", "model_visibility_group_ids"] {
                     if let Some(v) = sm.get(intent) {
+                        if cfg.get(intent).is_some_and(|old| old != v) {
+                            self.warn(
+                                Code::ManifestEdited,
+                                &join(sm_path, key(intent)),
+                                format!("`scaiflow_meta.{intent}` differs from the copy in `scaiflow_meta.config`; the documented deploy intent wins"),
+                            );
+                        }
                         cfg.insert(intent.into(), v.clone());
                     }
                 }
@@ -540,7 +575,13 @@ impl Importer<'_> {
             );
             let md = metadata.get_or_insert_with(|| json!({}));
             if let Some(md) = md.as_object_mut() {
-                md.insert("unknown_steps".into(), Value::Array(unknown));
+                // Steps kept by an earlier import come first.
+                match md.get_mut("unknown_steps") {
+                    Some(Value::Array(old)) => old.extend(unknown),
+                    _ => {
+                        md.insert("unknown_steps".into(), Value::Array(unknown));
+                    }
+                }
             }
         }
         let default_keys = [
@@ -611,12 +652,20 @@ impl Importer<'_> {
         core_path: &[PathSeg],
         steps: &[(Vec<PathSeg>, &Value)],
     ) -> Imported {
-        let str_of = |k: &str| core.get(k).and_then(Value::as_str).map(str::to_string);
+        // Only values the v2 schema accepts are mapped; the manifest's `core` (without its
+        // steps) rides along verbatim in `metadata.unknown_core`, so nothing is lost.
+        let str_of = |k: &str| {
+            core.get(k)
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+                .map(str::to_string)
+        };
         let name = str_of("name").unwrap_or_else(|| "imported-flow".into());
         let persona = core
             .get("identity")
             .and_then(|i| i.get("persona"))
             .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
             .map(str::to_string);
         let mut doc = Map::new();
         doc.insert("id".into(), name.clone().into());
@@ -625,28 +674,30 @@ impl Importer<'_> {
             persona.clone().unwrap_or(name.clone()).into(),
         );
         doc.insert("version".into(), HANDWRITTEN_VERSION.into());
-        if let Some(rv) = core.get("runtime_version") {
-            let rv = match rv {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
+        if let Some(rv) = str_of("runtime_version").filter(|v| {
+            v.split_once('.').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+            })
+        }) {
             doc.insert("scaicore_target".into(), rv.into());
         }
         let mut metadata = Map::new();
         let unknown: Vec<Value> = steps.iter().map(|(_, s)| (*s).clone()).collect();
-        // The rest of `core` rides along, so nothing of the manifest is lost.
-        let mapped = [
-            "name",
-            "identity",
-            "model",
-            "runtime_version",
-            "plugins",
-            "flows",
-        ];
         let rest: Map<String, Value> = core
             .iter()
-            .filter(|(k, _)| !mapped.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| {
+                let mut v = v.clone();
+                if k == "flows"
+                    && let Some(fs) = v.as_array_mut()
+                {
+                    for f in fs.iter_mut().filter_map(Value::as_object_mut) {
+                        f.remove("steps");
+                    }
+                }
+                (k.clone(), v)
+            })
             .collect();
         let mut nodes = Vec::new();
         let mut node_origin = HashMap::new();
@@ -678,18 +729,19 @@ impl Importer<'_> {
                 let ty = t.get("type").and_then(Value::as_str).unwrap_or_default();
                 let (kind, allowed): (&str, &[&str]) = match ty {
                     "api" => ("entry_api", &["method", "path"]),
-                    "webhook" => ("entry_webhook", &["method", "path", "auth"]),
+                    "webhook" => ("entry_webhook", &["method", "path"]),
                     "schedule" => ("entry_schedule", &["cron", "timezone"]),
                     _ => {
                         unknown_triggers.push(t.clone());
                         continue;
                     }
                 };
+                // Settings the entry kind accepts, with values its schema accepts.
                 let config: Map<String, Value> = t
                     .as_object()
                     .into_iter()
                     .flatten()
-                    .filter(|(k, _)| allowed.contains(&k.as_str()))
+                    .filter(|(k, v)| allowed.contains(&k.as_str()) && entry_setting_ok(k, v))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 let id = format!("node_trigger_{}", nodes.len() + 1);
@@ -759,12 +811,24 @@ impl Importer<'_> {
             .flatten()
             .filter_map(|p| {
                 let alias = p.get("alias")?.as_str()?;
+                if !crate::model::is_identifier(alias) {
+                    return None;
+                }
                 let mut m = Map::new();
                 m.insert("alias".into(), alias.into());
-                for k in ["endpoint", "package"] {
-                    if let Some(v) = p.get(k).and_then(Value::as_str) {
-                        m.insert(k.into(), v.into());
-                    }
+                if let Some(e) = p
+                    .get("endpoint")
+                    .and_then(Value::as_str)
+                    .filter(|e| !e.trim().is_empty())
+                {
+                    m.insert("endpoint".into(), e.into());
+                }
+                if let Some(pkg) = p
+                    .get("package")
+                    .and_then(Value::as_str)
+                    .filter(|p| package_ok(p))
+                {
+                    m.insert("package".into(), pkg.into());
                 }
                 Some(Value::Object(m))
             })
@@ -807,32 +871,33 @@ impl Importer<'_> {
                     _ => format!("imported flow: {}", d.message),
                 },
             );
-            out.severity = d.severity;
+            // A hand-written manifest gives a skeleton to finish on the canvas: what the
+            // analyze stage finds in it is a warning; only the schema's findings stop it.
+            let schema_code = d.code.as_str().starts_with("SF1");
+            out.severity = if !flow.emitted && !schema_code {
+                Severity::Warning
+            } else {
+                d.severity
+            };
             out.node_id = d.node_id.clone();
             out.edge_id = d.edge_id.clone();
             out.help = d.help.clone();
-            if let Some(span) = self.index.span(origin) {
-                out = out.byte_span(span);
-            }
-            self.diags.push(out);
+            self.diags.push((out, Some(origin.clone())));
         }
     }
 
     /// Warns about steps edited after compilation: each step of the manifest is compared
     /// with the step its `meta` compiles to; where they differ, the edit is not imported.
-    fn edits(&mut self, manifest: &Value, text: &str, flow: &Imported) {
-        let Ok(artifact) = crate::compile_flow(
-            &SourceFile::new("imported.flow.json", text.to_string()),
-            crate::OutputFormat::Yaml,
-        ) else {
+    fn edits(&mut self, manifest: &Value, text: &str) {
+        // The manifest the flow compiles to, as data (what its YAML loads back to).
+        let source = SourceFile::new("imported.flow.json", text.to_string());
+        let Some(a) = crate::analyze::analyze_source(&source).analyzed else {
             return;
         };
-        let Ok(again) = serde_saphyr::from_str_with_options::<Value>(
-            &String::from_utf8_lossy(&artifact.bytes),
-            yaml_options(),
-        ) else {
+        let Ok(bodies) = crate::lower::structure(&a) else {
             return;
         };
+        let again = crate::emit::yaml::manifest(&a, &crate::lower::core::lower(&a, &bodies));
         let compiled = steps_by_node(&again);
         let mut seen = std::collections::HashSet::new();
         let mut steps: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
@@ -871,8 +936,40 @@ impl Importer<'_> {
                 );
             }
         }
-        let _ = flow;
     }
+}
+
+/// Whether a trigger setting has a value the entry's schema accepts.
+fn entry_setting_ok(key: &str, v: &Value) -> bool {
+    let Some(s) = v.as_str() else { return false };
+    match key {
+        "method" => matches!(s, "GET" | "POST" | "PUT" | "PATCH" | "DELETE"),
+        "path" => s.starts_with('/'),
+        "cron" => crate::analyze::cron::validate(s).is_ok(),
+        "timezone" => !s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// `vendor/name[@version]`, as the v2 schema wants a package reference.
+fn package_ok(p: &str) -> bool {
+    let (name, version) = match p.split_once('@') {
+        Some((n, v)) => (n, Some(v)),
+        None => (p, None),
+    };
+    let part = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && s.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')
+            })
+    };
+    name.split_once('/')
+        .is_some_and(|(a, b)| part(a) && part(b))
+        && version.is_none_or(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-'))
+        })
 }
 
 /// The node a step is the node's own step of (not a synthetic one).
@@ -940,58 +1037,74 @@ fn steps_by_node(manifest: &Value) -> HashMap<String, Value> {
     out
 }
 
-/// Where each value of a YAML document is: for a mapping entry its key, for a list item
-/// the item itself. Built from the parser's events in one pass.
+/// Where values of a YAML document are: for a mapping entry its key, for a list item the
+/// item itself. Built from the parser's events in one pass that follows only the paths
+/// asked for (and their ancestors), skipping every other subtree in constant time per
+/// event, so locating a few diagnostics costs one linear scan however deep the document.
 pub struct YamlIndex(HashMap<Vec<PathSeg>, Range<usize>>);
 
 enum Frame {
-    Map {
-        key: Option<(String, Range<usize>)>,
-        /// Whether opening it added a segment to the path (not for the root or a
-        /// complex key).
-        pushed: bool,
-    },
-    Seq {
-        index: usize,
-        pushed: bool,
-    },
+    Map { key: Option<(String, Range<usize>)> },
+    Seq { index: usize },
 }
 
 impl YamlIndex {
-    pub fn build(text: &str) -> YamlIndex {
+    /// Locates `wanted` paths (and their ancestors, for the nearest-ancestor fallback).
+    pub fn locate(text: &str, wanted: &[Vec<PathSeg>]) -> YamlIndex {
         use serde_saphyr::granit_parser::{Event, Parser};
+        let mut prefixes: std::collections::HashSet<&[PathSeg]> = std::collections::HashSet::new();
+        for w in wanted {
+            for n in 0..=w.len() {
+                prefixes.insert(&w[..n]);
+            }
+        }
         let mut out = HashMap::new();
+        if prefixes.is_empty() {
+            return YamlIndex(out);
+        }
         let mut parser = Parser::new_from_str(text);
+        // Containers being followed; `skip` counts the depth inside a subtree no wanted
+        // path enters.
         let mut stack: Vec<Frame> = Vec::new();
         let mut path: Vec<PathSeg> = Vec::new();
+        let mut skip = 0usize;
+        let targets: std::collections::HashSet<&[PathSeg]> =
+            wanted.iter().map(Vec::as_slice).collect();
+        let mut found = 0usize;
         let byte = |m: &serde_saphyr::granit_parser::Marker| m.byte_offset().unwrap_or(0);
         while let Some(Ok((event, span))) = parser.next_event() {
-            let here = byte(&span.start)..byte(&span.end).max(byte(&span.start) + 1);
+            // Every wanted path located (ancestors come first): the rest is not needed.
+            if found == targets.len() {
+                break;
+            }
             let opens = matches!(event, Event::MappingStart(..) | Event::SequenceStart(..));
-            let value = opens || matches!(event, Event::Scalar(..) | Event::Alias(_));
-            if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
-                if let Some(Frame::Map { pushed: true, .. } | Frame::Seq { pushed: true, .. }) =
-                    stack.pop()
-                {
-                    path.pop();
-                }
-                match stack.last_mut() {
-                    Some(Frame::Seq { index, .. }) => *index += 1,
-                    Some(Frame::Map { key, .. }) => *key = None,
-                    None => {}
+            let closes = matches!(event, Event::MappingEnd | Event::SequenceEnd);
+            if skip > 0 {
+                if opens {
+                    skip += 1;
+                } else if closes {
+                    skip -= 1;
+                    if skip == 0 {
+                        advance(&mut stack);
+                    }
                 }
                 continue;
             }
+            if closes {
+                if stack.pop().is_some() && !stack.is_empty() {
+                    path.pop();
+                }
+                advance(&mut stack);
+                continue;
+            }
+            let value = opens || matches!(event, Event::Scalar(..) | Event::Alias(_));
             if !value {
                 continue;
             }
+            let here = byte(&span.start)..byte(&span.end).max(byte(&span.start) + 1);
             // A scalar where a mapping wants a key is that key.
-            if let (
-                Some(Frame::Map {
-                    key: key @ None, ..
-                }),
-                Event::Scalar(s, ..),
-            ) = (stack.last_mut(), &event)
+            if let (Some(Frame::Map { key: key @ None }), Event::Scalar(s, ..)) =
+                (stack.last_mut(), &event)
             {
                 *key = Some((s.to_string(), here));
                 continue;
@@ -999,31 +1112,36 @@ impl YamlIndex {
             let (seg, at) = match stack.last() {
                 Some(Frame::Map {
                     key: Some((k, span)),
-                    ..
                 }) => (Some(PathSeg::Key(k.clone())), span.clone()),
-                Some(Frame::Seq { index, .. }) => (Some(PathSeg::Index(*index)), here.clone()),
+                Some(Frame::Seq { index }) => (Some(PathSeg::Index(*index)), here.clone()),
                 // A complex key, or the document root.
-                Some(Frame::Map { key: None, .. }) | None => (None, here.clone()),
+                Some(Frame::Map { key: None }) | None => (None, here.clone()),
             };
-            let mut p = path.clone();
             if let Some(s) = &seg {
-                p.push(s.clone());
+                path.push(s.clone());
             }
-            out.entry(p.clone()).or_insert(at);
-            if opens {
-                let pushed = seg.is_some();
-                path = p;
-                stack.push(if matches!(event, Event::MappingStart(..)) {
-                    Frame::Map { key: None, pushed }
-                } else {
-                    Frame::Seq { index: 0, pushed }
-                });
-            } else {
-                match stack.last_mut() {
-                    Some(Frame::Seq { index, .. }) => *index += 1,
-                    Some(Frame::Map { key, .. }) => *key = None,
-                    None => {}
+            let known = prefixes.contains(path.as_slice());
+            if known && !out.contains_key(&path) {
+                if targets.contains(path.as_slice()) {
+                    found += 1;
                 }
+                out.insert(path.clone(), at);
+            }
+            if opens && known && (seg.is_some() || stack.is_empty()) {
+                stack.push(if matches!(event, Event::MappingStart(..)) {
+                    Frame::Map { key: None }
+                } else {
+                    Frame::Seq { index: 0 }
+                });
+                continue;
+            }
+            if seg.is_some() {
+                path.pop();
+            }
+            if opens {
+                skip = 1;
+            } else {
+                advance(&mut stack);
             }
         }
         YamlIndex(out)
@@ -1034,5 +1152,14 @@ impl YamlIndex {
         (0..=path.len())
             .rev()
             .find_map(|n| self.0.get(&path[..n]).cloned())
+    }
+}
+
+/// After a value: the next list index, or a mapping's next key.
+fn advance(stack: &mut [Frame]) {
+    match stack.last_mut() {
+        Some(Frame::Seq { index }) => *index += 1,
+        Some(Frame::Map { key }) => *key = None,
+        None => {}
     }
 }

@@ -56,28 +56,25 @@ fn io_message(err: &std::io::Error) -> String {
     }
 }
 
-/// Reads at most [`MAX_INPUT_BYTES`] + 1 bytes from a reader.
-fn read_limited(name: &str, reader: impl Read) -> Result<Vec<u8>, LoadFailure> {
+/// Reads at most `limit` + 1 bytes from a reader.
+fn read_limited(name: &str, reader: impl Read, limit: u64) -> Result<Vec<u8>, LoadFailure> {
     let mut buf = Vec::new();
     let fail = |d: Diagnostic| LoadFailure {
         diagnostic: d,
         source: SourceFile::new(name, ""),
     };
-    reader
-        .take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| {
-            fail(Diagnostic::new(
-                Code::Io,
-                format!("cannot read '{name}': {}", io_message(&e)),
-            ))
-        })?;
-    if buf.len() as u64 > MAX_INPUT_BYTES {
+    reader.take(limit + 1).read_to_end(&mut buf).map_err(|e| {
+        fail(Diagnostic::new(
+            Code::Io,
+            format!("cannot read '{name}': {}", io_message(&e)),
+        ))
+    })?;
+    if buf.len() as u64 > limit {
         return Err(fail(Diagnostic::new(
             Code::TooLarge,
             format!(
                 "'{name}' is larger than the {} MiB input limit",
-                MAX_INPUT_BYTES / (1024 * 1024)
+                limit / (1024 * 1024)
             ),
         )));
     }
@@ -86,10 +83,18 @@ fn read_limited(name: &str, reader: impl Read) -> Result<Vec<u8>, LoadFailure> {
 
 /// Reads raw bytes from a path, or from stdin when the path is `-`.
 pub fn read_bytes(path: impl AsRef<Path>) -> Result<(String, Vec<u8>), LoadFailure> {
+    read_bytes_limited(path, MAX_INPUT_BYTES)
+}
+
+/// [`read_bytes`] with another size limit (YAML manifests are larger than their flows).
+pub fn read_bytes_limited(
+    path: impl AsRef<Path>,
+    limit: u64,
+) -> Result<(String, Vec<u8>), LoadFailure> {
     let path_ref = path.as_ref();
     if path_ref.as_os_str() == "-" {
         let stdin = std::io::stdin();
-        return read_limited(STDIN_NAME, stdin.lock()).map(|b| (STDIN_NAME.to_string(), b));
+        return read_limited(STDIN_NAME, stdin.lock(), limit).map(|b| (STDIN_NAME.to_string(), b));
     }
     // Names that are not UTF-8 are shown lossily; the file is still read by its real name.
     let display = path_ref.to_string_lossy();
@@ -102,21 +107,21 @@ pub fn read_bytes(path: impl AsRef<Path>) -> Result<(String, Vec<u8>), LoadFailu
     if meta.is_dir() {
         return Err(fail("it is a directory".to_string()));
     }
-    if meta.len() > MAX_INPUT_BYTES {
+    if meta.len() > limit {
         return Err(LoadFailure {
             diagnostic: Diagnostic::new(
                 Code::TooLarge,
                 format!(
                     "'{path}' is {} bytes, larger than the {} MiB input limit",
                     meta.len(),
-                    MAX_INPUT_BYTES / (1024 * 1024)
+                    limit / (1024 * 1024)
                 ),
             ),
             source: SourceFile::new(path, ""),
         });
     }
     let file = std::fs::File::open(path_ref).map_err(|e| fail(io_message(&e)))?;
-    read_limited(path, file).map(|b| (path.to_string(), b))
+    read_limited(path, file, limit).map(|b| (path.to_string(), b))
 }
 
 /// Decodes UTF-8 (dropping a leading byte order mark).

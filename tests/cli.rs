@@ -864,3 +864,18 @@ fn compile_refuses_a_directory_as_output_and_check_cannot_read_it() {
         text(&out.stderr)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn special_files_are_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let out = run(&[
+        "compile",
+        "examples/nightly-report.flow.json",
+        "--out",
+        "/dev/null",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let t = std::fs::metadata("/dev/null").unwrap().file_type();
+    assert!(t.is_char_device(), "/dev/null is still a device");
+}

@@ -281,10 +281,10 @@ fn a_hand_written_manifest_keeps_its_steps_and_validates() {
         json!({"method": "POST", "path": "/support"})
     );
     assert_eq!(flow["scaicore_target"], "0.2");
-    assert_eq!(
-        flow["metadata"]["unknown_core"],
-        json!({"mode": "stateless"})
-    );
+    // The manifest's `core`, steps aside, rides along verbatim: nothing is lost.
+    let mut core: Value = serde_saphyr::from_str::<Value>(&text).unwrap()["core"].clone();
+    core["flows"][0].as_object_mut().unwrap().remove("steps");
+    assert_eq!(flow["metadata"]["unknown_core"], core);
     let errors: Vec<String> = scaiflow::validate_source(&SourceFile::new("x", flow.to_string()))
         .diagnostics
         .iter()
@@ -350,10 +350,10 @@ fn the_command_line_round_trip_and_safe_writes() {
 #[test]
 fn hostile_manifests_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    // Over the 16 MiB input limit.
+    // Over the 64 MiB manifest limit.
     let big = dir.path().join("big.yaml");
     let f = std::fs::File::create(&big).unwrap();
-    f.set_len(17 * 1024 * 1024).unwrap();
+    f.set_len(scaiflow::import::MAX_MANIFEST_BYTES + 1).unwrap();
     let out = scaiflow(&["import", big.to_str().unwrap()], b"");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SF002"));
@@ -377,4 +377,48 @@ fn hostile_manifests_are_clear_errors() {
         assert!(err.contains(code), "{yaml:?}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
+}
+
+#[test]
+fn hand_written_values_the_schema_refuses_are_not_mapped() {
+    let yaml = "core:\n  name: x\n  runtime_version: 1\n  identity: {persona: ''}\n  model: scaigrid/m\n  plugins:\n  - {alias: scai-drive, package: ScaiLabs/Drive}\n  - {alias: drive, package: scailabs/drive@1.0}\n  flows:\n  - name: main\n    trigger: {type: webhook, method: post, path: hooks/x, auth: {type: hmac}}\n    steps: []\n";
+    let (flow, diags) = import_text(yaml);
+    let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
+    assert_eq!(flow["name"], "x");
+    assert!(flow.get("scaicore_target").is_none());
+    assert_eq!(
+        flow["config"]["plugins"],
+        json!([{"alias": "drive", "package": "scailabs/drive@1.0"}])
+    );
+    assert_eq!(flow["nodes"][0]["config"], json!({}));
+    assert_eq!(
+        flow["metadata"]["unknown_core"]["flows"][0]["trigger"]["auth"],
+        json!({"type": "hmac"})
+    );
+    let errors = scaiflow::validate_source(&SourceFile::new("x", flow.to_string()))
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.is_error())
+        .count();
+    assert_eq!(errors, 0);
+}
+
+#[test]
+fn a_second_import_keeps_the_steps_the_first_kept() {
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
+    )
+    .unwrap();
+    let mut with_old = doc.clone();
+    with_old["metadata"]["unknown_steps"] = json!([{"rigid": "old hand step"}]);
+    let yaml = yaml_of(&with_old).replacen(
+        "    steps:\n",
+        "    steps:\n    - rigid: new hand step\n",
+        1,
+    );
+    let (flow, _) = import_text(&yaml);
+    assert_eq!(
+        flow.unwrap()["metadata"]["unknown_steps"],
+        json!([{"rigid": "old hand step"}, {"rigid": "new hand step"}])
+    );
 }

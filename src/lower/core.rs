@@ -305,7 +305,8 @@ pub fn registry(flow: &Flow) -> Vec<Value> {
     entries
         .into_iter()
         .map(|entry| match entry {
-            Value::Object(o) => Value::Object(
+            // An entry that also has a key of its own named `provider` keeps `ref`.
+            Value::Object(o) if !o.contains_key("provider") => Value::Object(
                 o.into_iter()
                     .map(|(k, x)| (if k == "ref" { "provider".into() } else { k }, x))
                     .collect(),
