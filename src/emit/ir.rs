@@ -226,19 +226,7 @@ fn block(a: &AnalyzedFlow, s: &Step) -> Value {
             m.insert("kind".into(), "checkpoint".into());
             m.extend(fields.clone());
             if let Some(h) = hitl_target {
-                let mut t = Map::new();
-                t.insert(
-                    "scope".into(),
-                    h.scope.clone().map_or(Value::Null, Value::from),
-                );
-                t.insert(
-                    "queue".into(),
-                    h.queue.clone().map_or(Value::Null, Value::from),
-                );
-                if !h.hitl_spec.is_empty() {
-                    t.insert("hitl_spec".into(), Value::Object(h.hitl_spec.clone()));
-                }
-                m.insert("hitl_target".into(), Value::Object(t));
+                m.insert("hitl_target".into(), Value::Object(h.to_map()));
             }
             m
         }

@@ -209,17 +209,7 @@ fn step(a: &Ctx, s: &Step) -> Value {
         } => {
             let mut c = fields.clone();
             if let Some(h) = hitl_target {
-                c.insert(
-                    "scope".into(),
-                    h.scope.clone().map_or(Value::Null, Value::from),
-                );
-                c.insert(
-                    "queue".into(),
-                    h.queue.clone().map_or(Value::Null, Value::from),
-                );
-                if !h.hitl_spec.is_empty() {
-                    c.insert("hitl_spec".into(), Value::Object(h.hitl_spec.clone()));
-                }
+                c.extend(h.to_map());
             }
             m.insert("checkpoint".into(), Value::Object(c));
         }

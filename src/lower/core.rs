@@ -165,6 +165,25 @@ pub struct HitlTarget {
     pub hitl_spec: Map<String, Value>,
 }
 
+impl HitlTarget {
+    /// `{scope, queue, hitl_spec?}` (a missing scope or queue is null, as documented).
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut t = Map::new();
+        t.insert(
+            "scope".into(),
+            self.scope.clone().map_or(Value::Null, Value::from),
+        );
+        t.insert(
+            "queue".into(),
+            self.queue.clone().map_or(Value::Null, Value::from),
+        );
+        if !self.hitl_spec.is_empty() {
+            t.insert("hitl_spec".into(), Value::Object(self.hitl_spec.clone()));
+        }
+        t
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoreArm {
     /// The edge that starts the arm (`None`: the synthetic else arm of early exits).
