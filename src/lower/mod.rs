@@ -319,7 +319,7 @@ impl<'a> Structurer<'a> {
             match edges.as_slice() {
                 [] if is_fork_kind => {
                     // A decision or parallel node that leads nowhere still appears.
-                    out.push(self.fork(cur, &[], stop).0);
+                    out.push(self.fork(cur, &[], stop, true).0);
                     return;
                 }
                 [] => return,
@@ -330,7 +330,7 @@ impl<'a> Structurer<'a> {
                 _ => {
                     // A fork; one conditional edge is a one-arm decision that holds the
                     // rest of the sequence.
-                    let (block, join) = self.fork(cur, &edges, stop);
+                    let (block, join) = self.fork(cur, &edges, stop, true);
                     out.push(block);
                     match join {
                         Some(j) if Some(j) != stop => {
@@ -377,7 +377,8 @@ impl<'a> Structurer<'a> {
             [] => {}
             [e] => self.seq(self.target(*e), Some(*e), None, &mut body),
             many => {
-                let (block, join) = self.fork(node, many, None);
+                // Body edges are not in the post-dominator graph: the join is worked out.
+                let (block, join) = self.fork(node, many, None, false);
                 body.push(block);
                 if let Some(j) = join {
                     self.seq(j, None, None, &mut body);
@@ -393,7 +394,7 @@ impl<'a> Structurer<'a> {
             [] => None,
             [e] => Some((self.target(*e), Some(*e))),
             many => {
-                let (block, join) = self.fork(node, many, None);
+                let (block, join) = self.fork(node, many, None, true);
                 out.push(block);
                 join.map(|j| (j, None))
             }
@@ -415,7 +416,21 @@ impl<'a> Structurer<'a> {
     /// all targets; failing that, for a decision, the common post-dominator of the longest
     /// run of arms at the end of the arm order (the arms before it exit early, and are
     /// tried first); for a parallel block, the node where the most branches meet.
-    fn plan_join(&self, targets: &[usize], parallel: bool) -> (Option<usize>, Vec<bool>) {
+    fn plan_join(
+        &self,
+        targets: &[usize],
+        parallel: bool,
+        known: Option<usize>,
+    ) -> (Option<usize>, Vec<bool>) {
+        // The common case costs nothing: the fork's own immediate post-dominator, or the
+        // one target. Post-dominator chains (linear in the flow's length) are walked only
+        // for forks whose arms do not all meet.
+        if let Some(j) = known {
+            return (Some(j), vec![false; targets.len()]);
+        }
+        if let [t] = targets {
+            return (Some(*t), vec![false]);
+        }
         let chains: Vec<Vec<usize>> = targets.iter().map(|&t| self.pdom_chain(t)).collect();
         let sets: Vec<HashSet<usize>> =
             chains.iter().map(|c| c.iter().copied().collect()).collect();
@@ -466,11 +481,14 @@ impl<'a> Structurer<'a> {
     /// A fork's block, and the node where the sequence continues after it (`None`: the
     /// block ends the sequence). `stop` is where the enclosing sequence ends, which a
     /// one-arm decision's arm runs to.
+    /// `all_edges`: `edges` are all the node's edges the post-dominators were computed over,
+    /// so its immediate post-dominator is where they meet.
     fn fork(
         &mut self,
         node: usize,
         edges: &[usize],
         stop: Option<usize>,
+        all_edges: bool,
     ) -> (Block, Option<usize>) {
         let kind = self.a.flow.nodes[node].kind;
         let conditional = edges
@@ -513,7 +531,8 @@ impl<'a> Structurer<'a> {
             .iter()
             .map(|a| self.target(a.edge.unwrap_or_default()))
             .collect();
-        let (mut join, mut exits) = self.plan_join(&targets, parallel);
+        let known = if all_edges { self.ipdom[node] } else { None };
+        let (mut join, mut exits) = self.plan_join(&targets, parallel, known);
         if !parallel && join.is_none() {
             // Reported; the arms then run to where the others meet, so nothing cascades.
             join = self.check_exit_order(node, &arms, &targets);
