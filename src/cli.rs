@@ -45,8 +45,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Check flows against the v2 schema and run the analyze stage (no output is written)
     Validate(ValidateArgs),
-    /// Compile flows to a ScaiCore artifact (the YAML deploy manifest, or with --format ir
-    /// the SCIR bundle)
+    /// Compile flows to a ScaiCore artifact (the YAML deploy manifest; the SCIR bundle with
+    /// --format ir; ScaiCore source text with --format scai)
     Compile(CompileArgs),
     /// Import a YAML deploy manifest back into flow JSON
     Import(ImportArgs),
