@@ -121,7 +121,8 @@ fn to_path<'a>(doc: &Value, segs: impl Iterator<Item = LocationSegment<'a>>) -> 
     JsonPath(out)
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// A JSON value's type, as messages name it (`an integer`, `an object`, ...).
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

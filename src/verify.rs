@@ -98,7 +98,7 @@ fn verify_here(ir: &Value) -> Vec<Diagnostic> {
         return vec![
             Diagnostic::new(
                 Code::IrShape,
-                format!("the IR is {}, not a dict", kind_of(ir)),
+                format!("the IR is {}, not a dict", crate::schema::json_type(ir)),
             )
             .at(JsonPath::root()),
         ];
@@ -252,7 +252,10 @@ impl<'a> Verifier<'a> {
                                 .collect::<Vec<_>>()
                                 .join(" or "),
                         };
-                        format!("expected {want}, found {}", kind_of(e.instance()))
+                        format!(
+                            "expected {want}, found {}",
+                            crate::schema::json_type(e.instance())
+                        )
                     }
                     _ => shorten(&e.to_string()),
                 };
@@ -721,17 +724,6 @@ pub fn load_ir(name: &str, bytes: Vec<u8>) -> Result<LoadedIr, (SourceFile, Diag
 
 fn to_path(segs: impl Iterator<Item = PathSeg>) -> JsonPath {
     JsonPath(segs.collect())
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "a dict",
-    }
 }
 
 /// The first non-deterministic call in `text`: a call of now(), utcnow(), today(),

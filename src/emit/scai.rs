@@ -14,49 +14,6 @@ use crate::analyze::AnalyzedFlow;
 use crate::lower::core::{Core, CoreArm, Op, Step, Trigger};
 use crate::model::RESERVED_WORDS;
 
-/// The `@`-keywords of ScaiCore; a name is never one of them.
-pub const AT_KEYWORDS: &[&str] = &[
-    "core",
-    "flow",
-    "rigid",
-    "guarded",
-    "flexible",
-    "parallel",
-    "foreach",
-    "match",
-    "while",
-    "checkpoint",
-    "core_call",
-    "await_responses",
-    "try",
-    "budget",
-    "debug",
-    "model_call",
-    "plugins",
-    "models",
-    "llm",
-    "memory",
-    "config",
-    "constraints",
-    "reference",
-    "triggers",
-    "webhook",
-    "schedule",
-    "api",
-    "on",
-    "internal",
-    "transformer",
-    "evaluator",
-    "pipeline",
-    "test",
-    "instance",
-    "adaptive",
-    "recipe",
-    "stream",
-    "cache",
-    "version",
-];
-
 const INDENT: &str = "    ";
 
 /// Renders the `.scai` text of a lowered flow.
