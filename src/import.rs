@@ -140,9 +140,9 @@ fn import_here(source: &SourceFile) -> ImportOutcome {
     let flow = imp.flow(&doc);
     let text_out = flow.as_ref().map(|flow| {
         let text_out = serde_json::to_string_pretty(&flow.doc).unwrap_or_default() + "\n";
-        imp.validate(&text_out, flow);
-        if flow.emitted && imp.diags.iter().all(|(d, _)| !d.is_error()) {
-            imp.edits(&doc, &text_out);
+        let analyzed = imp.validate(&text_out, flow);
+        if let Some(a) = analyzed.filter(|_| flow.emitted) {
+            imp.edits(&doc, &a);
         }
         text_out
     });
@@ -850,9 +850,11 @@ impl Importer {
 
     /// Validates the imported flow (schema, analyze, structure); its diagnostics point at
     /// the YAML the offending part came from.
-    fn validate(&mut self, text: &str, flow: &Imported) {
+    /// Returns the analyzed flow when it has no error.
+    fn validate(&mut self, text: &str, flow: &Imported) -> Option<crate::analyze::AnalyzedFlow> {
         let source = SourceFile::new("imported.flow.json", text.to_string());
-        for d in crate::validate_source(&source).diagnostics {
+        let outcome = crate::validate_source(&source);
+        for d in outcome.diagnostics {
             // A hand-written manifest without triggers has no entry: warned about above.
             if !flow.emitted && d.code == Code::NoEntry {
                 continue;
@@ -884,20 +886,17 @@ impl Importer {
             out.help = d.help.clone();
             self.diags.push((out, Some(origin.clone())));
         }
+        outcome.analyzed
     }
 
     /// Warns about steps edited after compilation: each step of the manifest is compared
     /// with the step its `meta` compiles to; where they differ, the edit is not imported.
-    fn edits(&mut self, manifest: &Value, text: &str) {
+    fn edits(&mut self, manifest: &Value, a: &crate::analyze::AnalyzedFlow) {
         // The manifest the flow compiles to, as data (what its YAML loads back to).
-        let source = SourceFile::new("imported.flow.json", text.to_string());
-        let Some(a) = crate::analyze::analyze_source(&source).analyzed else {
+        let Ok(bodies) = crate::lower::structure(a) else {
             return;
         };
-        let Ok(bodies) = crate::lower::structure(&a) else {
-            return;
-        };
-        let again = crate::emit::yaml::manifest(&a, &crate::lower::core::lower(&a, &bodies));
+        let again = crate::emit::yaml::manifest(a, &crate::lower::core::lower(a, &bodies));
         let compiled = steps_by_node(&again);
         let mut seen = std::collections::HashSet::new();
         let mut steps: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
