@@ -191,7 +191,11 @@ struct FileReport {
 
 impl FileReport {
     fn exit_code(&self) -> u8 {
-        if self.diagnostics.iter().any(|d| d.code == Code::Io) {
+        if self
+            .diagnostics
+            .iter()
+            .any(|d| matches!(d.code, Code::Io | Code::LoweringMismatch))
+        {
             2
         } else if self.diagnostics.iter().any(Diagnostic::is_error) {
             1
@@ -790,7 +794,8 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
         let artifact = match result {
             Ok(a) => a,
             Err(e) => {
-                exit = exit.max(1);
+                let internal = e.errors.iter().any(|d| d.code == Code::LoweringMismatch);
+                exit = exit.max(if internal { 2 } else { 1 });
                 let mut d = e.errors;
                 if d.is_empty() {
                     d.push(Diagnostic::new(Code::SchemaViolation, e.message));

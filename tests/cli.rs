@@ -635,7 +635,7 @@ fn deeply_nested_blocks_are_bounded() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains(
-            "error[SF216]: node 'node_d200': blocks are nested more than 200 levels deep"
+            "error[SF216]: node 'node_l200': blocks are nested more than 200 levels deep"
         )
     );
 }

@@ -52,7 +52,9 @@ const fn row(
 }
 
 /// Codes that cannot be produced from a fixture file; they are tested elsewhere.
-const NOT_FROM_A_FIXTURE: &[&str] = &["SF001", "SF002"];
+/// SF290 is an internal error (the lowering verifier disagreeing with the structuring):
+/// no valid input produces it; `src/lower/verify.rs` tests it on hand-made wrong blocks.
+const NOT_FROM_A_FIXTURE: &[&str] = &["SF001", "SF002", "SF290"];
 
 #[rustfmt::skip]
 const EXPECTED: &[Expected] = &[
@@ -101,7 +103,7 @@ const EXPECTED: &[Expected] = &[
     row("sf210-unreachable-node.json", "SF210", "warning", "node 'node_archive' is unreachable from every entry point", "nodes[3].id", 46, 13),
     row("sf211-unused-output-port.json", "SF211", "warning", "node 'node_review' has an unused output port 'out_aux'", "nodes[1].outputs[1].id", 39, 17),
     row("sf212-data-edge-from-branch.json", "SF212", "error", "edge 'edge_6': data source 'node_discount' does not run before its target 'node_quote' on every path", "edges[5].id", 135, 13),
-    row("sf213-arm-jumps-into-arm.json", "SF213", "error", "edge 'edge_3': jumps into node 'node_normal', which another branch already reaches before the branches re-converge", "edges[2].id", 98, 13),
+    row("sf213-step-after-two-side-by-side-decisions.json", "SF213", "error", "edge 'edge_5': node 'node_escalate' is reached over edge 'edge_5' (when 'node_spam' takes edge 'edge_5') and over edge 'edge_4' (when 'node_vip' takes edge 'edge_4'); no single place in the flow runs it exactly then (each node is placed once) — decide it in one logic_decision whose condition combines both, let these paths meet at one decision's join before 'node_escalate', or give each path its own node", "edges[4].id", 121, 13),
     row("sf214-loop-body-leaves-loop.json", "SF214", "error", "edge 'edge_3': leaves the body of loop 'node_each' (a body ends inside the loop; continue from the loop's done port)", "edges[2].id", 86, 13),
     row("sf215-two-fallthrough-arms.json", "SF215", "error", "node 'node_route' has 2 fallthrough arms ('edge_2', 'edge_3'); at most one sequential or \"true\" edge may leave a decision", "edges[2].id", 84, 13),
     row("sf216-nesting-too-deep.json", "SF216", "error", "node 'node_check_200': blocks are nested more than 200 levels deep", "nodes[401].id", 4217, 13),

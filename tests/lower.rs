@@ -71,9 +71,14 @@ fn show(a: &AnalyzedFlow, blocks: &[Block]) -> String {
                 let tag = if *rest { "rest of " } else { "" };
                 format!("decision({tag}{})[{}]", id(*node), arms(xs))
             }
-            Block::Parallel { node, branches } => {
+            Block::Parallel {
+                node,
+                branches,
+                own,
+            } => {
                 let bs: Vec<String> = branches.iter().map(|b| show(a, &b.blocks)).collect();
-                format!("parallel({})[{}]", id(*node), bs.join(" | "))
+                let tag = if *own { "" } else { "fork of " };
+                format!("parallel({tag}{})[{}]", id(*node), bs.join(" | "))
             }
             Block::Loop { node, body } => format!("loop({})[{}]", id(*node), show(a, body)),
         })
@@ -289,7 +294,7 @@ fn entries_with_the_same_targets_share_a_flow() {
 }
 
 #[test]
-fn an_arm_jumping_into_another_arm_is_named() {
+fn an_arm_reaching_the_join_through_another_arm_is_not_a_jump() {
     let doc = flow(
         &[
             IN,
@@ -307,12 +312,9 @@ fn an_arm_jumping_into_another_arm_is_named() {
             ("e6", "sequential", "node_x", "out", "node_z", ""),
         ],
     );
-    assert_eq!(
-        errors(&doc),
-        [
-            "SF213: edge 'e3': jumps into node 'node_y', which another branch already reaches before the branches re-converge @ edges[2].id"
-        ]
-    );
+    // `y` runs after the decision whichever arm is taken (arm `a` reaches it through `x`),
+    // so it follows the whole decision: nothing jumps.
+    assert_eq!(structured(&doc), ["decision(d)[a: x | else: ]; y; z"]);
 }
 
 #[test]
@@ -384,6 +386,7 @@ fn every_example_structures_and_places_every_node_exactly_once() {
                     | Block::Parallel {
                         node,
                         branches: arms,
+                        ..
                     } => {
                         if placed[*node] == 0 {
                             placed[*node] += 1;
@@ -634,7 +637,7 @@ fn an_arm_that_ends_the_flow_after_one_that_continues_is_refused() {
     assert_eq!(
         errors(&late),
         [
-            "SF213: edge 'e3': this arm of 'node_d' ends the flow, but it is tried after arm 'e2', which continues at 'node_j'; an arm that ends the flow early must come before every arm that continues (the fallthrough arm is always tried last) @ edges[5].id"
+            "SF213: edge 'e3': node 'node_j' runs after the arms of 'node_d' for edge 'e2' and its fallthrough 'e4' but not after this arm, which is tried between them: arms are tried in declaration order (the fallthrough last), so an arm that does not lead to 'node_j' must be declared before every arm that does @ edges[5].id"
         ]
     );
     // The fallthrough arm is always tried last, so it cannot be the one that ends the flow.
@@ -650,7 +653,7 @@ fn an_arm_that_ends_the_flow_after_one_that_continues_is_refused() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(
         errs[0].starts_with(
-            "SF213: edge 'e2': this arm of 'node_d' ends the flow, but it is tried after arm 'e3'"
+            "SF213: edge 'e2': node 'node_j' runs after the arms of 'node_d' for edge 'e3' and edge 'e4' but not after its fallthrough 'e2', which is always tried last"
         ),
         "{errs:?}"
     );
@@ -672,7 +675,7 @@ fn an_arm_that_continues_only_sometimes_is_refused() {
     assert_eq!(
         errors(&doc),
         [
-            "SF213: edge 'e2': this branch of 'node_d' reaches 'node_j' on some paths and ends the flow on others, while the other branches always continue at 'node_j'; make every path of the branch continue at 'node_j', or none @ edges[4].id"
+            "SF213: edge 'r1': node 'node_j' is reached over edge 'r1' (when 'node_d' takes edge 'e2' and 'node_retry' takes edge 'r1') and over edge 'ex' (when 'node_d' takes edge 'e3' or its fallthrough 'e4'); no single place in the flow runs it exactly then (each node is placed once) — decide it in one logic_decision whose condition combines both, let these paths meet at one decision's join before 'node_j', or give each path its own node @ edges[7].id"
         ]
     );
 }
@@ -697,7 +700,10 @@ fn a_parallel_branch_that_ends_the_flow_just_completes() {
             ("e6", "sequential", "node_y", "out", "node_j", ""),
         ],
     );
-    assert_eq!(structured(&doc), ["parallel(p)[log | x | y]; j"]);
+    assert_eq!(
+        structured(&doc),
+        ["parallel(p)[log | parallel(fork of p)[x | y]; j]"]
+    );
 }
 
 #[test]
@@ -761,7 +767,7 @@ fn analyze_and_lowering_agree_on_which_forks_run_in_parallel() {
     ];
     let par = flow(&nodes, &edges(("sequential", "")));
     assert!(analyze_value(&par).diagnostics.is_empty());
-    assert_eq!(structured(&par), ["a; parallel(a)[x | y]; j"]);
+    assert_eq!(structured(&par), ["a; parallel(fork of a)[x | y]; j"]);
     // With a conditional edge the out-edges are a decision's arms (the sequential one is
     // the else): only one runs, so `x` may not have run.
     let dec = flow(&nodes, &edges(("conditional", "a.ok")));

@@ -288,24 +288,31 @@ join waits for every branch), but not in a sibling branch.
 Fix: move the source before the branch, or route the value through a flow variable
 (data_variable_set) that every path sets.";
 
-    Unstructured = "SF213", Error, "a branch jumps into another branch",
-"scaiflow compiles a flow into structured ScaiCore blocks: a fork (a logic_decision, a
-logic_parallel, or any node with several outgoing control edges) has one arm per outgoing
-edge, and the arms run until the point where they all re-converge (the fork's immediate
-post-dominator). An edge that leads from one arm into the middle of another arm, before that
-point, cannot be expressed as nested blocks.
+    Unstructured = "SF213", Error, "the graph has no structured form",
+"scaiflow compiles a flow into structured ScaiCore blocks, placing every node once, under
+exactly the decision arms that lead to it (docs/lowering.md). Some graphs have no such
+program: a node reached from two decisions that are not nested (it would have to sit in an
+arm of each), or a node reached after some arms of a decision but not after an arm tried
+between them (arms are tried in declaration order, the fallthrough last), so that no
+sequence of nested decisions runs it exactly when the graph does. scaiflow refuses such a
+graph instead of compiling something that behaves differently; the message names the node,
+the edges and the conditions involved.
 
-Example: decision D -> A -> C, D -> B -> C, and also A -> B (arm A jumps into arm B).
+Example: decision D -x-> A -> J, D -y-> B -> J, and also E -z-> J for a second decision E
+beside D: J runs when D takes x or y, or when E takes z.
 
-Fix: route the arm to the re-convergence node, or duplicate the shared steps in each arm.";
+Fix: let the paths meet at one decision's join first (nest the second decision inside an arm
+of the first), declare an arm that leads elsewhere before the arms that lead to the node, or
+give each path its own node.";
 
-    LoopBodyEscapes = "SF214", Error, "a loop body leaves its loop",
+    LoopBodyEscapes = "SF214", Error, "a loop body is not closed",
 "A logic_loop's body is the region hanging from its `body` port; it runs once per item (or
 per iteration) and must end inside the loop. An edge from the body to a step that comes after
 the loop (reachable from the loop's `done` port) would leave the loop in the middle of an
-iteration.
+iteration; an edge from outside into the body would run part of the body outside the loop.
 
-Fix: end the body region without that edge; connect the step after the loop to `done`.";
+Fix: end the body region without that edge, and connect the step after the loop to `done`;
+lead into the body only through the loop's `body` port.";
 
     AmbiguousFallthrough = "SF215", Error, "a decision has several fallthrough arms",
 "A decision's fallthrough (else) arm is its sequential edge, or its conditional edge with the
@@ -329,6 +336,14 @@ condition, where the structured program cannot express it:
 
 Fix: put a logic_decision at the start of the branch (or after the loop), or add a
 fallthrough edge (a sequential edge, or the condition \"true\") to the decision.";
+
+    LoweringMismatch = "SF290", Error, "internal error: the structured flow does not match the graph",
+"After structuring, scaiflow re-derives from the structured program alone when and in which
+order each node runs, and compares that with the graph (docs/semantics.md). A mismatch is a
+bug in scaiflow, not in your flow: nothing is written, and scaiflow exits with status 2 so
+that CI does not mistake it for a problem in the flow.
+
+Fix: please report it with the flow attached; the message says which node or edge differs.";
 
     UndeclaredRole = "SF300", Error, "LLM role is not declared",
 "`llm_role` (or its legacy alias `model`) on an LLM node must name a role declared in

@@ -432,10 +432,15 @@ impl Lowerer<'_> {
             match b {
                 Block::Step { node } => self.node_steps(*node, &mut out),
                 Block::Decision { node, arms, rest } => {
-                    out.push(self.fork(*node, arms, false, *rest));
+                    let own = self.a.flow.nodes[*node].kind == NodeKind::LogicDecision;
+                    out.push(self.fork(*node, arms, false, own, *rest));
                 }
-                Block::Parallel { node, branches } => {
-                    out.push(self.fork(*node, branches, true, false));
+                Block::Parallel {
+                    node,
+                    branches,
+                    own,
+                } => {
+                    out.push(self.fork(*node, branches, true, *own, false));
                 }
                 Block::Loop { node, body } => {
                     let cfg = self.a.flow.nodes[*node].config();
@@ -491,9 +496,11 @@ impl Lowerer<'_> {
         out
     }
 
-    fn fork(&self, node: usize, arms: &[Arm], parallel: bool, rest: bool) -> Step {
+    /// A decision or parallel step; `own`: the block of the `logic_decision` /
+    /// `logic_parallel` node itself (otherwise a fork the structure adds after `node`).
+    fn fork(&self, node: usize, arms: &[Arm], parallel: bool, own: bool, rest: bool) -> Step {
         let n = &self.a.flow.nodes[node];
-        let implicit = !matches!(n.kind, NodeKind::LogicDecision | NodeKind::LogicParallel);
+        let implicit = !own;
         let synthetic = if rest {
             Some(Synthetic::DecisionRest)
         } else if implicit {
@@ -506,7 +513,13 @@ impl Lowerer<'_> {
             .iter()
             .map(|arm| CoreArm {
                 edge: arm.edge,
-                when: arm.condition.clone().unwrap_or_else(|| "true".into()),
+                // A fallthrough is tried last and always taken: `true`, whatever note a
+                // sequential edge carries.
+                when: if arm.fallthrough {
+                    "true".into()
+                } else {
+                    arm.condition.clone().unwrap_or_else(|| "true".into())
+                },
                 fallthrough: arm.fallthrough,
                 steps: self.steps(&arm.blocks),
             })

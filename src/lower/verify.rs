@@ -1,0 +1,388 @@
+//! The lowering verifier (translation validation, in the spirit of Cranelift's verifier):
+//! after structuring, re-derive from the blocks alone when and in which order each node
+//! runs, and compare with the graph (`docs/semantics.md`). It shares nothing with the
+//! structuring code but the node facts and the condition algebra, and it always runs: a
+//! mismatch is an internal error (exit 2, nothing written), never a wrong artifact.
+//!
+//! The checks, per flow:
+//! 1. every node the entry reaches is placed exactly once, and nothing else is;
+//! 2. each decision block's arms follow first-match order: an arm for guarded edge `g`
+//!    is tried after exactly the guards declared before `g` (in this block or in the
+//!    enclosing blocks whose else arm holds it), so the arm runs exactly when the graph
+//!    takes `g`; an else arm runs for the values left;
+//! 3. each node's condition in the program (the arms above it) equals the disjunction,
+//!    over its incoming control edges, of the source's condition and the edge being live —
+//!    by induction over the topological order, the node then runs exactly when the graph
+//!    runs it;
+//! 4. every control edge runs its source before its target (when both run), and every
+//!    data edge's source has run, before the target, whenever the target runs.
+
+use super::cube::{Cube, disjunction};
+use super::facts::Facts;
+use super::{Arm, Block};
+use crate::model::NodeKind;
+use std::collections::HashMap;
+
+/// Where a node is placed: its condition relative to its region, the region (the flow's
+/// entry, or the loop whose body holds it), and its path in the block tree.
+struct Place {
+    cube: Cube,
+    region: usize,
+    /// Per nesting level: the block's index in its list, and the arm or branch below it
+    /// (0 for the block itself), and whether that block is a parallel.
+    path: Vec<(u32, u32, bool)>,
+}
+
+struct Walk<'f, 'a> {
+    f: &'f Facts<'a>,
+    placed: HashMap<usize, Place>,
+    problems: Vec<String>,
+}
+
+/// Problems found in the structured flow of `root`; empty when it is faithful.
+pub fn check(f: &Facts, root: usize, blocks: &[Block]) -> Vec<String> {
+    let mut w = Walk {
+        f,
+        placed: HashMap::new(),
+        problems: Vec::new(),
+    };
+    w.placed.insert(
+        root,
+        Place {
+            cube: Cube::top(),
+            region: root,
+            path: Vec::new(),
+        },
+    );
+    let mut path = Vec::new();
+    let mut excluded = HashMap::new();
+    w.list(blocks, &Cube::top(), root, &mut path, &mut excluded);
+    if w.problems.is_empty() {
+        w.against_graph(root);
+    }
+    w.problems.truncate(20);
+    w.problems
+}
+
+impl Walk<'_, '_> {
+    fn place(&mut self, node: usize, cube: &Cube, region: usize, path: &[(u32, u32, bool)]) {
+        let p = Place {
+            cube: cube.clone(),
+            region,
+            path: path.to_vec(),
+        };
+        if self.placed.insert(node, p).is_some() {
+            self.problems
+                .push(format!("node '{}' is placed twice", self.f.id(node)));
+        }
+    }
+
+    fn list(
+        &mut self,
+        blocks: &[Block],
+        cube: &Cube,
+        region: usize,
+        path: &mut Vec<(u32, u32, bool)>,
+        excluded: &mut HashMap<usize, Vec<u32>>,
+    ) {
+        let f = self.f;
+        for (i, b) in blocks.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            path.push((i, 0, false));
+            match b {
+                Block::Step { node } => {
+                    if matches!(
+                        f.kind(*node),
+                        NodeKind::LogicDecision | NodeKind::LogicParallel | NodeKind::LogicLoop
+                    ) || f.kind(*node).is_entry()
+                    {
+                        self.problems
+                            .push(format!("node '{}' is placed as a step", f.id(*node)));
+                    }
+                    self.place(*node, cube, region, path);
+                }
+                Block::Loop { node, body } => {
+                    self.place(*node, cube, region, path);
+                    if let Some(p) = path.last_mut() {
+                        p.1 = 1;
+                    }
+                    let mut inner = HashMap::new();
+                    self.list(body, &Cube::top(), *node, path, &mut inner);
+                }
+                Block::Parallel {
+                    node,
+                    branches,
+                    own,
+                } => {
+                    if *own {
+                        if f.kind(*node) != NodeKind::LogicParallel {
+                            self.problems.push(format!(
+                                "node '{}' is placed as a logic_parallel",
+                                f.id(*node)
+                            ));
+                        }
+                        self.place(*node, cube, region, path);
+                    }
+                    for (k, br) in branches.iter().enumerate() {
+                        let k = u32::try_from(k + 1).unwrap_or(u32::MAX);
+                        if let Some(p) = path.last_mut() {
+                            *p = (i, k, true);
+                        }
+                        self.list(&br.blocks, cube, region, path, excluded);
+                    }
+                }
+                Block::Decision { node, arms, rest } => {
+                    let previous_step = i > 0
+                        && matches!(blocks[i as usize - 1], Block::Step { node: s } if s == *node);
+                    let own = f.kind(*node) == NodeKind::LogicDecision;
+                    if !rest && own {
+                        self.place(*node, cube, region, path);
+                    } else if !rest && *node != region && !previous_step {
+                        self.problems.push(format!(
+                            "the decision of node '{}' does not follow its step",
+                            f.id(*node)
+                        ));
+                    }
+                    self.decision(*node, arms, *rest, cube, region, i, path, excluded);
+                }
+            }
+            path.pop();
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decision(
+        &mut self,
+        d: usize,
+        arms: &[Arm],
+        rest: bool,
+        cube: &Cube,
+        region: usize,
+        i: u32,
+        path: &mut Vec<(u32, u32, bool)>,
+        excluded: &mut HashMap<usize, Vec<u32>>,
+    ) {
+        let f = self.f;
+        let Some(choice) = f.choice[d].clone() else {
+            self.problems
+                .push(format!("node '{}' is not a decision", f.id(d)));
+            return;
+        };
+        let domain = choice.domain();
+        let mut tried: Vec<u32> = match (rest, excluded.get(&d)) {
+            (true, Some(x)) => x.clone(),
+            (false, None) => Vec::new(),
+            _ => {
+                self.problems.push(format!(
+                    "the decision of node '{}' is nested in its own else arm, or a rest of it is not",
+                    f.id(d)
+                ));
+                return;
+            }
+        };
+        let mut seen_else = false;
+        for (k, arm) in arms.iter().enumerate() {
+            if seen_else {
+                self.problems.push(format!(
+                    "decision of node '{}': an arm follows its else arm",
+                    f.id(d)
+                ));
+            }
+            let guard = arm
+                .edge
+                .and_then(|e| choice.value(e))
+                .filter(|&v| (v as usize) < choice.guards.len());
+            let vals: Vec<u32> = match (arm.edge, guard) {
+                (Some(e), None) if choice.value(e).is_none() => {
+                    self.problems.push(format!(
+                        "decision of node '{}': arm edge '{}' does not leave it",
+                        f.id(d),
+                        f.edge_id(e)
+                    ));
+                    continue;
+                }
+                (Some(_), Some(g)) => {
+                    let mut before = tried.clone();
+                    before.sort_unstable();
+                    if before != (0..g).collect::<Vec<u32>>() {
+                        self.problems.push(format!(
+                            "decision of node '{}': the arm of edge '{}' is not tried right after the guards declared before it",
+                            f.id(d),
+                            f.edge_id(choice.guards[g as usize])
+                        ));
+                    }
+                    tried.push(g);
+                    vec![g]
+                }
+                _ => {
+                    seen_else = true;
+                    (0..domain).filter(|v| !tried.contains(v)).collect()
+                }
+            };
+            let Some(arm_cube) = cube.and(d, &vals, domain) else {
+                self.problems.push(format!(
+                    "decision of node '{}': an arm that can never run",
+                    f.id(d)
+                ));
+                continue;
+            };
+            let k = u32::try_from(k + 1).unwrap_or(u32::MAX);
+            if let Some(p) = path.last_mut() {
+                *p = (i, k, false);
+            }
+            let synthetic_else = arm.edge.is_none();
+            let saved = excluded.get(&d).cloned();
+            if synthetic_else {
+                excluded.insert(d, tried.clone());
+            } else {
+                excluded.remove(&d);
+            }
+            self.list(&arm.blocks, &arm_cube, region, path, excluded);
+            match saved {
+                Some(x) => excluded.insert(d, x),
+                None => excluded.remove(&d),
+            };
+        }
+    }
+
+    /// Checks 1, 3 and 4 against the graph.
+    fn against_graph(&mut self, root: usize) {
+        let f = self.f;
+        // 1. Placement: exactly the nodes the entry reaches.
+        let mut reached = vec![false; f.outs.len()];
+        let mut stack = vec![root];
+        reached[root] = true;
+        while let Some(v) = stack.pop() {
+            for &e in &f.outs[v] {
+                let t = f.target(e);
+                if !reached[t] {
+                    reached[t] = true;
+                    stack.push(t);
+                }
+            }
+        }
+        for (v, &r) in reached.iter().enumerate() {
+            if r != self.placed.contains_key(&v) {
+                let what = if r {
+                    "is not placed"
+                } else {
+                    "is placed but never runs"
+                };
+                self.problems.push(format!("node '{}' {what}", f.id(v)));
+            }
+        }
+        if !self.problems.is_empty() {
+            return;
+        }
+        // 3. Conditions, and 4. order.
+        let mut nodes: Vec<usize> = self.placed.keys().copied().collect();
+        nodes.sort_unstable_by_key(|&v| f.pos[v]);
+        for &v in &nodes {
+            if v == root {
+                continue;
+            }
+            let pv = &self.placed[&v];
+            let mut parts = Vec::new();
+            for &e in &f.ins[v] {
+                let u = f.source(e);
+                let Some(pu) = self.placed.get(&u) else {
+                    continue; // never runs in this flow
+                };
+                if f.body_edge[e] {
+                    if pv.region != u {
+                        self.problems.push(format!(
+                            "edge '{}': a body edge of loop '{}' leads outside its body",
+                            f.edge_id(e),
+                            f.id(u)
+                        ));
+                    }
+                    parts.push(Cube::top());
+                    continue;
+                }
+                if pu.region != pv.region {
+                    self.problems.push(format!(
+                        "edge '{}' crosses a loop body's boundary",
+                        f.edge_id(e)
+                    ));
+                    continue;
+                }
+                if !precedes(&pu.path, &pv.path) {
+                    self.problems.push(format!(
+                        "edge '{}': '{}' may run after '{}'",
+                        f.edge_id(e),
+                        f.id(u),
+                        f.id(v)
+                    ));
+                }
+                let part = match &f.choice[u] {
+                    Some(c) => c
+                        .value(e)
+                        .and_then(|val| pu.cube.and(u, &[val], c.domain())),
+                    None => Some(pu.cube.clone()),
+                };
+                parts.extend(part);
+            }
+            let expected = if parts.is_empty() {
+                None
+            } else {
+                disjunction(parts, |d| f.domain(d)).ok()
+            };
+            if expected.as_ref() != Some(&pv.cube) {
+                self.problems.push(format!(
+                    "node '{}' does not run exactly when the graph runs it",
+                    f.id(v)
+                ));
+            }
+            for &e in &f.data_ins[v] {
+                let u = f.source(e);
+                if f.kind(u).is_entry() {
+                    continue;
+                }
+                let Some(pu) = self.placed.get(&u) else {
+                    self.problems.push(format!(
+                        "data edge '{}': its source never runs in this flow",
+                        f.edge_id(e)
+                    ));
+                    continue;
+                };
+                // The node of u's region that holds v: v, or a loop around it.
+                let mut z = v;
+                while self.placed[&z].region != pu.region && z != root {
+                    z = self.placed[&z].region;
+                }
+                let pz = &self.placed[&z];
+                if pz.region != pu.region
+                    || !pz.cube.implies(&pu.cube)
+                    || !precedes(&pu.path, &pz.path)
+                {
+                    self.problems.push(format!(
+                        "data edge '{}': '{}' has not always run before '{}'",
+                        f.edge_id(e),
+                        f.id(u),
+                        f.id(v)
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Whether the block at `a` has finished before the one at `b` starts (or they never both
+/// run: different arms of one decision). A block holding the other (a decision over its
+/// arms, a loop over its body) comes first.
+fn precedes(a: &[(u32, u32, bool)], b: &[(u32, u32, bool)]) -> bool {
+    let k = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    match (a.get(k), b.get(k)) {
+        (None, _) => k < b.len() || a.is_empty(),
+        (Some(_), None) => false,
+        (Some(x), Some(y)) if x.0 != y.0 => x.0 < y.0,
+        // Same block, different arms or branches.
+        (Some(x), Some(y)) => {
+            // The block itself (arm 0) precedes what it holds.
+            if x.1 == 0 && y.1 != 0 {
+                return true;
+            }
+            !(x.2 || y.2)
+        }
+    }
+}
