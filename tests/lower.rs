@@ -778,3 +778,253 @@ fn analyze_and_lowering_agree_on_which_forks_run_in_parallel() {
         .collect();
     assert_eq!(codes, ["SF212"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Regression tests for the classes of the sound-lowering review (docs/semantics.md): each
+// case was once compiled wrongly (a miscompile) or refused although a faithful structure
+// exists. Graphs are written compactly:
+//   nodes: `name:kind` (kinds: entry, decision, parallel, loop; anything else is a step)
+//   edges: `a>b` sequential, `a-cond>b` conditional with condition `cond`, `a~>b` data,
+//          `l/body>x` and `l/done>y` for a loop's ports. Edge ids are e1, e2, ... in order.
+
+fn dsl(nodes: &str, edges: &str) -> Value {
+    let kinds: std::collections::HashMap<&str, &str> = nodes
+        .split_whitespace()
+        .map(|n| match n.split_once(':') {
+            Some((id, k)) => (id, k),
+            None => (n, "step"),
+        })
+        .collect();
+    let kind_of = |id: &str| match kinds.get(id).copied().unwrap_or("step") {
+        "entry" => "entry_api",
+        "decision" => "logic_decision",
+        "parallel" => "logic_parallel",
+        "loop" => "logic_loop",
+        _ => "llm_rigid",
+    };
+    let order: Vec<&str> = nodes
+        .split_whitespace()
+        .map(|n| n.split(':').next().unwrap())
+        .collect();
+    let ns: Vec<(String, &str)> = order
+        .iter()
+        .map(|id| (format!("node_{id}"), kind_of(id)))
+        .collect();
+    let mut es = Vec::new();
+    for (i, tok) in edges
+        .split([',', ';'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .enumerate()
+    {
+        let (lhs, target) = tok.rsplit_once('>').unwrap();
+        let (ty, lhs, cond) = if let Some(s) = lhs.strip_suffix('~') {
+            ("data", s, "")
+        } else if let Some((s, c)) = lhs.split_once('-') {
+            ("conditional", s, c)
+        } else {
+            ("sequential", lhs, "")
+        };
+        let (src, port) = match lhs.split_once('/') {
+            Some((s, p)) => (s, p.to_string()),
+            None if kind_of(lhs) == "entry_api" => (lhs, "out_request".to_string()),
+            None if kind_of(lhs) == "logic_loop" => (lhs, "done".to_string()),
+            None => (lhs, "out".to_string()),
+        };
+        es.push((
+            format!("e{}", i + 1),
+            ty,
+            format!("node_{src}"),
+            port,
+            format!("node_{target}"),
+            cond.to_string(),
+        ));
+    }
+    let nrefs: Vec<(&str, &str)> = ns.iter().map(|(i, k)| (i.as_str(), *k)).collect();
+    let erefs: Vec<(&str, &str, &str, &str, &str, &str)> = es
+        .iter()
+        .map(|(i, t, s, p, d, c)| {
+            (
+                i.as_str(),
+                *t,
+                s.as_str(),
+                p.as_str(),
+                d.as_str(),
+                c.as_str(),
+            )
+        })
+        .collect();
+    flow(&nrefs, &erefs)
+}
+
+#[test]
+fn regression_a_join_placed_by_an_earlier_arm_is_not_skipped() {
+    // d: cached → reply; else → prep → {log, check: broken → fix → reply, else → reply}.
+    // `reply` runs after the decision whichever way it goes; it was lost when not cached.
+    let doc = dsl(
+        "in:entry d:decision reply prep log check fix",
+        "in>d, d-cached>reply, d>prep, prep>log, prep>check, check-broken>fix, check>reply, fix>reply",
+    );
+    assert_eq!(
+        structured(&doc),
+        [
+            "decision(d)[cached:  | else: prep; parallel(fork of prep)[log | check; decision(check)[broken: fix | else: ]]]; reply"
+        ]
+    );
+}
+
+#[test]
+fn regression_an_edge_into_a_loop_body_from_outside_is_refused() {
+    let doc = dsl(
+        "in:entry p:parallel l:loop a b x k",
+        "in>p, p>l, p>x, l/body>a, a>b, x>b, l/done>k",
+    );
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF214: edge 'e6': enters the body of loop 'node_l' from outside it at 'node_b' (only the loop's body port leads into its body) @ edges[5].id"
+        ]
+    );
+}
+
+#[test]
+fn regression_entries_with_the_same_targets_but_other_conditions_get_their_own_flows() {
+    let doc = dsl("in1:entry in2:entry a", "in1-first>a, in2-second>a");
+    assert_eq!(
+        structured(&doc),
+        ["decision(in1)[first: a]", "decision(in2)[second: a]"]
+    );
+    // The second entry's own checks run too.
+    let doc = dsl("in1:entry in2:entry a b", "in1>a, in1>b, in2>a, in2-true>b");
+    assert_eq!(
+        errors(&doc).iter().map(|e| &e[..6]).collect::<Vec<_>>(),
+        ["SF215:"]
+    );
+}
+
+#[test]
+fn regression_a_one_arm_decision_inside_an_arm_does_not_let_the_continuation_through() {
+    // d: x → g -ok→ h → j; else → y → j. When `g`'s guard fails, the path stops: `j` must
+    // not run then, yet it runs after `y`. No single place expresses that.
+    let doc = dsl(
+        "in:entry d:decision g h y j",
+        "in>d, d-x>g, g-ok>h, h>j, d>y, y>j",
+    );
+    let errs = errors(&doc);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("SF213: edge 'e6': node 'node_j' is reached over edge 'e6' (when 'node_d' takes its fallthrough 'e5') and over edge 'e4' (when 'node_d' takes edge 'e2' and 'node_g' takes edge 'e3')"),
+        "{errs:?}"
+    );
+    // Without the shared join, the guard holds the rest of its arm.
+    let doc = dsl(
+        "in:entry d:decision g h m y",
+        "in>d, d-x>g, g-ok>h, h>m, d>y",
+    );
+    assert_eq!(
+        structured(&doc),
+        ["decision(d)[x: g; decision(g)[ok: h; m] | else: y]"]
+    );
+}
+
+#[test]
+fn regression_a_stopping_arm_after_continuing_arms_is_refused_with_four_arms() {
+    let doc = dsl(
+        "in:entry d:decision x err y z j",
+        "in>d, d-a1>x, d-s1>err, d-a2>y, d>z, x>j, y>j, z>j",
+    );
+    let errs = errors(&doc);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("SF213: edge 'e3': node 'node_j' runs after the arms of 'node_d' for edge 'e2' and edge 'e4' and its fallthrough 'e5' but not after this arm"),
+        "{errs:?}"
+    );
+    // Stopping arms declared first are peeled off, however many.
+    let doc = dsl(
+        "in:entry d:decision err err2 x y j",
+        "in>d, d-s1>err, d-s2>err2, d-a1>x, d>y, x>j, y>j",
+    );
+    assert_eq!(
+        structured(&doc),
+        ["decision(d)[s1: err | s2: err2 | else: decision(rest of d)[a1: x | else: y]; j]"]
+    );
+}
+
+#[test]
+fn regression_data_from_a_node_that_never_runs_is_refused() {
+    let doc = dsl("in:entry a lost", "in>a, lost~>a");
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF212: edge 'e2': data source 'node_lost' is not reached from any entry, so 'node_a' would read a result that is never produced @ edges[1].id"
+        ]
+    );
+    // A source only another entry reaches never runs in that entry's flow (the analyze
+    // stage already refuses this one: `b` does not run before `a` when `in1` fires).
+    let doc = dsl("in1:entry in2:entry a b", "in1>a, in2>b, b>a, b~>a");
+    let out = analyze_value(&doc);
+    let msgs: Vec<String> = match out.analyzed {
+        Some(a) => structure(&a)
+            .expect_err("should not structure")
+            .into_iter()
+            .map(|d| d.message)
+            .collect(),
+        None => out.diagnostics.into_iter().map(|d| d.message).collect(),
+    };
+    assert_eq!(
+        msgs,
+        ["edge 'e4': data source 'node_b' does not run before its target 'node_a' on every path"]
+    );
+}
+
+#[test]
+fn parallels_are_structured_by_their_real_joins() {
+    // A fire-and-forget side branch inside an arm.
+    let doc = dsl(
+        "in:entry d:decision a notify j",
+        "in>d, d-vip>a, a>notify, a>j, d>j",
+    );
+    assert_eq!(
+        structured(&doc),
+        ["decision(d)[vip: a; notify | else: ]; j"]
+    );
+    // A branch of a parallel that is a decision whose else arm stops.
+    let doc = dsl(
+        "in:entry p:parallel d:decision x y b j",
+        "in>p, p>d, p>b, d-ok>x, x>j, d>y, b>j",
+    );
+    assert_eq!(
+        structured(&doc),
+        ["parallel(p)[decision(d)[ok: x | else: y] | b]; j"]
+    );
+    // entry → {a, b}; b → {a, x}: `a` waits for `b`.
+    let doc = dsl("in:entry a b x", "in>a, in>b, b>a, b>x");
+    assert_eq!(structured(&doc), ["b; parallel(fork of b)[a | x]"]);
+    // Two of three branches meeting first.
+    let doc = dsl(
+        "in:entry p:parallel a b c j1 j2",
+        "in>p, p>a, p>b, p>c, a>j1, b>j1, j1>j2, c>j2",
+    );
+    assert_eq!(
+        structured(&doc),
+        ["parallel(p)[parallel(fork of p)[a | b]; j1 | c]; j2"]
+    );
+    // A guard-only decision in a branch whose join a sibling reaches anyway.
+    let doc = dsl(
+        "in:entry p:parallel g x b j",
+        "in>p, p>g, p>b, g-ok>x, x>j, b>j",
+    );
+    assert_eq!(
+        structured(&doc),
+        ["parallel(p)[g; decision(g)[ok: x] | b]; j"]
+    );
+    // A decision whose arms partly re-join before all of them meet.
+    let doc = dsl(
+        "in:entry d:decision z x y j m",
+        "in>d, d-s>z, d-a>x, d>y, x>j, y>j, j>m, z>m",
+    );
+    assert_eq!(
+        structured(&doc),
+        ["decision(d)[s: z | else: decision(rest of d)[a: x | else: y]; j]; m"]
+    );
+}

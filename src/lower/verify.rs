@@ -386,3 +386,227 @@ fn precedes(a: &[(u32, u32, bool)], b: &[(u32, u32, bool)]) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::{AnalyzedFlow, analyze_value};
+    use serde_json::json;
+
+    /// in → d; d -a→ x; d → y (fallthrough); x → j; y → j; p (parallel) after j → {m, n};
+    /// data edge x ~> m is not there; `x ~> j` is added by `with_data`.
+    fn analyzed(with_data: bool) -> AnalyzedFlow {
+        let node = |id: &str, kind: &str| {
+            let cfg = if kind == "llm_rigid" {
+                json!({"template": "t"})
+            } else {
+                json!({})
+            };
+            json!({"id": id, "type": kind, "label": id, "position": {"x": 0, "y": 0}, "config": cfg})
+        };
+        let edge = |id: &str, ty: &str, s: &str, sp: &str, t: &str, c: Option<&str>| {
+            let mut e = json!({"id": id, "type": ty, "source": {"node": s, "port": sp},
+                "target": {"node": t, "port": "in"}});
+            if let Some(c) = c {
+                e["condition"] = json!(c);
+            }
+            e
+        };
+        let mut edges = vec![
+            edge("e0", "sequential", "in", "out_request", "d", None),
+            edge("e1", "conditional", "d", "out", "x", Some("a")),
+            edge("e2", "conditional", "d", "out", "z", Some("b")),
+            edge("e3", "sequential", "d", "out", "y", None),
+            edge("e4", "sequential", "x", "out", "j", None),
+            edge("e5", "sequential", "y", "out", "j", None),
+            edge("e6", "sequential", "z", "out", "j", None),
+            edge("e7", "sequential", "j", "out", "p", None),
+            edge("e8", "sequential", "p", "out", "m", None),
+            edge("e9", "sequential", "p", "out", "n", None),
+        ];
+        if with_data {
+            edges.push(edge("e10", "data", "j", "out", "m", None));
+        }
+        let doc = json!({"id": "f", "name": "F", "version": "1.0.0", "nodes": [
+            node("in", "entry_api"), node("d", "logic_decision"), node("x", "llm_rigid"),
+            node("y", "llm_rigid"), node("z", "llm_rigid"), node("j", "llm_rigid"),
+            node("p", "logic_parallel"), node("m", "llm_rigid"), node("n", "llm_rigid")],
+            "edges": edges});
+        let out = analyze_value(&doc);
+        out.analyzed
+            .unwrap_or_else(|| panic!("{:?}", out.diagnostics))
+    }
+
+    fn arm(edge: Option<usize>, fallthrough: bool, blocks: Vec<Block>) -> Arm {
+        Arm {
+            edge,
+            condition: None,
+            fallthrough,
+            blocks,
+        }
+    }
+
+    fn step(node: usize) -> Block {
+        Block::Step { node }
+    }
+
+    /// The faithful structure; `arms` and `tail` can be replaced to break it.
+    fn program(arms: Vec<Arm>, tail: Vec<Block>) -> Vec<Block> {
+        let mut blocks = vec![Block::Decision {
+            node: 1,
+            arms,
+            rest: false,
+        }];
+        blocks.extend(tail);
+        blocks
+    }
+
+    fn good_arms() -> Vec<Arm> {
+        vec![
+            arm(Some(1), false, vec![step(2)]),
+            arm(Some(2), false, vec![step(4)]),
+            arm(Some(3), true, vec![step(3)]),
+        ]
+    }
+
+    fn good_tail() -> Vec<Block> {
+        vec![
+            step(5),
+            Block::Parallel {
+                node: 6,
+                branches: vec![
+                    arm(None, false, vec![step(7)]),
+                    arm(None, false, vec![step(8)]),
+                ],
+                own: true,
+            },
+        ]
+    }
+
+    fn problems(a: &AnalyzedFlow, blocks: &[Block]) -> Vec<String> {
+        check(&Facts::new(a), 0, blocks)
+    }
+
+    #[test]
+    fn the_faithful_structure_passes() {
+        let a = analyzed(false);
+        assert_eq!(
+            problems(&a, &program(good_arms(), good_tail())),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_missing_or_doubled_node_is_found() {
+        let a = analyzed(false);
+        let mut tail = good_tail();
+        tail.remove(0);
+        assert_eq!(
+            problems(&a, &program(good_arms(), tail)),
+            ["node 'j' is not placed"]
+        );
+        let mut tail = good_tail();
+        tail.push(step(5));
+        assert_eq!(
+            problems(&a, &program(good_arms(), tail)),
+            ["node 'j' is placed twice"]
+        );
+    }
+
+    #[test]
+    fn arms_out_of_first_match_order_are_found() {
+        let a = analyzed(false);
+        let mut arms = good_arms();
+        arms.swap(0, 1);
+        let p = problems(&a, &program(arms, good_tail()));
+        assert_eq!(
+            p[0],
+            "decision of node 'd': the arm of edge 'e2' is not tried right after the guards declared before it"
+        );
+        // An else arm in the middle.
+        let mut arms = good_arms();
+        arms.swap(1, 2);
+        assert!(
+            problems(&a, &program(arms, good_tail()))
+                .contains(&"decision of node 'd': an arm follows its else arm".to_string())
+        );
+    }
+
+    #[test]
+    fn a_join_inside_an_arm_runs_under_the_wrong_condition() {
+        let a = analyzed(false);
+        let mut arms = good_arms();
+        arms[0].blocks.push(step(5));
+        let mut tail = good_tail();
+        tail.remove(0);
+        assert!(
+            problems(&a, &program(arms, tail))
+                .contains(&"node 'j' does not run exactly when the graph runs it".to_string())
+        );
+    }
+
+    #[test]
+    fn an_edge_run_backwards_or_side_by_side_is_found() {
+        let a = analyzed(false);
+        // j before the decision whose arms lead to it.
+        let mut blocks = vec![step(5)];
+        blocks.extend(program(good_arms(), good_tail()[1..].to_vec()));
+        assert!(problems(&a, &blocks).contains(&"edge 'e4': 'x' may run after 'j'".to_string()));
+        // A data edge's source placed after its target.
+        let a = analyzed(true);
+        assert_eq!(
+            problems(&a, &program(good_arms(), good_tail())),
+            Vec::<String>::new()
+        );
+        let mut arms = good_arms();
+        arms[0].blocks.push(step(7));
+        let mut tail = good_tail();
+        if let Block::Parallel { branches, .. } = &mut tail[1] {
+            branches.remove(0);
+        }
+        let p = problems(&a, &program(arms, tail));
+        assert!(
+            p.contains(&"data edge 'e10': 'j' has not always run before 'm'".to_string()),
+            "{p:?}"
+        );
+        // Two branches of a parallel are not ordered: `j → p` split across branches.
+        let a = analyzed(false);
+        let good = good_tail();
+        let tail = vec![Block::Parallel {
+            node: 5,
+            branches: vec![
+                arm(None, false, vec![good[0].clone()]),
+                arm(None, false, vec![good[1].clone()]),
+            ],
+            own: false,
+        }];
+        assert_eq!(
+            problems(&a, &program(good_arms(), tail)),
+            ["edge 'e7': 'j' may run after 'p'"]
+        );
+    }
+
+    #[test]
+    fn logic_nodes_are_not_steps_and_decisions_follow_their_step() {
+        let a = analyzed(false);
+        let mut tail = good_tail();
+        tail[1] = step(6);
+        tail.push(step(7));
+        tail.push(step(8));
+        assert!(
+            problems(&a, &program(good_arms(), tail))
+                .contains(&"node 'p' is placed as a step".to_string())
+        );
+        // A decision block of a step-kind node without the step before it.
+        let blocks = vec![Block::Decision {
+            node: 5,
+            arms: Vec::new(),
+            rest: false,
+        }];
+        let p = problems(&a, &blocks);
+        assert!(
+            p.contains(&"node 'j' is not a decision".to_string()),
+            "{p:?}"
+        );
+    }
+}
