@@ -584,3 +584,39 @@ fn a_decision_that_leads_nowhere_still_appears() {
     assert_eq!(steps[0]["decision"], json!({"style": "if", "branches": []}));
     assert_eq!(steps[0]["meta"]["node_id"], "node_d");
 }
+
+/// A `condition` on a sequential fallthrough edge is documentation: the manifest's else
+/// branch is `when: "true"`, never the note (it used to be written as the guard).
+#[test]
+fn a_note_on_a_sequential_fallthrough_is_not_a_guard() {
+    let rigid = json!({"template": "t"});
+    let doc = json!({"id": "f", "name": "Notes", "version": "1.0.0", "nodes": [
+    entry(), node("node_d", "logic_decision", json!({})),
+    node("node_a", "llm_rigid", rigid.clone()), node("node_b", "llm_rigid", rigid)],
+    "edges": [
+        {"id": "e1", "type": "sequential", "source": {"node": "node_in", "port": "out_request"}, "target": {"node": "node_d", "port": "in"}},
+        {"id": "e2", "type": "conditional", "condition": "input.vip", "source": {"node": "node_d", "port": "out"}, "target": {"node": "node_a", "port": "in"}},
+        {"id": "e3", "type": "sequential", "condition": "otherwise: the normal queue", "source": {"node": "node_d", "port": "out"}, "target": {"node": "node_b", "port": "in"}}
+    ]});
+    let m = manifest_of(&doc);
+    let branches = &m["core"]["flows"][0]["steps"][0]["decision"]["branches"];
+    let whens: Vec<&str> = branches
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["when"].as_str().unwrap())
+        .collect();
+    assert_eq!(whens, ["input.vip", "true"]);
+    // The note is kept only where the edge is kept verbatim (meta), never as a `when`.
+    let text = compile_value(&doc);
+    assert!(
+        text.contains("otherwise: the normal queue"),
+        "kept in meta.node_edges"
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("when:") && l.contains("otherwise")),
+        "{text}"
+    );
+}
