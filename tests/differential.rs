@@ -11,8 +11,8 @@
 //!
 //! `cargo test --test differential` runs a short mix; `SCAIFLOW_DIFF_FLOWS=10000 cargo test
 //! --release --test differential -- --nocapture` a long one (flows per family), printing
-//! counts. `SCAIFLOW_DIFF_SEED` changes the seeds; `SCAIFLOW_DIFF_SHOW` how many mismatches
-//! are printed in full (default 3).
+//! counts. `SCAIFLOW_DIFF_SEED` changes the seeds; `SCAIFLOW_DIFF_SHOW` how many faults of
+//! each kind are printed, shrunk (default 3).
 
 #[path = "differential/compare.rs"]
 mod compare;
@@ -173,10 +173,48 @@ fn shrink(flow: &Value, seed: u64, kind: Fault) -> Value {
                 i += 1;
             }
         }
+        // Contract a node with one incoming and one outgoing control edge: its incoming
+        // edge goes straight to its successor.
+        let mut i = 0;
+        while i < cur["nodes"].as_array().unwrap().len() {
+            if let Some(t) = contract(&cur, i)
+                && still_bad(&t)
+            {
+                cur = t;
+                changed = true;
+            } else {
+                i += 1;
+            }
+        }
         if !changed {
             return cur;
         }
     }
+}
+
+fn contract(flow: &Value, i: usize) -> Option<Value> {
+    let id = flow["nodes"][i]["id"].clone();
+    if flow["nodes"][i]["type"].as_str()?.starts_with("entry") {
+        return None;
+    }
+    let edges = flow["edges"].as_array()?;
+    let control = |e: &Value| e["type"] != "data";
+    let ins: Vec<usize> = (0..edges.len())
+        .filter(|&k| control(&edges[k]) && edges[k]["target"]["node"] == id)
+        .collect();
+    let outs: Vec<usize> = (0..edges.len())
+        .filter(|&k| control(&edges[k]) && edges[k]["source"]["node"] == id)
+        .collect();
+    let ([a], [b]) = (ins.as_slice(), outs.as_slice()) else {
+        return None;
+    };
+    let mut t = flow.clone();
+    t["edges"][*a]["target"] = edges[*b]["target"].clone();
+    t["nodes"].as_array_mut()?.remove(i);
+    t["edges"]
+        .as_array_mut()?
+        .retain(|e| e["source"]["node"] != id && e["target"]["node"] != id);
+    Some(t)
 }
 
 fn run_flow(flow: &Value, seed: u64) -> Outcome {
@@ -249,7 +287,7 @@ fn run(per_family: usize, base: u64, show: usize) -> Stats {
                     *st.compiled.entry(fam).or_default() += 1;
                     *st.mismatched.entry(fam).or_default() += 1;
                     *st.faults.entry(kind).or_default() += 1;
-                    if st.reports.len() < show {
+                    if st.faults[&kind] <= show {
                         let small = shrink(&flow, seed, kind);
                         let shrunk = match run_flow(&small, seed) {
                             Outcome::Unfaithful(_, r) => r,

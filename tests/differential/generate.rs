@@ -849,35 +849,42 @@ pub fn random_dag(seed: u64) -> Value {
     }
     // `order` is already topological (ids by position).
     let pool = ["a", "b", "c", "a", "true"];
+    // Each node either decides (conditional out-edges, at most one fallthrough) or fans out.
+    let decides: Vec<bool> = (0..n)
+        .map(|s| match b.kinds[s] {
+            "logic_decision" => true,
+            "llm_rigid" | "entry_api" => b.rng.pct(25),
+            _ => false,
+        })
+        .collect();
     let mut has_ft = vec![false; n];
     let mut add = |b: &mut Builder, s: usize, t: usize| {
-        let kind = b.kinds[s];
         let o = b.next_order();
-        match kind {
+        match b.kinds[s] {
             "logic_loop" => {
                 let port = if b.rng.pct(50) { "body" } else { "done" };
                 b.edge(o, "sequential", s, port, t, None);
             }
-            "logic_parallel" => b.edge(o, "sequential", s, "out", t, None),
-            "logic_decision" | "llm_rigid" | "entry_api" => {
+            _ if decides[s] => {
                 let port = b.port(s);
-                let cond_pct = if kind == "logic_decision" { 80 } else { 25 };
-                if b.rng.pct(cond_pct) {
-                    let c = pool[b.rng.below(pool.len())];
-                    if c == "true" && has_ft[s] {
-                        b.edge(o, "conditional", s, port, t, Some("a"));
+                let c = pool[b.rng.below(pool.len())];
+                if (c == "true" || b.rng.pct(15)) && !has_ft[s] {
+                    has_ft[s] = true;
+                    let seq = c != "true";
+                    if seq {
+                        b.edge(o, "sequential", s, port, t, None);
                     } else {
-                        has_ft[s] |= c == "true";
                         b.edge(o, "conditional", s, port, t, Some(c));
                     }
-                } else if !has_ft[s] || kind != "logic_decision" {
-                    has_ft[s] = true;
-                    b.edge(o, "sequential", s, port, t, None);
                 } else {
-                    b.edge(o, "conditional", s, port, t, Some("b"));
+                    let c = if c == "true" { "b" } else { c };
+                    b.edge(o, "conditional", s, port, t, Some(c));
                 }
             }
-            _ => unreachable!(),
+            _ => {
+                let port = b.port(s);
+                b.edge(o, "sequential", s, port, t, None);
+            }
         }
     };
     for t in n_entries..n {
@@ -893,7 +900,7 @@ pub fn random_dag(seed: u64) -> Value {
         let s = b.rng.below(t);
         add(&mut b, s, t);
     }
-    let data = b.rng.below(3);
+    let data = if b.rng.pct(50) { 0 } else { b.rng.range(1, 2) };
     for _ in 0..data {
         let t = b.rng.range(n_entries, n - 1);
         let s = b.rng.below(t);
