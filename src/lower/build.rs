@@ -182,6 +182,10 @@ impl Builder<'_, '_, '_> {
             }
             self.regions.insert(l, body);
         }
+        // A region holds its own nodes only: those of nested bodies belong to theirs.
+        for (l, nodes) in self.regions.iter_mut() {
+            nodes.retain(|&v| self.s.owner[v] == *l);
+        }
         ok
     }
 

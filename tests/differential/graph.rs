@@ -249,18 +249,27 @@ impl Graph {
                     if let Some(e) = outs.iter().find(|e| e.role == Some(LoopRole::Other)) {
                         return Some(format!("loop edge {} from neither body nor done", e.id));
                     }
+                    // A body must be closed within each execution (§3): among the nodes
+                    // the entry that runs the loop reaches, no edge enters the body other
+                    // than the loop's body edges.
                     let body = self.reach(&self.body_targets(v), false);
-                    for e in &self.edges {
-                        if e.is_control()
-                            && live.contains(&e.src)
-                            && body.contains(&e.dst)
-                            && !body.contains(&e.src)
-                            && !(e.src == v && e.role == Some(LoopRole::Body))
-                        {
-                            return Some(format!(
-                                "SF214 edge {} enters the body of loop {}",
-                                e.id, self.ids[v]
-                            ));
+                    for entry in self.entries() {
+                        let run = self.reach(&[entry], false);
+                        if !run.contains(&v) {
+                            continue;
+                        }
+                        for e in &self.edges {
+                            if e.is_control()
+                                && run.contains(&e.src)
+                                && body.contains(&e.dst)
+                                && !body.contains(&e.src)
+                                && !(e.src == v && e.role == Some(LoopRole::Body))
+                            {
+                                return Some(format!(
+                                    "SF214 edge {} enters the body of loop {}",
+                                    e.id, self.ids[v]
+                                ));
+                            }
                         }
                     }
                 }
