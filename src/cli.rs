@@ -189,19 +189,24 @@ struct FileReport {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// The exit code for one input's diagnostics: 2 when the tool could not do its job (the
+/// input could not be read, or an internal error), 1 for any other error, 0 otherwise.
+fn exit_code_of(diagnostics: &[Diagnostic]) -> u8 {
+    if diagnostics
+        .iter()
+        .any(|d| matches!(d.code, Code::Io | Code::LoweringMismatch))
+    {
+        2
+    } else if diagnostics.iter().any(Diagnostic::is_error) {
+        1
+    } else {
+        0
+    }
+}
+
 impl FileReport {
     fn exit_code(&self) -> u8 {
-        if self
-            .diagnostics
-            .iter()
-            .any(|d| matches!(d.code, Code::Io | Code::LoweringMismatch))
-        {
-            2
-        } else if self.diagnostics.iter().any(Diagnostic::is_error) {
-            1
-        } else {
-            0
-        }
+        exit_code_of(&self.diagnostics)
     }
 }
 
@@ -794,8 +799,8 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
         let artifact = match result {
             Ok(a) => a,
             Err(e) => {
-                let internal = e.errors.iter().any(|d| d.code == Code::LoweringMismatch);
-                exit = exit.max(if internal { 2 } else { 1 });
+                // A failed compile is at least 1, even without a diagnostic.
+                exit = exit.max(exit_code_of(&e.errors).max(1));
                 let mut d = e.errors;
                 if d.is_empty() {
                     d.push(Diagnostic::new(Code::SchemaViolation, e.message));
@@ -862,4 +867,27 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
     }
     emitter.finish("compile", true);
     exit
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_worst_diagnostic() {
+        let d = |code| Diagnostic::new(code, "m");
+        assert_eq!(exit_code_of(&[]), 0);
+        assert_eq!(exit_code_of(&[d(Code::Unreachable)]), 0);
+        assert_eq!(
+            exit_code_of(&[d(Code::Unreachable), d(Code::Unstructured)]),
+            1
+        );
+        // An internal error of the lowering verifier is "could not run", like unreadable
+        // input: CI must not take it for a problem in the flow.
+        assert_eq!(
+            exit_code_of(&[d(Code::Unstructured), d(Code::LoweringMismatch)]),
+            2
+        );
+        assert_eq!(exit_code_of(&[d(Code::Io)]), 2);
+    }
 }
