@@ -346,10 +346,28 @@ impl Interp<'_> {
             if !region.contains(&v) {
                 continue;
             }
-            let Some(preds) = live_in.remove(&v) else {
+            let Some(mut preds) = live_in.remove(&v) else {
                 continue; // every incoming control edge is dead
             };
             let key: RunKey = (g.ids[v].clone(), iter.clone());
+            // `v` waits for the status of every incoming control edge (§2): a dead edge's
+            // status is known once its source, if it ran, has finished. So every source
+            // that ran in this iteration comes before `v`, whether its edge is live or not.
+            for &e in &g.in_ctrl[v] {
+                let u = g.edges[e].src;
+                if let Some(&ux) = self.run_vertex.get(&(u, iter.clone()))
+                    && !preds.contains(&ux)
+                {
+                    preds.push(ux);
+                    if u != self.entry {
+                        self.constraints.push((
+                            (g.ids[u].clone(), iter.clone()),
+                            key.clone(),
+                            format!("edge {} (its status)", g.edges[e].id),
+                        ));
+                    }
+                }
+            }
             let mut live_out: Vec<usize> = vec![];
             let done_vertex;
             if g.kinds[v] == "logic_loop" {

@@ -53,6 +53,10 @@ pub struct Events {
 
 struct Runner<'a> {
     oracle: &'a Oracle,
+    /// The entry whose trigger fired: the conditions of an entry's decision (an entry with
+    /// a conditional out-edge) are evaluated on its own payload, so a flow that several
+    /// entries with the same edges share asks the oracle as the entry that fired.
+    entry: &'a str,
     next: u32,
     out: Events,
 }
@@ -116,7 +120,15 @@ impl Runner<'_> {
                     self.out.errors.push(format!("branch without when: {b}"));
                     continue;
                 };
-                if self.oracle.cond(&node, &when, iter) {
+                let entry_kind = meta["node_kind"]
+                    .as_str()
+                    .is_some_and(crate::graph::is_entry_kind);
+                let asked = if entry_kind {
+                    self.entry
+                } else {
+                    node.as_str()
+                };
+                if self.oracle.cond(asked, &when, iter) {
                     self.seq(&b["steps"], &at(Kind::Branch, i), iter);
                     break;
                 }
@@ -177,6 +189,7 @@ pub fn flow_of_entry<'a>(manifest: &'a Value, entry: &str) -> Result<&'a Value, 
 pub fn execute(manifest: &Value, entry: &str, oracle: &Oracle) -> Events {
     let mut r = Runner {
         oracle,
+        entry,
         next: 0,
         out: Events {
             events: vec![],
