@@ -1028,3 +1028,63 @@ fn parallels_are_structured_by_their_real_joins() {
         ["decision(d)[s: z | else: decision(rest of d)[a: x | else: y]; j]; m"]
     );
 }
+
+#[test]
+fn every_edge_into_a_loop_body_is_named_once() {
+    // The entry itself leads into the body.
+    let doc = dsl("in:entry l:loop a k", "in>l, l/body>a, in>a, l>k");
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF214: edge 'e3': enters the body of loop 'node_l' from outside it at 'node_a' (only the loop's body port leads into its body) @ edges[2].id"
+        ]
+    );
+    // Two body nodes entered from outside: both named; what follows them inside the body is
+    // not (it is reached from the body).
+    let doc = dsl(
+        "in:entry p:parallel l:loop a b c x",
+        "in>p, p>l, p>x, l/body>a, a>b, b>c, x>a, x>b",
+    );
+    let errs = errors(&doc);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].starts_with(
+            "SF214: edge 'e7': enters the body of loop 'node_l' from outside it at 'node_a'"
+        ),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].starts_with(
+            "SF214: edge 'e8': enters the body of loop 'node_l' from outside it at 'node_b'"
+        ),
+        "{errs:?}"
+    );
+}
+
+#[test]
+fn a_problem_shared_by_two_flows_is_reported_once_and_distinct_ones_each() {
+    // Both entries reach the same unstructurable join (through different edges, so they get
+    // flows of their own).
+    let shared = "in1>p, in2-go>p, p>d1, p>d2, d1-a>j, d2-b>j";
+    let doc = dsl(
+        "in1:entry in2:entry p:parallel d1:decision d2:decision j",
+        shared,
+    );
+    let errs = errors(&doc);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(
+        errs[0].starts_with("SF213: edge 'e6': node 'node_j'"),
+        "{errs:?}"
+    );
+    // Each entry reaches a problem of its own: both are reported.
+    let doc = dsl(
+        "in1:entry in2:entry p:parallel d1:decision d2:decision j q:parallel d3:decision d4:decision k",
+        "in1>p, p>d1, p>d2, d1-a>j, d2-b>j, in2>q, q>d3, q>d4, d3-c>k, d4-d>k",
+    );
+    let errs = errors(&doc);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs[0].contains("node 'node_j'") && errs[1].contains("node 'node_k'"),
+        "{errs:?}"
+    );
+}

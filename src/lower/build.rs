@@ -23,6 +23,12 @@ pub struct Scratch {
 }
 
 impl Scratch {
+    /// A new mark value: no node carries it yet.
+    fn fresh_stamp(&mut self) -> u32 {
+        self.stamp += 1;
+        self.stamp
+    }
+
     pub fn new(n: usize) -> Self {
         Scratch {
             owner: vec![NONE; n],
@@ -113,8 +119,7 @@ impl Builder<'_, '_, '_> {
     /// Nodes reachable from `from` over control edges, `from` included, in topological
     /// order. With `body_of`, the walk starts at that loop's body edges instead.
     fn reach(&mut self, from: &[usize], body_of: Option<usize>) -> Vec<usize> {
-        self.s.stamp += 1;
-        let stamp = self.s.stamp;
+        let stamp = self.s.fresh_stamp();
         let mut stack: Vec<usize> = Vec::new();
         let mut out = Vec::new();
         match body_of {
@@ -160,21 +165,28 @@ impl Builder<'_, '_, '_> {
         let mut ok = true;
         for l in loops {
             let body = self.reach(&[], Some(l));
-            let stamp = self.s.stamp;
-            let mut reported = false;
-            for &v in &body {
-                for &e in &self.f.ins[v] {
-                    let u = self.f.source(e);
-                    let inside = self.s.mark[u] == stamp || (u == l && self.f.body_edge[e]);
-                    let in_flow = u == self.root || self.s.owner[u] != NONE;
-                    if inside || !in_flow || reported {
-                        continue;
-                    }
-                    reported = true;
-                    ok = false;
-                    let d = self.body_leak(l, v, e, &body);
-                    self.diags.push(d);
-                }
+            let stamp = self.s.stamp; // the walk above marked the body
+            // Each body node reached from outside the body is reported once, at its first
+            // such edge (what follows it inside the body is reached from the body).
+            let leaks: Vec<(usize, usize)> = body
+                .iter()
+                .filter_map(|&v| {
+                    self.f.ins[v]
+                        .iter()
+                        .copied()
+                        .find(|&e| {
+                            let u = self.f.source(e);
+                            let inside = self.s.mark[u] == stamp || (u == l && self.f.body_edge[e]);
+                            let in_flow = u == self.root || self.s.owner[u] != NONE;
+                            !inside && in_flow
+                        })
+                        .map(|e| (v, e))
+                })
+                .collect();
+            for (v, e) in leaks {
+                ok = false;
+                let d = self.body_leak(l, v, e, &body);
+                self.diags.push(d);
             }
             // Loops are visited outermost first, so the innermost loop wins.
             for &v in &body {
@@ -201,8 +213,7 @@ impl Builder<'_, '_, '_> {
         let reached_after = self.reach(&after, None).contains(&v);
         if reached_after {
             // The body runs on into what follows the loop: name the edge from the body.
-            let stamp = self.s.stamp + 1;
-            self.s.stamp = stamp;
+            let stamp = self.s.fresh_stamp();
             for &x in body {
                 self.s.mark[x] = stamp;
             }
@@ -433,8 +444,7 @@ impl Builder<'_, '_, '_> {
         ctx_node: usize,
     ) -> Vec<Block> {
         let f = self.f;
-        self.s.stamp += 1;
-        let stamp = self.s.stamp;
+        let stamp = self.s.fresh_stamp();
         let mut items: Vec<Item> = Vec::new();
         for &x in nodes {
             self.s.mark[x] = stamp;

@@ -158,11 +158,15 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
                 flows.push(FlowBody { entries, blocks });
             }
             Err(d) => {
+                // A node or edge shared by several flows is reported once per problem kind
+                // (the first flow's wording), not once per flow.
                 for x in d {
-                    if !diags
-                        .iter()
-                        .any(|y| y.code == x.code && y.message == x.message)
-                    {
+                    let seen = diags.iter().any(|y| {
+                        y.code == x.code
+                            && y.path == x.path
+                            && (x.path.is_some() || y.message == x.message)
+                    });
+                    if !seen {
                         diags.push(x);
                     }
                 }
