@@ -1039,6 +1039,14 @@ fn every_edge_into_a_loop_body_is_named_once() {
             "SF214: edge 'e3': enters the body of loop 'node_l' from outside it at 'node_a' (only the loop's body port leads into its body) @ edges[2].id"
         ]
     );
+    // A node both the body port and the done port lead to: the body edge leaves the body.
+    let doc = dsl("in:entry l:loop x", "in>l, l/body>x, l>x");
+    assert_eq!(
+        errors(&doc),
+        [
+            "SF214: edge 'e2': leaves the body of loop 'node_l' (a body ends inside the loop; continue from the loop's done port) @ edges[1].id"
+        ]
+    );
     // Two body nodes entered from outside: both named; what follows them inside the body is
     // not (it is reached from the body).
     let doc = dsl(
