@@ -542,17 +542,11 @@ pub struct LlmFlexibleConfig {
     pub budget: Option<Value>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DecisionStyle {
-    If,
-    Match,
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct LogicDecisionConfig {
-    pub style: Option<DecisionStyle>,
+    /// A hint for readers (`if` / `match` by convention), kept verbatim.
+    pub style: Option<String>,
     pub subject: Option<String>,
 }
 
@@ -637,7 +631,8 @@ pub struct HitlDecisionConfig {
 pub struct HitlReviewConfig {
     pub scope: Option<String>,
     pub queue: Option<String>,
-    pub sections: Option<Map<String, Value>>,
+    /// ScaiQueue's list of typed sections, or an object keyed by section type.
+    pub sections: Option<Value>,
     pub assignee: Option<String>,
 }
 

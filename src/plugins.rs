@@ -29,7 +29,19 @@ pub const SCAIBUNKER: Plugin = Plugin {
         Method {
             name: "create",
             required: &[],
-            optional: &["image", "lifecycle", "cpu", "memory", "network"],
+            // The flow bunker's documented key names, and the short names of the spec.
+            optional: &[
+                "image",
+                "lifecycle",
+                "cpu_millicores",
+                "memory_mb",
+                "disk_mb",
+                "gpu_count",
+                "network_profile",
+                "cpu",
+                "memory",
+                "network",
+            ],
         },
         Method {
             name: "exec",

@@ -149,6 +149,11 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// Whether a branch of an `anyOf` failed only for not being `null`.
+fn only_null_expected(branch: &[jsonschema::ValidationError<'_>]) -> bool {
+    matches!(branch, [e] if matches!(e.kind(), ValidationErrorKind::Type { kind: TypeKind::Single(jsonschema::JsonType::Null) }))
+}
+
 fn type_name(t: &jsonschema::JsonType) -> String {
     t.to_string()
 }
@@ -309,11 +314,38 @@ fn convert(
                 })
                 .collect()
         }
+        // An optional config key: `null` ("not set"), or the key's own schema. Report what
+        // the value breaks of the latter.
+        ValidationErrorKind::AnyOf { context }
+            if context.len() == 2 && context.iter().any(|b| only_null_expected(b)) =>
+        {
+            return context
+                .iter()
+                .filter(|b| !only_null_expected(b))
+                .flatten()
+                .flat_map(|sub| {
+                    let sub_path = to_path(doc, sub.instance_path().iter());
+                    let sub_schema: Vec<String> =
+                        sub.schema_path().iter().map(|s| seg_str(&s)).collect();
+                    convert(
+                        doc,
+                        schema,
+                        sub_path,
+                        &sub_schema,
+                        sub.kind(),
+                        sub.instance(),
+                        sub,
+                    )
+                })
+                .collect();
+        }
         ValidationErrorKind::Type { kind } => {
+            // `null` means "not set" where it is allowed: not worth naming as a type.
             let expected = match kind {
                 TypeKind::Single(t) => type_name(t),
                 TypeKind::Multiple(ts) => ts
                     .iter()
+                    .filter(|t| ts.iter().count() == 1 || *t != jsonschema::JsonType::Null)
                     .map(|t| type_name(&t))
                     .collect::<Vec<_>>()
                     .join(" or "),
@@ -460,6 +492,43 @@ mod tests {
     #[test]
     fn minimal_flow_is_valid() {
         assert!(codes(minimal()).is_empty(), "{:?}", codes(minimal()));
+    }
+
+    /// `null` is "not set" for every optional config key; a value of the wrong kind is still
+    /// reported as precisely as without the `null` alternative.
+    #[test]
+    fn optional_config_keys_accept_null_and_keep_precise_errors() {
+        let mut doc = minimal();
+        doc["nodes"][0]["config"] = serde_json::json!({"method": null, "path": null});
+        doc["nodes"].as_array_mut().unwrap().push(serde_json::json!({
+            "id": "node_g", "type": "llm_guarded", "label": "G", "position": {"x": 0, "y": 1},
+            "config": {"goal": "g", "llm_role": null, "constraints": "...", "on_validation_failure": null,
+                       "input_bindings": null, "guard": null}}));
+        doc["nodes"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+            "id": "node_s", "type": "subflow_call", "label": "S", "position": {"x": 0, "y": 2},
+            "config": {"target": "core://acme/x", "instance_key": null, "version": null}}));
+        assert_eq!(codes(doc.clone()), Vec::new());
+        doc["nodes"][1]["config"]["llm_role"] = "Fast Model".into();
+        doc["nodes"][1]["config"]["guard"] = 42.into();
+        doc["nodes"][0]["config"]["method"] = "FETCH".into();
+        let got = codes(doc);
+        let short: Vec<(Code, &str)> = got.iter().map(|(c, p, _)| (*c, p.as_str())).collect();
+        assert_eq!(
+            short,
+            [
+                (Code::NotAllowed, "nodes[0].config.method"),
+                (Code::PatternMismatch, "nodes[1].config.llm_role"),
+                (Code::WrongType, "nodes[1].config.guard"),
+            ],
+            "{got:?}"
+        );
+        assert_eq!(
+            got[2].2,
+            "nodes[1].config.guard: expected string, found an integer 42"
+        );
     }
 
     #[test]

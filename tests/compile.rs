@@ -620,3 +620,67 @@ fn a_note_on_a_sequential_fallthrough_is_not_a_guard() {
         "{text}"
     );
 }
+
+/// Fidelity (docs/flow-format.md): the flow bunker's key names reach `scaibunker.create`,
+/// `null` config values are "not set", and `hitl_review.sections` becomes ScaiQueue's list.
+#[test]
+fn documented_shapes_reach_the_outputs() {
+    let doc = chain(
+        vec![
+            entry(),
+            node(
+                "node_box",
+                "compute_provision",
+                json!({"image": "python-3.12", "cpu_millicores": 500, "memory_mb": 256,
+                       "network_profile": "registry", "lifecycle": null}),
+            ),
+            node(
+                "node_call",
+                "subflow_call",
+                json!({"target": "core://acme/helper", "instance_key": null, "version": null}),
+            ),
+            node(
+                "node_review",
+                "hitl_review",
+                json!({"queue": "review", "sections": {
+                    "context": [{"title": "A", "content": "x"}, {"title": "B", "content": "y"}],
+                    "decision": {"field": "decision", "options": ["ok", "no"]}}}),
+            ),
+        ],
+        json!({}),
+    );
+    let m = manifest_of(&doc);
+    let steps = &m["core"]["flows"][0]["steps"];
+    assert_eq!(
+        steps[0]["plugin_call"],
+        json!({"alias": "scaibunker", "method": "create", "args": {
+            "image": "python-3.12", "cpu_millicores": 500, "memory_mb": 256,
+            "network_profile": "registry"}})
+    );
+    assert_eq!(
+        steps[1]["core_call"],
+        json!({"target": "core://acme/helper"})
+    );
+    assert_eq!(
+        steps[1]["meta"]["node_config"]["instance_key"],
+        Value::Null,
+        "meta keeps the config verbatim"
+    );
+    assert_eq!(
+        steps[2]["checkpoint"]["hitl_spec"]["sections"],
+        json!([
+            {"type": "context", "title": "A", "content": "x"},
+            {"type": "context", "title": "B", "content": "y"},
+            {"type": "decision", "field": "decision", "options": ["ok", "no"]}
+        ])
+    );
+    // The list form is carried verbatim.
+    let mut listed = doc.clone();
+    let sections = json!([{"type": "decision", "field": "d", "options": ["a"]}, {"type": "input", "field": "n"}]);
+    listed["nodes"][3]["config"]["sections"] = sections.clone();
+    let m = manifest_of(&listed);
+    assert_eq!(
+        m["core"]["flows"][0]["steps"][2]["checkpoint"]["hitl_spec"]["sections"],
+        sections
+    );
+}

@@ -131,7 +131,8 @@ const EXPECTED: &[Expected] = &[
     row("sf311-undeclared-variable.json", "SF311", "error", "node 'node_count': variable 'totl' is not declared", "nodes[1].config.variable", 28, 21),
     row("sf312-duplicate-variable.json", "SF312", "error", "duplicate variable 'total' (variables[0] and variables[1])", "variables[1].name", 80, 15),
     row("sf313-role-alias-conflict.json", "SF313", "warning", "node 'node_answer': llm_role='fast' and legacy model='primary' disagree; llm_role wins", "nodes[1].config.model", 30, 18),
-    row("sf314-queue-without-scope.json", "SF314", "error", "node 'node_publish': no queue scope: set config.scaiqueue.scope on the flow or config.scope on the node", "nodes[1].type", 21, 15),
+    row("sf314-queue-without-scope.json", "SF314", "warning", "node 'node_publish': no queue scope, so it is compiled with scope: null (set config.scaiqueue.scope on the flow or config.scope on the node)", "nodes[1].type", 21, 15),
+    row("sf315-while-without-condition.json", "SF315", "warning", "node 'node_retry': logic_loop has no config.condition; it runs until max_iterations (compiled with the condition \"true\")", "nodes[1].config", 29, 7),
 ];
 
 /// `(code, severity, message, path, line, column)`: one diagnostic as compared.

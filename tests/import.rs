@@ -195,14 +195,14 @@ type Row = (
 
 #[rustfmt::skip]
 const EXPECTED: &[Row] = &[
-    ("sf113-edited-node-kind.yaml", "SF113", "error", "imported flow, nodes[3].type: unknown node kind 'llm_rigd'", 85, 7),
+    ("sf113-edited-node-kind.yaml", "SF113", "error", "imported flow, nodes[3].type: unknown node kind 'llm_rigd'", 84, 7),
     ("sf500-duplicate-key.yaml", "SF500", "error", "invalid YAML: duplicate key `name`", 4, 3),
     ("sf500-unclosed-bracket.yaml", "SF500", "error", "invalid YAML: unclosed bracket '{'", 4, 5),
     ("sf501-alias-bomb.yaml", "SF501", "error", "the manifest is too costly to load: its aliases would replay more than 100,000 events (an alias bomb)", 7, 14),
     ("sf502-core-is-a-string.yaml", "SF502", "error", "`core` must be a mapping, found a string", 1, 1),
     ("sf502-steps-not-a-list.yaml", "SF502", "error", "a flow's `steps` must be a list, found a string", 7, 5),
     ("sf502-top-level-list.yaml", "SF502", "error", "a manifest is a mapping with a `core` mapping; found a list", 1, 1),
-    ("sf503-edited-step.yaml", "SF503", "warning", "the `rigid` step of node 'node_summarise' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported", 77, 7),
+    ("sf503-edited-step.yaml", "SF503", "warning", "the `rigid` step of node 'node_summarise' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported", 76, 7),
     ("sf504-hand-written.yaml", "SF504", "warning", "hand-written manifest: 2 steps kept verbatim in metadata.unknown_steps, not mapped to nodes", 2, 1),
 ];
 

@@ -957,6 +957,25 @@ impl Cx<'_> {
         );
     }
 
+    /// SF315: a key the docs do not require is not set; `what` says what is compiled
+    /// instead.
+    fn defaulted(&mut self, i: usize, key: &str, what: String) {
+        let node = &self.flow.nodes[i];
+        let (at, focus) = self.config_anchor(i);
+        self.push(
+            Diagnostic::new(
+                Code::ConfigDefaulted,
+                format!(
+                    "node '{}': {} has no config.{key}; {what}",
+                    node.id, node.kind
+                ),
+            )
+            .at(at)
+            .focus(focus)
+            .node(&node.id),
+        );
+    }
+
     /// SF118: a config key the kind does not document, close to one it does.
     fn check_config_keys(&mut self, i: usize) {
         let node = &self.flow.nodes[i];
@@ -1011,13 +1030,21 @@ impl Cx<'_> {
             NodeConfig::LlmGuarded(c) => {
                 self.check_role(i, c.llm_role.as_deref(), c.model.as_deref());
                 if c.goal.is_none() {
-                    self.missing(i, "goal", "what the LLM turn must achieve");
+                    self.defaulted(
+                        i,
+                        "goal",
+                        "the LLM turn is compiled with an empty goal".into(),
+                    );
                 }
             }
             NodeConfig::LlmFlexible(c) => {
                 self.check_role(i, c.llm_role.as_deref(), c.model.as_deref());
                 if c.goal.is_none() {
-                    self.missing(i, "goal", "what the LLM turn must achieve");
+                    self.defaulted(
+                        i,
+                        "goal",
+                        "the LLM turn is compiled with an empty goal".into(),
+                    );
                 }
             }
             NodeConfig::LogicLoop(c) => match c.style {
@@ -1028,8 +1055,15 @@ impl Cx<'_> {
                     }
                 }
                 Some(LoopStyle::While) => {
-                    if c.condition.is_none() {
-                        self.missing(i, "condition", "the expression that keeps the loop going");
+                    if c.condition.is_none() && c.max_iterations.is_some() {
+                        self.defaulted(
+                            i,
+                            "condition",
+                            format!(
+                                "it runs until max_iterations (compiled with the condition \"{}\")",
+                                crate::lower::core::WHILE_DEFAULT_CONDITION
+                            ),
+                        );
                     }
                     if c.max_iterations.is_none() {
                         self.push(
@@ -1307,7 +1341,7 @@ impl Cx<'_> {
                 Diagnostic::new(
                     Code::MissingScope,
                     format!(
-                        "node '{}': no queue scope: set config.scaiqueue.scope on the flow or config.scope on the node",
+                        "node '{}': no queue scope, so it is compiled with scope: null (set config.scaiqueue.scope on the flow or config.scope on the node)",
                         node.id
                     ),
                 )

@@ -438,12 +438,21 @@ Fix: rename or remove one.";
 
 Fix: remove the legacy `model` key.";
 
-    MissingScope = "SF314", Error, "queue scope missing",
+    MissingScope = "SF314", Warning, "queue scope missing",
 "Queue and hitl_review nodes route through a ScaiQueue scope: their own `scope`, or the flow's
-`config.scaiqueue.scope`, which the compiler back-fills. With neither, the scope is null, and
-a null scope breaks routing at run time.
+`config.scaiqueue.scope`, which the compiler back-fills. With neither, the compiler writes
+`scope: null`, as upstream does (its troubleshooting page shows deployed IR with
+`hitl_target.scope = null`); a null scope leaves routing to the runtime's default.
 
 Fix: set config.scaiqueue.scope on the flow (or scope on the node).";
+
+    ConfigDefaulted = "SF315", Warning, "a config key is not set; the compiler uses a default",
+"The docs do not require this key, so the flow compiles, but the compiler has to write
+something in its place: a `while` loop without `condition` runs until `max_iterations`
+(it is compiled with the condition \"true\"); an LLM node without `goal` is compiled with an
+empty goal.
+
+Fix: set the key if the default is not what you mean.";
 
     YamlSyntax = "SF500", Error, "invalid YAML",
 "`scaiflow import` reads a YAML deploy manifest; the text is not valid YAML (or holds a key

@@ -233,10 +233,58 @@ pub const GUARDED_FIELDS: &[&str] = &[
     "on_validation_failure",
 ];
 
+/// The condition a `while` loop without one is compiled with: it runs `max_iterations`
+/// times.
+pub const WHILE_DEFAULT_CONDITION: &str = "true";
+
+/// The keys of `cfg` among `keys` that are set, in `keys` order; `null` means "not set"
+/// (`docs/flow-format.md`) and is left out.
 fn pick(cfg: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
     keys.iter()
-        .filter_map(|k| cfg.get(*k).map(|v| ((*k).to_string(), v.clone())))
+        .filter_map(|k| {
+            cfg.get(*k)
+                .filter(|v| !v.is_null())
+                .map(|v| ((*k).to_string(), v.clone()))
+        })
         .collect()
+}
+
+/// `hitl_target.hitl_spec` of a `hitl_review`: ScaiQueue's `{sections: [{type, ...}],
+/// assignee}`. A `sections` list is carried verbatim. An object keyed by section type
+/// becomes that list, in key order: each item of a list value is one section `{type: <key>,
+/// ...its fields}`; an object value is one section; any other value is kept as
+/// `{type: <key>, value: <it>}`.
+fn hitl_spec(cfg: &Map<String, Value>) -> Map<String, Value> {
+    let mut spec = pick(cfg, &["sections", "assignee"]);
+    if let Some(Value::Object(by_type)) = spec.get("sections") {
+        let section = |ty: &str, v: &Value| {
+            let mut entry = Map::new();
+            entry.insert("type".into(), Value::String(ty.to_string()));
+            match v {
+                Value::Object(fields) => {
+                    for (k, x) in fields {
+                        if k != "type" {
+                            entry.insert(k.clone(), x.clone());
+                        }
+                    }
+                }
+                other => {
+                    entry.insert("value".into(), other.clone());
+                }
+            }
+            Value::Object(entry)
+        };
+        let mut list = Vec::new();
+        for (ty, v) in by_type {
+            match v {
+                Value::Array(items) => list.extend(items.iter().map(|x| section(ty, x))),
+                Value::Null => {}
+                other => list.push(section(ty, other)),
+            }
+        }
+        spec.insert("sections".into(), Value::Array(list));
+    }
+    spec
 }
 
 fn str_of(v: Option<&Value>) -> Option<String> {
@@ -457,11 +505,20 @@ impl Lowerer<'_> {
                     } else {
                         &["items", "item"]
                     };
+                    let mut fields = pick(&cfg, keys);
+                    if style == "while" && !fields.contains_key("condition") {
+                        // The documented fix for a while loop is `max_iterations`; without a
+                        // condition the loop runs until that bound (SF315 says so).
+                        let mut with = Map::new();
+                        with.insert("condition".into(), WHILE_DEFAULT_CONDITION.into());
+                        with.extend(fields);
+                        fields = with;
+                    }
                     out.push(Step {
                         node: *node,
                         op: Op::Loop {
                             style,
-                            fields: pick(&cfg, keys),
+                            fields,
                             body: self.steps(body),
                         },
                         binding: None,
@@ -705,7 +762,7 @@ impl Lowerer<'_> {
                     hitl_target: Some(HitlTarget {
                         scope: c.scope.clone().or_else(|| self.scope.clone()),
                         queue: c.queue.clone(),
-                        hitl_spec: pick(&cfg, &["sections", "assignee"]),
+                        hitl_spec: hitl_spec(&cfg),
                     }),
                 }
             }
