@@ -322,6 +322,10 @@ struct Interp<'a> {
     /// Happens-before DAG over run vertices (and loop start / barrier vertices).
     succ: Vec<Vec<usize>>,
     run_vertex: HashMap<(usize, IterPath), usize>,
+    /// The vertex at which each node's status (ran and finished, or will not run) is known,
+    /// per iteration: its done vertex when it ran; otherwise a vertex after the statuses of
+    /// all its incoming edges' sources (dead-path elimination takes that long).
+    status_vertex: HashMap<(usize, IterPath), usize>,
     runs: Vec<RunKey>,
     constraints: Vec<(RunKey, RunKey, String)>,
 }
@@ -346,26 +350,40 @@ impl Interp<'_> {
             if !region.contains(&v) {
                 continue;
             }
+            // `v` waits for the status of every incoming control edge (§2): an edge's status
+            // is known once its source's is — finished if it ran, known not to run
+            // otherwise (which itself waits for that source's incoming edges).
+            let statuses: Vec<usize> = g.in_ctrl[v]
+                .iter()
+                .filter_map(|&e| self.status_vertex.get(&(g.edges[e].src, iter.clone())))
+                .copied()
+                .collect();
             let Some(mut preds) = live_in.remove(&v) else {
-                continue; // every incoming control edge is dead
+                // Every incoming control edge is dead: `v` does not run, and that is known
+                // once all their statuses are.
+                let dead = self.vertex();
+                for x in statuses {
+                    self.succ[x].push(dead);
+                }
+                self.status_vertex.insert((v, iter.clone()), dead);
+                continue;
             };
+            for x in statuses {
+                if !preds.contains(&x) {
+                    preds.push(x);
+                }
+            }
             let key: RunKey = (g.ids[v].clone(), iter.clone());
-            // `v` waits for the status of every incoming control edge (§2): a dead edge's
-            // status is known once its source, if it ran, has finished. So every source
-            // that ran in this iteration comes before `v`, whether its edge is live or not.
+            // In particular every source that ran in this iteration comes before `v`,
+            // whether its edge is live or not.
             for &e in &g.in_ctrl[v] {
                 let u = g.edges[e].src;
-                if let Some(&ux) = self.run_vertex.get(&(u, iter.clone()))
-                    && !preds.contains(&ux)
-                {
-                    preds.push(ux);
-                    if u != self.entry {
-                        self.constraints.push((
-                            (g.ids[u].clone(), iter.clone()),
-                            key.clone(),
-                            format!("edge {} (its status)", g.edges[e].id),
-                        ));
-                    }
+                if u != self.entry && self.run_vertex.contains_key(&(u, iter.clone())) {
+                    self.constraints.push((
+                        (g.ids[u].clone(), iter.clone()),
+                        key.clone(),
+                        format!("edge {} (its status)", g.edges[e].id),
+                    ));
                 }
             }
             let mut live_out: Vec<usize> = vec![];
@@ -427,6 +445,7 @@ impl Interp<'_> {
                 }
             }
             self.run_vertex.insert((v, iter.clone()), done_vertex);
+            self.status_vertex.insert((v, iter.clone()), done_vertex);
             if v != self.entry {
                 self.runs.push(key.clone());
             }
@@ -526,6 +545,7 @@ pub fn execute(g: &Graph, entry: &str, oracle: &Oracle) -> Execution {
         entry: e,
         succ: vec![],
         run_vertex: HashMap::new(),
+        status_vertex: HashMap::new(),
         runs: vec![],
         constraints: vec![],
     };
