@@ -161,11 +161,8 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
                 // A node or edge shared by several flows is reported once per problem kind
                 // (the first flow's wording), not once per flow.
                 for x in d {
-                    let seen = diags.iter().any(|y| {
-                        y.code == x.code
-                            && y.path == x.path
-                            && (x.path.is_some() || y.message == x.message)
-                    });
+                    // (Every lowering diagnostic is located.)
+                    let seen = diags.iter().any(|y| y.code == x.code && y.path == x.path);
                     if !seen {
                         diags.push(x);
                     }
