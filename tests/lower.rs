@@ -1096,3 +1096,24 @@ fn a_problem_shared_by_two_flows_is_reported_once_and_distinct_ones_each() {
         "{errs:?}"
     );
 }
+
+#[test]
+fn nesting_is_bounded_where_it_passes_the_limit() {
+    // d0 → d1 → ... each one arm deeper; leaf l_i runs under i + 1 arms, so l200 is the
+    // first node past the 200 levels (l199 is exactly at the limit).
+    let n = 230;
+    let mut nodes = String::from("in:entry");
+    let mut edges = String::from("in>d0");
+    for i in 0..n {
+        nodes.push_str(&format!(" d{i}:decision l{i}"));
+        edges.push_str(&format!(", d{i}>l{i}"));
+        if i + 1 < n {
+            edges.push_str(&format!(", d{i}-x>d{}", i + 1));
+        }
+    }
+    let errs = errors(&dsl(&nodes, &edges));
+    assert_eq!(
+        errs,
+        ["SF216: node 'node_l200': blocks are nested more than 200 levels deep @ nodes[402].id"]
+    );
+}
