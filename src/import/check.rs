@@ -78,28 +78,39 @@ impl Importer {
                 self.walk(list, &sp, &mut steps);
             }
         }
+        // Each node's candidate steps (without the `synthetic` marker a step the compiler
+        // added for the node is among them): the first is warned about when none is what
+        // the node's `meta` compiles to.
+        let mut order: Vec<&str> = Vec::new();
+        let mut candidates: HashMap<&str, Vec<(Vec<PathSeg>, &Value)>> = HashMap::new();
         for (path, step) in steps {
             let Some(id) = own_node(step) else { continue };
-            if !seen.insert(id.to_string()) {
-                continue;
+            if seen.insert(id.to_string()) {
+                order.push(id);
             }
+            candidates.entry(id).or_default().push((path, step));
+        }
+        for id in order {
             let Some(want) = compiled.get(id) else {
                 continue;
             };
-            if strip(step) != strip(want) {
-                let keyword = step
-                    .as_object()
-                    .and_then(|m| m.keys().find(|k| *k != "meta"))
-                    .cloned()
-                    .unwrap_or_default();
-                self.warn(
-                    Code::ManifestEdited,
-                    &path,
-                    format!(
-                        "the `{keyword}` step of node '{id}' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported"
-                    ),
-                );
+            let list = &candidates[id];
+            if list.iter().any(|(_, step)| strip(step) == strip(want)) {
+                continue;
             }
+            let (path, step) = &list[0];
+            let keyword = step
+                .as_object()
+                .and_then(|m| m.keys().find(|k| *k != "meta"))
+                .cloned()
+                .unwrap_or_default();
+            self.warn(
+                Code::ManifestEdited,
+                path,
+                format!(
+                    "the `{keyword}` step of node '{id}' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported"
+                ),
+            );
         }
     }
 }

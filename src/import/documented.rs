@@ -90,8 +90,7 @@ impl Importer {
                     .get("steps")
                     .and_then(|s| s.get(0))
                     .and_then(|s| s.get("meta"))
-                    .and_then(Value::as_object)
-                    .filter(|m| m.contains_key("synthetic"));
+                    .and_then(Value::as_object);
                 for (n, (tp, t)) in triggers.into_iter().enumerate() {
                     let ty = t.get("type").and_then(Value::as_str).unwrap_or_default();
                     let Some(kind) = entry_kind(ty) else {
@@ -247,7 +246,7 @@ impl Importer {
                 Code::UnknownSteps,
                 &at,
                 format!(
-                    "{invalid} step{} whose `meta` lacks a `node_id` or `node_kind` string kept verbatim in metadata.unknown_steps, not mapped to nodes",
+                    "{invalid} step{} whose `meta` is not a node record (it needs `node_id`, `node_kind` and `node_label` strings and a `node_config` mapping) kept verbatim in metadata.unknown_steps, not mapped to nodes",
                     plural(invalid)
                 ),
             );
@@ -353,7 +352,7 @@ impl Importer {
                 "edges" => Some(Value::Array(
                     edges.iter().map(|(_, e, _)| e.clone()).collect(),
                 )),
-                "variables" => get("variables"),
+                "variables" => get("variables").or_else(|| assigned_variables(&nodes)),
                 "config" => config.take(),
                 "tests" => get("tests"),
                 _ => None,
@@ -498,3 +497,32 @@ fn is_major_minor(v: &str) -> bool {
         !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
     })
 }
+
+/// The variables a manifest without scaiflow's `variables` must declare: those its
+/// `data_variable_set` nodes set, in node order, of type `any` (the manifest does not say
+/// their type).
+fn assigned_variables(nodes: &[(NodeRec, Value)]) -> Option<Value> {
+    let mut names: Vec<&str> = Vec::new();
+    for (n, _) in nodes {
+        if n.kind.as_str() == Some("data_variable_set")
+            && let Some(v) = n
+                .config
+                .as_ref()
+                .and_then(|c| c.get("variable"))
+                .and_then(Value::as_str)
+            && crate::model::is_identifier(v)
+            && !names.contains(&v)
+        {
+            names.push(v);
+        }
+    }
+    (!names.is_empty()).then(|| {
+        names
+            .into_iter()
+            .map(|v| json!({"name": v, "type": VARIABLE_TYPE}))
+            .collect()
+    })
+}
+
+/// The type of a variable the import declares (`assigned_variables`).
+pub const VARIABLE_TYPE: &str = "any";

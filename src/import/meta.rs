@@ -47,9 +47,13 @@ impl NodeRec {
     }
 }
 
-/// The id of a `meta` record, when it has the two keys that make it a node record.
+/// The id of a step's `meta` record, when it has the four documented keys that make it a
+/// node record: `node_id` and `node_kind` strings, a `node_label` string and a
+/// `node_config` mapping.
 pub(super) fn record_id(meta: &Map<String, Value>) -> Option<&str> {
     meta.get("node_kind").and_then(Value::as_str)?;
+    meta.get("node_label").and_then(Value::as_str)?;
+    meta.get("node_config").filter(|c| c.is_object())?;
     meta.get("node_id").and_then(Value::as_str)
 }
 
@@ -63,7 +67,15 @@ impl Importer {
         path: &[PathSeg],
         required: bool,
     ) -> Option<NodeRec> {
-        let Some(id) = record_id(meta) else {
+        let id = if required {
+            // scaiflow's own records: the id and kind are required, the rest defaults.
+            meta.get("node_kind")
+                .and_then(Value::as_str)
+                .and(meta.get("node_id").and_then(Value::as_str))
+        } else {
+            record_id(meta)
+        };
+        let Some(id) = id else {
             if required {
                 self.error(
                     Code::ManifestShape,

@@ -40,6 +40,9 @@ struct Exit {
     when: Option<String>,
     /// An edge already placed (in branch order) whose target is not known yet.
     slot: Option<usize>,
+    /// A decision's arm: it leads to one step only (the first it meets; a decision
+    /// has one edge per arm).
+    once: bool,
 }
 
 struct Draft {
@@ -111,7 +114,7 @@ impl<'a> Structure<'a> {
     /// The control edges of one flow: its steps, entered from its entry nodes.
     pub(super) fn flow(&mut self, steps: &[Value], path: &[PathSeg], entries: &[String]) {
         let preds = entries.iter().map(|e| self.exit(e, None, None)).collect();
-        self.seq(steps, path, preds);
+        self.seq(steps, path, preds, None);
     }
 
     fn exit(&self, node: &str, port: Option<&str>, when: Option<String>) -> Exit {
@@ -120,6 +123,7 @@ impl<'a> Structure<'a> {
             port: port.map_or_else(|| out_port(self.kinds, node), String::from),
             when,
             slot: None,
+            once: false,
         }
     }
 
@@ -147,8 +151,11 @@ impl<'a> Structure<'a> {
             "sequential"
         };
         if let Some(i) = from.slot
-            && self.drafts[i].target.is_none()
+            && (self.drafts[i].target.is_none() || from.once)
         {
+            if self.drafts[i].target.is_some() {
+                return;
+            }
             let k = (
                 from.node.clone(),
                 from.port.clone(),
@@ -171,17 +178,48 @@ impl<'a> Structure<'a> {
         });
     }
 
-    fn seq(&mut self, steps: &[Value], path: &[PathSeg], mut preds: Vec<Exit>) -> Vec<Exit> {
+    /// A sequence; `parent`: the node of the decision or parallel whose branch it is.
+    fn seq(
+        &mut self,
+        steps: &[Value],
+        path: &[PathSeg],
+        mut preds: Vec<Exit>,
+        parent: Option<&str>,
+    ) -> Vec<Exit> {
         for (i, s) in steps.iter().enumerate() {
-            preds = self.step(s, &join(path, PathSeg::Index(i)), preds);
+            let before = if i == 0 {
+                parent
+            } else {
+                // (A step marked synthetic is no node's step.)
+                step_meta(&steps[i - 1])
+                    .filter(|m| m.1.is_none())
+                    .map(|m| m.0)
+            };
+            preds = self.step(s, &join(path, PathSeg::Index(i)), preds, before);
         }
         preds
     }
 
-    fn step(&mut self, step: &Value, path: &[PathSeg], preds: Vec<Exit>) -> Vec<Exit> {
+    /// One step; `before`: the node of the step before it (or of the construct whose
+    /// branch it starts).
+    fn step(
+        &mut self,
+        step: &Value,
+        path: &[PathSeg],
+        preds: Vec<Exit>,
+        before: Option<&str>,
+    ) -> Vec<Exit> {
         let Some((id, synthetic)) = step_meta(step) else {
             return preds;
         };
+        // Without the (undocumented) `synthetic` marker a step the compiler added is
+        // recognised by its place: it repeats the node of the step before it (a fork
+        // after the node's step, the step after a breakpoint, a `decision_rest` first in
+        // its node's branch), or it belongs to an entry (a fork after the trigger).
+        let synthetic = synthetic.or_else(|| {
+            (before == Some(id) || kind_of(self.kinds, id).is_some_and(NodeKind::is_entry))
+                .then_some("")
+        });
         let id = id.to_string();
         let body = |kw: &str| step.get(kw).filter(|v| v.is_object());
         match synthetic {
@@ -200,14 +238,14 @@ impl<'a> Structure<'a> {
                     if !base.iter().any(|p| p.node == id) {
                         base = vec![self.exit(&id, None, None)];
                     }
-                    self.branches(d, &join(path, key("decision")), &base, true)
+                    self.branches(d, &join(path, key("decision")), &base, true, &id)
                 } else if let Some(p) = body("parallel") {
                     let base = if preds.is_empty() {
                         vec![self.exit(&id, None, None)]
                     } else {
                         preds
                     };
-                    self.branches(p, &join(path, key("parallel")), &base, false)
+                    self.branches(p, &join(path, key("parallel")), &base, false, &id)
                 } else {
                     preds
                 }
@@ -221,16 +259,16 @@ impl<'a> Structure<'a> {
                 }
                 let own = vec![self.exit(&id, None, None)];
                 if let Some(d) = body("decision") {
-                    self.branches(d, &join(path, key("decision")), &own, true)
+                    self.branches(d, &join(path, key("decision")), &own, true, &id)
                 } else if let Some(p) = body("parallel") {
-                    self.branches(p, &join(path, key("parallel")), &own, false)
+                    self.branches(p, &join(path, key("parallel")), &own, false, &id)
                 } else if let Some((kw, l)) = ["foreach", "while"]
                     .into_iter()
                     .find_map(|kw| body(kw).map(|l| (kw, l)))
                 {
                     let start = vec![self.exit(&id, Some("body"), None)];
                     let sp = join(&join(path, key(kw)), key("steps"));
-                    self.seq(steps_of(Some(l)), &sp, start);
+                    self.seq(steps_of(Some(l)), &sp, start, None);
                     vec![self.exit(&id, Some("done"), None)]
                 } else {
                     own
@@ -246,6 +284,7 @@ impl<'a> Structure<'a> {
         path: &[PathSeg],
         base: &[Exit],
         decision: bool,
+        node: &str,
     ) -> Vec<Exit> {
         let mut exits = Vec::new();
         let list = construct
@@ -286,10 +325,14 @@ impl<'a> Structure<'a> {
                         when: s.when.clone(),
                         origin: bp.clone(),
                     });
-                    exits.push(Exit { slot, ..s });
+                    exits.push(Exit {
+                        slot,
+                        once: decision,
+                        ..s
+                    });
                 }
             } else {
-                exits.extend(self.seq(steps, &join(&bp, key("steps")), start));
+                exits.extend(self.seq(steps, &join(&bp, key("steps")), start, Some(node)));
             }
         }
         exits
