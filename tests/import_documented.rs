@@ -344,8 +344,8 @@ fn the_one_step_documented_meta_example_imports() {
     assert_eq!(flow["nodes"][0]["type"], "entry_api");
     assert_eq!(flow["edges"].as_array().unwrap().len(), 1);
     assert!(flow["metadata"].get("unknown_steps").is_none());
-    // No `scaiflow_meta`: a draft. The undeclared role `fast` is a warning, and the step
-    // text that differs from its `meta` is named.
+    // No `scaiflow_meta`: a draft. The undeclared role `fast` (the registry from
+    // `core.model` has only `primary`) is a warning, not an error.
     assert!(
         diags.iter().any(|d| d.starts_with("SF300 warning")),
         "{diags:?}"
