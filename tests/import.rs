@@ -1,8 +1,8 @@
 //! `scaiflow import`: YAML manifests back to flow JSON.
 //!
 //! The property at the heart of it (spec §9): for every valid flow F,
-//! `import(compile_yaml(F)) == F` as JSON values, node positions aside (they come from
-//! auto-layout).
+//! `import(compile_yaml(F)) == F` as JSON values, node positions included (they ride in
+//! `meta.node_position`; auto-layout only fills in for a manifest without them).
 
 mod common;
 
@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::{examples, variants};
 use scaiflow::diagnostics::render;
-use scaiflow::import::{LAYOUT_STEP, import_manifest};
+use scaiflow::import::import_manifest;
 use scaiflow::load::SourceFile;
 use scaiflow::{OutputFormat, compile_flow};
 use serde_json::{Value, json};
@@ -37,14 +37,6 @@ fn import_text(yaml: &str) -> (Option<Value>, Vec<String>) {
     (flow, diags)
 }
 
-/// The flow with every node's position removed.
-fn without_positions(mut doc: Value) -> Value {
-    for n in doc["nodes"].as_array_mut().into_iter().flatten() {
-        n.as_object_mut().unwrap().remove("position");
-    }
-    doc
-}
-
 fn assert_round_trip(doc: &Value, what: &str) {
     let (flow, diags) = import_text(&yaml_of(doc));
     let flow = flow.unwrap_or_else(|| panic!("{what}: import failed: {diags:?}"));
@@ -59,17 +51,8 @@ fn assert_round_trip(doc: &Value, what: &str) {
         .map(|d| d.split(':').next().unwrap().to_string())
         .collect();
     assert_eq!(got, own, "{what}: {diags:?}");
-    assert_eq!(
-        without_positions(flow.clone()),
-        without_positions(doc.clone()),
-        "{what}"
-    );
-    // Auto-layout: a column at x = 0, 120 px apart, from y = 0.
-    for (i, n) in flow["nodes"].as_array().unwrap().iter().enumerate() {
-        assert_eq!(n["position"]["x"], 0, "{what}");
-        let y = n["position"]["y"].as_u64().unwrap();
-        assert_eq!(y % LAYOUT_STEP, 0, "{what}: node {i}");
-    }
+    // Positions too: they ride in `meta.node_position`.
+    assert_eq!(flow, *doc, "{what}");
 }
 
 #[test]
@@ -314,7 +297,7 @@ fn the_command_line_round_trip_and_safe_writes() {
     );
     let back: Value = serde_json::from_slice(&out.stdout).unwrap();
     let original: Value = serde_json::from_str(&std::fs::read_to_string(&flow).unwrap()).unwrap();
-    assert_eq!(without_positions(back), without_positions(original));
+    assert_eq!(back, original);
     // --out writes the file; a failing import leaves an existing file untouched.
     let target = dir.path().join("back.flow.json");
     std::fs::write(&target, "keep me").unwrap();

@@ -116,6 +116,11 @@ fn node_meta(a: &Ctx, node: usize) -> Map<String, Value> {
     if n.config.is_none() {
         m.insert("node_config_absent".into(), true.into());
     }
+    // The canvas layout, so a round trip keeps it (import lays out nodes without it).
+    m.insert(
+        "node_position".into(),
+        serde_json::to_value(&n.position).unwrap_or_default(),
+    );
     if let Some(p) = &n.inputs {
         m.insert(
             "node_inputs".into(),

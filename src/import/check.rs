@@ -1,0 +1,181 @@
+//! After the rebuild: the flow is validated (diagnostics pointed back into the YAML), and
+//! steps edited after compilation are warned about.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::{BRANCHING, Imported, Importer, LOOPING, join, key};
+use crate::diagnostics::{Code, Diagnostic, PathSeg, Severity};
+use crate::load::SourceFile;
+
+impl Importer {
+    /// Validates the imported flow (schema, analyze, structure); its diagnostics point at
+    /// the YAML the offending part came from.
+    /// Returns the analyzed flow when it has no error.
+    pub(super) fn validate(
+        &mut self,
+        text: &str,
+        flow: &Imported,
+    ) -> Option<crate::analyze::AnalyzedFlow> {
+        let source = SourceFile::new("imported.flow.json", text.to_string());
+        let outcome = crate::validate_source(&source);
+        for d in outcome.diagnostics {
+            // A hand-written manifest without triggers has no entry: warned about above.
+            if !flow.emitted && d.code == Code::NoEntry {
+                continue;
+            }
+            let origin = d
+                .node_id
+                .as_ref()
+                .and_then(|id| flow.node_origin.get(id))
+                .or_else(|| d.edge_id.as_ref().and_then(|id| flow.edge_origin.get(id)))
+                .unwrap_or(&flow.flow_origin);
+            let at = d.path.as_ref().map(ToString::to_string);
+            let mut out = Diagnostic::new(
+                d.code,
+                match at {
+                    Some(p) if p != "$" => format!("imported flow, {p}: {}", d.message),
+                    _ => format!("imported flow: {}", d.message),
+                },
+            );
+            // A hand-written manifest gives a skeleton to finish on the canvas: what the
+            // analyze stage finds in it is a warning; only the schema's findings stop it.
+            let schema_code = d.code.as_str().starts_with("SF1");
+            out.severity = if !flow.emitted && !schema_code {
+                Severity::Warning
+            } else {
+                d.severity
+            };
+            out.node_id = d.node_id.clone();
+            out.edge_id = d.edge_id.clone();
+            out.help = d.help.clone();
+            self.diags.push((out, Some(origin.clone())));
+        }
+        outcome.analyzed
+    }
+
+    /// Warns about steps edited after compilation: each step of the manifest is compared
+    /// with the step its `meta` compiles to; where they differ, the edit is not imported.
+    pub(super) fn edits(&mut self, manifest: &Value, a: &crate::analyze::AnalyzedFlow) {
+        // The manifest the flow compiles to, as data (what its YAML loads back to).
+        let Ok(bodies) = crate::lower::structure(a) else {
+            return;
+        };
+        let again = crate::emit::yaml::manifest(a, &crate::lower::core::lower(a, &bodies));
+        let compiled = steps_by_node(&again);
+        let mut seen = std::collections::HashSet::new();
+        let mut steps: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
+        let flows_path = vec![key("core"), key("flows")];
+        for (i, f) in manifest["core"]["flows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let sp = join(&join(&flows_path, PathSeg::Index(i)), key("steps"));
+            if let Some(list) = f.get("steps").and_then(Value::as_array) {
+                self.walk(list, &sp, &mut steps);
+            }
+        }
+        // Each node's candidate steps (without the `synthetic` marker a step the compiler
+        // added for the node is among them): the first is warned about when none is what
+        // the node's `meta` compiles to.
+        let mut order: Vec<&str> = Vec::new();
+        let mut candidates: HashMap<&str, Vec<(Vec<PathSeg>, &Value)>> = HashMap::new();
+        for (path, step) in steps {
+            let Some(id) = own_node(step) else { continue };
+            if seen.insert(id.to_string()) {
+                order.push(id);
+            }
+            candidates.entry(id).or_default().push((path, step));
+        }
+        for id in order {
+            let Some(want) = compiled.get(id) else {
+                continue;
+            };
+            let list = &candidates[id];
+            if list.iter().any(|(_, step)| strip(step) == strip(want)) {
+                continue;
+            }
+            let (path, step) = &list[0];
+            let keyword = step
+                .as_object()
+                .and_then(|m| m.keys().find(|k| *k != "meta"))
+                .cloned()
+                .unwrap_or_default();
+            self.warn(
+                Code::ManifestEdited,
+                path,
+                format!(
+                    "the `{keyword}` step of node '{id}' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported"
+                ),
+            );
+        }
+    }
+}
+
+/// The node a step is the node's own step of (not a synthetic one).
+fn own_node(step: &Value) -> Option<&str> {
+    let meta = step.get("meta")?;
+    if meta.get("synthetic").is_some() {
+        return None;
+    }
+    meta.get("node_id")?.as_str()
+}
+
+/// A step without its `meta`, and without nested steps (each of those is compared on its
+/// own).
+fn strip(step: &Value) -> Value {
+    let Some(m) = step.as_object() else {
+        return step.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in m {
+        if k == "meta" {
+            continue;
+        }
+        let v = if BRANCHING.contains(&k.as_str()) || LOOPING.contains(&k.as_str()) {
+            let mut inner = v.clone();
+            if let Some(o) = inner.as_object_mut() {
+                o.remove("steps");
+                if let Some(Value::Array(bs)) = o.get_mut("branches") {
+                    for b in bs {
+                        if let Some(b) = b.as_object_mut() {
+                            b.remove("steps");
+                        }
+                    }
+                }
+            }
+            inner
+        } else {
+            v.clone()
+        };
+        out.insert(k.clone(), v);
+    }
+    Value::Object(out)
+}
+
+/// Each node's own step in a manifest, by node id (the first, when several flows run it).
+fn steps_by_node(manifest: &Value) -> HashMap<String, Value> {
+    fn walk(list: &[Value], out: &mut HashMap<String, Value>) {
+        for step in list {
+            if let Some(id) = own_node(step) {
+                out.entry(id.to_string()).or_insert_with(|| step.clone());
+            }
+            for kw in BRANCHING {
+                for b in step[kw]["branches"].as_array().into_iter().flatten() {
+                    walk(b["steps"].as_array().map_or(&[], Vec::as_slice), out);
+                }
+            }
+            for kw in LOOPING {
+                walk(step[kw]["steps"].as_array().map_or(&[], Vec::as_slice), out);
+            }
+        }
+    }
+    let mut out = HashMap::new();
+    for f in manifest["core"]["flows"].as_array().into_iter().flatten() {
+        walk(f["steps"].as_array().map_or(&[], Vec::as_slice), &mut out);
+    }
+    out
+}

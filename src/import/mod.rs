@@ -1,0 +1,289 @@
+//! `scaiflow import` (spec §9): a YAML deploy manifest back to flow JSON.
+//!
+//! A step with a valid `meta` record is a node; the flow is rebuilt from the documented
+//! keys (step `meta`, `scaiflow_meta`'s source linkage, deploy intents and registry, the
+//! triggers, `core`'s plugins, capabilities and queues) and the step structure (edges),
+//! refined by scaiflow's own keys where the manifest has them (exact edges, declaration
+//! order, key order, positions). A hand-written manifest — no `meta` anywhere, no
+//! `scaiflow_meta` — is not mapped heuristically: its steps land verbatim in
+//! `metadata.unknown_steps`. Either way the flow is validated before anything is written,
+//! and every diagnostic points into the YAML. See `docs/import.md`.
+//!
+//! - `yaml`: reading the manifest, locating values in its text;
+//! - `documented`: the rebuild from the documented keys (nodes, triggers, config);
+//! - `meta`: scaiflow's own refinements (entry and detached records, `node_edges`, orders);
+//! - `structure`: edges from the step structure;
+//! - `layout`: node positions;
+//! - `hand_written`: manifests without `meta`;
+//! - `check`: validation of the result, steps edited after compilation.
+
+mod check;
+mod documented;
+mod hand_written;
+mod layout;
+mod meta;
+mod structure;
+mod yaml;
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::diagnostics::{Code, Diagnostic, PathSeg, Severity};
+use crate::load::SourceFile;
+
+pub use yaml::{MAX_MANIFEST_BYTES, YamlIndex};
+
+/// Vertical distance between auto-laid-out nodes, in canvas pixels.
+pub const LAYOUT_STEP: u64 = 120;
+
+/// The version a hand-written manifest's flow gets (manifests carry none).
+pub const HANDWRITTEN_VERSION: &str = "1.0.0";
+
+/// The result of an import.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    /// The flow JSON text (pretty, ending in a newline) when there is no error.
+    pub flow: Option<String>,
+    /// Errors and warnings, located in the manifest.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Imports a manifest. The work runs on a large stack: YAML and JSON nest as deep as the
+/// flows they describe.
+pub fn import_manifest(source: &SourceFile) -> ImportOutcome {
+    crate::verify::on_large_stack(|| import_here(source))
+}
+
+fn import_here(source: &SourceFile) -> ImportOutcome {
+    let text = &source.text;
+    let doc = match yaml::load(text) {
+        Ok(v) => v,
+        Err(d) => {
+            return ImportOutcome {
+                flow: None,
+                diagnostics: vec![d],
+            };
+        }
+    };
+    let mut imp = Importer { diags: Vec::new() };
+    let flow = imp.flow(&doc);
+    let text_out = flow.as_ref().map(|flow| {
+        let text_out = serde_json::to_string_pretty(&flow.doc).unwrap_or_default() + "\n";
+        let analyzed = imp.validate(&text_out, flow);
+        if let Some(a) = analyzed.filter(|_| flow.check_edits) {
+            imp.edits(&doc, &a);
+        }
+        text_out
+    });
+    // Locate the diagnostics in the YAML: one pass over the parser's events, following
+    // only the paths asked for.
+    let wanted: Vec<Vec<PathSeg>> = imp.diags.iter().filter_map(|(_, p)| p.clone()).collect();
+    let index = YamlIndex::locate(text, &wanted);
+    let diagnostics: Vec<Diagnostic> = imp
+        .diags
+        .into_iter()
+        .map(|(d, path)| match path.and_then(|p| index.span(&p)) {
+            Some(span) => d.byte_span(span),
+            None => d,
+        })
+        .collect();
+    let ok = diagnostics.iter().all(|d| !d.is_error());
+    ImportOutcome {
+        flow: text_out.filter(|_| ok),
+        diagnostics,
+    }
+}
+
+/// The imported flow and where its parts came from.
+struct Imported {
+    doc: Value,
+    /// Whether the manifest has `scaiflow_meta` (a compiler's output): the analyze
+    /// stage's errors stop the import. Without it the flow is a draft to finish on the
+    /// canvas, and those findings are warnings.
+    emitted: bool,
+    /// Whether steps carry `meta` (compare them with what their `meta` compiles to).
+    check_edits: bool,
+    /// Node id → the YAML path of the record it was rebuilt from.
+    node_origin: HashMap<String, Vec<PathSeg>>,
+    /// Edge id → the YAML path of the edge.
+    edge_origin: HashMap<String, Vec<PathSeg>>,
+    /// Where flow-level problems point (`scaiflow_meta`, or `core`).
+    flow_origin: Vec<PathSeg>,
+}
+
+struct Importer {
+    /// Each diagnostic with the YAML path it points at (located at the end).
+    diags: Vec<(Diagnostic, Option<Vec<PathSeg>>)>,
+}
+
+fn key(k: &str) -> PathSeg {
+    PathSeg::Key(k.to_string())
+}
+
+fn join(path: &[PathSeg], seg: PathSeg) -> Vec<PathSeg> {
+    let mut p = path.to_vec();
+    p.push(seg);
+    p
+}
+
+fn show(path: &[PathSeg]) -> String {
+    crate::diagnostics::JsonPath(path.to_vec()).to_string()
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The step keywords whose values hold nested steps: `decision` / `parallel` in
+/// `branches[].steps`, the loops in `steps`.
+const BRANCHING: [&str; 2] = ["decision", "parallel"];
+const LOOPING: [&str; 2] = ["foreach", "while"];
+
+impl Importer {
+    fn error(&mut self, code: Code, path: &[PathSeg], message: String) {
+        self.diags
+            .push((Diagnostic::new(code, message), Some(path.to_vec())));
+    }
+
+    fn warn(&mut self, code: Code, path: &[PathSeg], message: String) {
+        let mut d = Diagnostic::new(code, message);
+        d.severity = Severity::Warning;
+        self.diags.push((d, Some(path.to_vec())));
+    }
+
+    /// A value that must be a mapping (or absent when `optional`).
+    fn mapping<'v>(
+        &mut self,
+        v: Option<&'v Value>,
+        path: &[PathSeg],
+        what: &str,
+    ) -> Option<&'v Map<String, Value>> {
+        match v {
+            Some(Value::Object(m)) => Some(m),
+            Some(other) => {
+                self.error(
+                    Code::ManifestShape,
+                    path,
+                    format!("{what} must be a mapping, found {}", kind_of(other)),
+                );
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn list<'v>(&mut self, v: Option<&'v Value>, path: &[PathSeg], what: &str) -> &'v [Value] {
+        match v {
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                self.error(
+                    Code::ManifestShape,
+                    path,
+                    format!("{what} must be a list, found {}", kind_of(other)),
+                );
+                &[]
+            }
+            None => &[],
+        }
+    }
+
+    fn flow(&mut self, doc: &Value) -> Option<Imported> {
+        let root: Vec<PathSeg> = Vec::new();
+        let Value::Object(top) = doc else {
+            self.error(
+                Code::ManifestShape,
+                &root,
+                format!(
+                    "a manifest is a mapping with a `core` mapping; found {}",
+                    kind_of(doc)
+                ),
+            );
+            return None;
+        };
+        let core_path = vec![key("core")];
+        let Some(core) = top.get("core") else {
+            self.error(
+                Code::ManifestShape,
+                &root,
+                "a manifest is a mapping with a `core` mapping; `core` is missing".into(),
+            );
+            return None;
+        };
+        let core = self.mapping(Some(core), &core_path, "`core`")?;
+        let errors_before = self.diags.len();
+        let flows_path = join(&core_path, key("flows"));
+        let flows = self.list(core.get("flows"), &flows_path, "`core.flows`");
+        // Every step, with its path; steps without `meta` are unknown.
+        let mut steps: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
+        for (i, f) in flows.iter().enumerate() {
+            let fp = join(&flows_path, PathSeg::Index(i));
+            let Some(f) = self.mapping(Some(f), &fp, "a flow") else {
+                continue;
+            };
+            let sp = join(&fp, key("steps"));
+            let list = self.list(f.get("steps"), &sp, "a flow's `steps`");
+            self.walk(list, &sp, &mut steps);
+        }
+        let meta_path = join(&core_path, key("scaiflow_meta"));
+        let sm = self.mapping(core.get("scaiflow_meta"), &meta_path, "`scaiflow_meta`");
+        if self.diags.len() > errors_before {
+            return None;
+        }
+        // The line between known and unknown is drawn per step: any `meta` (or
+        // `scaiflow_meta`) means the documented rebuild, where steps without `meta` are
+        // the unknown ones.
+        let any_meta = steps
+            .iter()
+            .any(|(_, s)| s.as_object().is_some_and(|m| m.contains_key("meta")));
+        if sm.is_none() && !any_meta {
+            return Some(self.handwritten(core, &core_path, &steps));
+        }
+        self.rebuild(core, &core_path, sm, &meta_path, &steps)
+    }
+
+    /// Collects the steps of a list, depth-first, in order.
+    fn walk<'v>(
+        &mut self,
+        list: &'v [Value],
+        path: &[PathSeg],
+        out: &mut Vec<(Vec<PathSeg>, &'v Value)>,
+    ) {
+        for (i, step) in list.iter().enumerate() {
+            let p = join(path, PathSeg::Index(i));
+            out.push((p.clone(), step));
+            let Some(m) = step.as_object() else {
+                continue;
+            };
+            // Nested steps only inside steps scaiflow wrote (hand-written ones stay whole).
+            if !m.contains_key("meta") {
+                continue;
+            }
+            for kw in BRANCHING {
+                if let Some(Value::Object(b)) = m.get(kw) {
+                    let bp = join(&join(&p, key(kw)), key("branches"));
+                    let branches = self.list(b.get("branches"), &bp, "`branches`");
+                    for (j, br) in branches.iter().enumerate() {
+                        let sp = join(&join(&bp, PathSeg::Index(j)), key("steps"));
+                        let inner = self.list(br.get("steps"), &sp, "a branch's `steps`");
+                        self.walk(inner, &sp, out);
+                    }
+                }
+            }
+            for kw in LOOPING {
+                if let Some(Value::Object(l)) = m.get(kw) {
+                    let sp = join(&join(&p, key(kw)), key("steps"));
+                    let inner = self.list(l.get("steps"), &sp, "a loop's `steps`");
+                    self.walk(inner, &sp, out);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! Edges from the step structure, for manifests without scaiflow's `node_edges`
+//! (`docs/import.md`, "Edges from the structure").
+//!
+//! Each step is read with the **exits** that lead into it — (node, port, condition) — and
+//! gives the exits that lead on:
+//!
+//! - a node's own step: an edge from every exit into it (a conditional edge for an exit
+//!   with a condition, else sequential); its exit is its default out port;
+//! - a sequence: the exits of its last step (an empty sequence passes its exits through);
+//! - `decision`: each branch starts from the decision's node with the branch's `when`
+//!   (`"true"`: the fallthrough, a sequential edge); its exits are its branches' exits —
+//!   an empty branch exits from the node itself with the branch's condition;
+//! - `parallel`: each branch starts from the exits before it (a `logic_parallel`: from
+//!   its node); its exits are its branches' exits (an empty branch passes them through);
+//! - `foreach` / `while`: the body starts from the loop's `body` port and leads nowhere
+//!   (it is closed); the loop exits from its `done` port;
+//! - synthetic steps (`meta.synthetic`) are not nodes: a `fork` or `decision_rest`
+//!   `decision` branches from its node (the node the step belongs to), a `fork` `parallel`
+//!   from the exits before it, a `debug_breakpoint` passes its exits through;
+//! - a step that is not a node (no `meta`, or a `meta` without `node_id` / `node_kind`)
+//!   passes its exits through.
+//!
+//! The exits of a flow's last step lead nowhere. Edges come in the order they are found
+//! (a decision's edges in branch order), duplicates (a node two flows run) once; their
+//! ids are `edge_1`, `edge_2`, … in that order. Data edges follow, from `data_from`.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use super::{join, key};
+use crate::diagnostics::PathSeg;
+use crate::model::NodeKind;
+
+/// What leads out of a step: an edge from `node`'s `port`, conditional when `when` is set.
+#[derive(Clone)]
+struct Exit {
+    node: String,
+    port: String,
+    when: Option<String>,
+    /// An edge already placed (in branch order) whose target is not known yet.
+    slot: Option<usize>,
+    /// A decision's arm: it leads to one step only (the first it meets; a decision
+    /// has one edge per arm).
+    once: bool,
+}
+
+struct Draft {
+    kind: &'static str,
+    source: String,
+    port: String,
+    target: Option<String>,
+    when: Option<String>,
+    origin: Vec<PathSeg>,
+}
+
+pub(super) struct Structure<'a> {
+    /// Node id → node kind, of every node the import rebuilt.
+    kinds: &'a HashMap<String, Value>,
+    drafts: Vec<Draft>,
+    seen: HashSet<(String, String, String, Option<String>, &'static str)>,
+}
+
+fn kind_of(kinds: &HashMap<String, Value>, id: &str) -> Option<NodeKind> {
+    kinds
+        .get(id)
+        .and_then(|k| serde_json::from_value::<NodeKind>(k.clone()).ok())
+}
+
+/// The port a node's control flow leaves by (a loop's `done`).
+fn out_port(kinds: &HashMap<String, Value>, id: &str) -> String {
+    match kind_of(kinds, id) {
+        Some(NodeKind::LogicLoop) => "done".into(),
+        Some(k) => k
+            .default_outputs()
+            .first()
+            .map_or("out", |p| p.0)
+            .to_string(),
+        None => "out".into(),
+    }
+}
+
+/// A step's node id and its `synthetic` marker, when it has a `meta` with a node id.
+fn step_meta(step: &Value) -> Option<(&str, Option<&str>)> {
+    let meta = step.get("meta")?.as_object()?;
+    let id = meta.get("node_id")?.as_str()?;
+    Some((id, meta.get("synthetic").and_then(Value::as_str)))
+}
+
+fn when_of(branch: &Value) -> Option<String> {
+    match branch.get("when") {
+        Some(Value::String(s)) if s.trim() == "true" => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Bool(true)) | None | Some(Value::Null) => None,
+        Some(other) => Some(other.to_string()),
+    }
+}
+
+fn steps_of(v: Option<&Value>) -> &[Value] {
+    v.and_then(|s| s.get("steps"))
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
+}
+
+impl<'a> Structure<'a> {
+    pub(super) fn new(kinds: &'a HashMap<String, Value>) -> Structure<'a> {
+        Structure {
+            kinds,
+            drafts: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// The control edges of one flow: its steps, entered from its entry nodes.
+    pub(super) fn flow(&mut self, steps: &[Value], path: &[PathSeg], entries: &[String]) {
+        let preds = entries.iter().map(|e| self.exit(e, None, None)).collect();
+        self.seq(steps, path, preds, None);
+    }
+
+    fn exit(&self, node: &str, port: Option<&str>, when: Option<String>) -> Exit {
+        Exit {
+            node: node.to_string(),
+            port: port.map_or_else(|| out_port(self.kinds, node), String::from),
+            when,
+            slot: None,
+            once: false,
+        }
+    }
+
+    fn push(&mut self, d: Draft) -> Option<usize> {
+        if let Some(t) = &d.target {
+            let k = (
+                d.source.clone(),
+                d.port.clone(),
+                t.clone(),
+                d.when.clone(),
+                d.kind,
+            );
+            if !self.seen.insert(k) {
+                return None;
+            }
+        }
+        self.drafts.push(d);
+        Some(self.drafts.len() - 1)
+    }
+
+    fn connect(&mut self, from: &Exit, target: &str, origin: &[PathSeg]) {
+        let kind = if from.when.is_some() {
+            "conditional"
+        } else {
+            "sequential"
+        };
+        if let Some(i) = from.slot
+            && (self.drafts[i].target.is_none() || from.once)
+        {
+            if self.drafts[i].target.is_some() {
+                return;
+            }
+            let k = (
+                from.node.clone(),
+                from.port.clone(),
+                target.to_string(),
+                from.when.clone(),
+                kind,
+            );
+            if self.seen.insert(k) {
+                self.drafts[i].target = Some(target.to_string());
+            }
+            return;
+        }
+        self.push(Draft {
+            kind,
+            source: from.node.clone(),
+            port: from.port.clone(),
+            target: Some(target.to_string()),
+            when: from.when.clone(),
+            origin: origin.to_vec(),
+        });
+    }
+
+    /// A sequence; `parent`: the node of the decision or parallel whose branch it is.
+    fn seq(
+        &mut self,
+        steps: &[Value],
+        path: &[PathSeg],
+        mut preds: Vec<Exit>,
+        parent: Option<&str>,
+    ) -> Vec<Exit> {
+        for (i, s) in steps.iter().enumerate() {
+            let before = if i == 0 {
+                parent
+            } else {
+                // (A step marked synthetic is no node's step.)
+                step_meta(&steps[i - 1])
+                    .filter(|m| m.1.is_none())
+                    .map(|m| m.0)
+            };
+            preds = self.step(s, &join(path, PathSeg::Index(i)), preds, before);
+        }
+        preds
+    }
+
+    /// One step; `before`: the node of the step before it (or of the construct whose
+    /// branch it starts).
+    fn step(
+        &mut self,
+        step: &Value,
+        path: &[PathSeg],
+        preds: Vec<Exit>,
+        before: Option<&str>,
+    ) -> Vec<Exit> {
+        let Some((id, synthetic)) = step_meta(step) else {
+            return preds;
+        };
+        // Without the (undocumented) `synthetic` marker a step the compiler added is
+        // recognised by its place: it repeats the node of the step before it (a fork
+        // after the node's step, the step after a breakpoint, a `decision_rest` first in
+        // its node's branch), or it belongs to an entry (a fork after the trigger).
+        let synthetic = synthetic.or_else(|| {
+            (before == Some(id) || kind_of(self.kinds, id).is_some_and(NodeKind::is_entry))
+                .then_some("")
+        });
+        let id = id.to_string();
+        let body = |kw: &str| step.get(kw).filter(|v| v.is_object());
+        match synthetic {
+            Some(_) => {
+                if let Some(d) = body("decision") {
+                    // The conditions are the node's: branch from it (from every entry of
+                    // the flow when the node is one of them).
+                    let mut base: Vec<Exit> = preds
+                        .iter()
+                        .filter(|p| p.when.is_none())
+                        .map(|p| Exit {
+                            slot: None,
+                            ..p.clone()
+                        })
+                        .collect();
+                    if !base.iter().any(|p| p.node == id) {
+                        base = vec![self.exit(&id, None, None)];
+                    }
+                    self.branches(d, &join(path, key("decision")), &base, true, &id)
+                } else if let Some(p) = body("parallel") {
+                    let base = if preds.is_empty() {
+                        vec![self.exit(&id, None, None)]
+                    } else {
+                        preds
+                    };
+                    self.branches(p, &join(path, key("parallel")), &base, false, &id)
+                } else {
+                    preds
+                }
+            }
+            None => {
+                if !self.kinds.contains_key(&id) {
+                    return preds;
+                }
+                for p in &preds {
+                    self.connect(p, &id, path);
+                }
+                let own = vec![self.exit(&id, None, None)];
+                if let Some(d) = body("decision") {
+                    self.branches(d, &join(path, key("decision")), &own, true, &id)
+                } else if let Some(p) = body("parallel") {
+                    self.branches(p, &join(path, key("parallel")), &own, false, &id)
+                } else if let Some((kw, l)) = ["foreach", "while"]
+                    .into_iter()
+                    .find_map(|kw| body(kw).map(|l| (kw, l)))
+                {
+                    let start = vec![self.exit(&id, Some("body"), None)];
+                    let sp = join(&join(path, key(kw)), key("steps"));
+                    self.seq(steps_of(Some(l)), &sp, start, None);
+                    vec![self.exit(&id, Some("done"), None)]
+                } else {
+                    own
+                }
+            }
+        }
+    }
+
+    /// The branches of a decision or parallel, each entered from `base`.
+    fn branches(
+        &mut self,
+        construct: &Value,
+        path: &[PathSeg],
+        base: &[Exit],
+        decision: bool,
+        node: &str,
+    ) -> Vec<Exit> {
+        let mut exits = Vec::new();
+        let list = construct
+            .get("branches")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for (j, br) in list.iter().enumerate() {
+            let bp = join(&join(path, key("branches")), PathSeg::Index(j));
+            let when = if decision { when_of(br) } else { None };
+            let start: Vec<Exit> = base
+                .iter()
+                .map(|b| Exit {
+                    when: if decision {
+                        when.clone()
+                    } else {
+                        b.when.clone()
+                    },
+                    ..b.clone()
+                })
+                .collect();
+            let steps = steps_of(Some(br));
+            if steps.is_empty() {
+                // The branch exits from where it starts; its edge keeps its place.
+                for s in start {
+                    if s.slot.is_some() {
+                        exits.push(s);
+                        continue;
+                    }
+                    let slot = self.push(Draft {
+                        kind: if s.when.is_some() {
+                            "conditional"
+                        } else {
+                            "sequential"
+                        },
+                        source: s.node.clone(),
+                        port: s.port.clone(),
+                        target: None,
+                        when: s.when.clone(),
+                        origin: bp.clone(),
+                    });
+                    exits.push(Exit {
+                        slot,
+                        once: decision,
+                        ..s
+                    });
+                }
+            } else {
+                exits.extend(self.seq(steps, &join(&bp, key("steps")), start, Some(node)));
+            }
+        }
+        exits
+    }
+
+    /// Data edges from `data_from`: each name read is the `bind` of a node's step (or
+    /// `input`, the trigger's payload: the flow's first entry).
+    pub(super) fn data(&mut self, flows: &[(Vec<PathSeg>, &[Value], Vec<String>)]) {
+        let mut binds: HashMap<String, String> = HashMap::new();
+        fn walk<'v>(
+            steps: &'v [Value],
+            path: &[PathSeg],
+            out: &mut Vec<(Vec<PathSeg>, &'v Value)>,
+        ) {
+            for (i, s) in steps.iter().enumerate() {
+                let p = join(path, PathSeg::Index(i));
+                out.push((p.clone(), s));
+                for kw in ["decision", "parallel"] {
+                    for (j, b) in s
+                        .get(kw)
+                        .and_then(|d| d.get("branches"))
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
+                        let bp = join(
+                            &join(&join(&p, key(kw)), key("branches")),
+                            PathSeg::Index(j),
+                        );
+                        walk(steps_of(Some(b)), &join(&bp, key("steps")), out);
+                    }
+                }
+                for kw in ["foreach", "while"] {
+                    let lp = join(&join(&p, key(kw)), key("steps"));
+                    walk(steps_of(s.get(kw)), &lp, out);
+                }
+            }
+        }
+        let mut all: Vec<(usize, Vec<PathSeg>, &Value)> = Vec::new();
+        for (f, (path, steps, _)) in flows.iter().enumerate() {
+            let mut out = Vec::new();
+            walk(steps, path, &mut out);
+            all.extend(out.into_iter().map(|(p, s)| (f, p, s)));
+        }
+        for (_, _, s) in &all {
+            if let (Some((id, None)), Some(b)) =
+                (step_meta(s), s.get("bind").and_then(Value::as_str))
+                && self.kinds.contains_key(id)
+            {
+                binds.entry(b.to_string()).or_insert_with(|| id.to_string());
+            }
+        }
+        for (f, path, s) in &all {
+            let Some((id, None)) = step_meta(s) else {
+                continue;
+            };
+            if !self.kinds.contains_key(id) {
+                continue;
+            }
+            for name in s
+                .get("data_from")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let source = if name == crate::analyze::INPUT_BINDING {
+                    flows[*f].2.first().cloned()
+                } else {
+                    binds.get(name).cloned()
+                };
+                let Some(source) = source else { continue };
+                let port = out_port(self.kinds, &source);
+                self.push(Draft {
+                    kind: "data",
+                    source,
+                    port,
+                    target: Some(id.to_string()),
+                    when: None,
+                    origin: join(path, key("data_from")),
+                });
+            }
+        }
+    }
+
+    /// The edges found, with generated ids `edge_1`, `edge_2`, …, and their origins.
+    pub(super) fn finish(self) -> Vec<(String, Value, Vec<PathSeg>)> {
+        self.drafts
+            .into_iter()
+            .filter_map(|d| Some((d.target.clone()?, d)))
+            .enumerate()
+            .map(|(i, (target, d))| {
+                let id = format!("edge_{}", i + 1);
+                let mut e = Map::new();
+                e.insert("id".into(), id.clone().into());
+                e.insert("type".into(), d.kind.into());
+                e.insert(
+                    "source".into(),
+                    serde_json::json!({"node": d.source, "port": d.port}),
+                );
+                e.insert(
+                    "target".into(),
+                    serde_json::json!({"node": target, "port": "in"}),
+                );
+                if let Some(c) = d.when {
+                    e.insert("condition".into(), c.into());
+                }
+                (id, Value::Object(e), d.origin)
+            })
+            .collect()
+    }
+}
