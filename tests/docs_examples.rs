@@ -103,3 +103,29 @@ fn documented_flows_have_their_documented_outcome() {
     assert!(checked >= 30, "only {checked} documented flows");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn documented_manifests_import() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for e in index() {
+        let file = field(&e, "file");
+        if !file.ends_with(".yaml") {
+            continue;
+        }
+        checked += 1;
+        let text = std::fs::read_to_string(dir().join(file)).unwrap();
+        let out = scaiflow::import::import_manifest(&SourceFile::new(file, text));
+        let errors: Vec<String> = out
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{}: {}", d.code, d.message))
+            .collect();
+        if out.flow.is_none() || !errors.is_empty() {
+            problems.push(format!("{file}: does not import: {errors:?}"));
+        }
+    }
+    assert!(checked >= 4, "only {checked} documented manifests");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -384,3 +384,46 @@ fn a_hand_written_manifest_without_meta_still_lands_in_unknown_steps() {
     // The unknown step is passed over: the trigger leads to the node.
     assert_eq!(flow["edges"][0]["target"]["node"], "node_t");
 }
+
+/// The documented compilation-targets manifest completed with documented keys only
+/// (`docs_examples/34`): it imports without a single diagnostic, the flow validates, and it
+/// compiles back to the same four steps (keywords and node ids, in order) and trigger.
+#[test]
+fn the_completed_compilation_targets_manifest_round_trips() {
+    let text = std::fs::read_to_string(
+        root().join("tests/docs_examples/34-manifest-compilation-targets-completed.yaml"),
+    )
+    .unwrap();
+    let (flow, diags) = import_yaml(&text);
+    assert_eq!(diags, Vec::<String>::new());
+    let flow = flow.unwrap();
+    let again = manifest_of(&flow).expect("the imported flow compiles");
+    let shape = |m: &Value| -> Vec<(String, String)> {
+        m["core"]["flows"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let keyword = s
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .find(|k| {
+                        !["meta", "bind", "guarded", "guard", "role", "data_from"]
+                            .contains(&k.as_str())
+                    })
+                    .unwrap()
+                    .clone();
+                (keyword, s["meta"]["node_id"].as_str().unwrap().to_string())
+            })
+            .collect()
+    };
+    let original: Value = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(shape(&again), shape(&original));
+    assert_eq!(shape(&original).len(), 4);
+    assert_eq!(again["core"]["flows"][0]["trigger"]["type"], "api");
+    assert_eq!(
+        again["core"]["flows"][0]["steps"][3]["checkpoint"]["scope"], "support",
+        "the scope is back-filled from core.scaiqueue"
+    );
+}

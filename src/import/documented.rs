@@ -364,7 +364,11 @@ impl Importer {
         Some(Imported {
             doc: Value::Object(doc),
             emitted: sm.is_some(),
-            check_edits: true,
+            // Steps are compared with what their `meta` compiles to only in manifests scaiflow
+            // wrote (its own keys are there): another compiler renders the same node its own
+            // way, which is no edit.
+            check_edits: sm
+                .is_some_and(|s| s.contains_key("flow_keys") || s.contains_key("node_order")),
             node_origin,
             edge_origin,
             flow_origin: if sm.is_some() {
