@@ -71,20 +71,7 @@ impl Importer {
                 .collect();
             let mut generated = 0usize;
             for (i, (fp, f)) in flows.iter().enumerate() {
-                let mut triggers: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
-                if let Some(t) = f.get("trigger") {
-                    triggers.push((join(fp, key("trigger")), t));
-                }
-                let ap = join(fp, key("additional_triggers"));
-                for (j, t) in f
-                    .get("additional_triggers")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    triggers.push((join(&ap, PathSeg::Index(j)), t));
-                }
+                let triggers = super::triggers_of(f, fp);
                 // A fork right after the trigger names the first entry node in its `meta`.
                 let fork = f
                     .get("steps")

@@ -76,20 +76,8 @@ impl Importer {
             .enumerate()
         {
             let fp = join(&flows_path, PathSeg::Index(i));
-            let mut triggers: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
-            if let Some(t) = f.get("trigger") {
-                triggers.push((join(&fp, key("trigger")), t));
-            }
-            let ap = join(&fp, key("additional_triggers"));
-            for (j, t) in f
-                .get("additional_triggers")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                triggers.push((join(&ap, PathSeg::Index(j)), t));
-            }
+            let no_keys = Map::new();
+            let triggers = super::triggers_of(f.as_object().unwrap_or(&no_keys), &fp);
             for (tp, t) in triggers {
                 let ty = t.get("type").and_then(Value::as_str).unwrap_or_default();
                 let (kind, allowed): (&str, &[&str]) = match ty {

@@ -121,6 +121,25 @@ fn key(k: &str) -> PathSeg {
     PathSeg::Key(k.to_string())
 }
 
+/// A manifest flow's triggers, with their paths: `trigger`, then `additional_triggers`.
+fn triggers_of<'v>(flow: &'v Map<String, Value>, fp: &[PathSeg]) -> Vec<(Vec<PathSeg>, &'v Value)> {
+    let mut triggers: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
+    if let Some(t) = flow.get("trigger") {
+        triggers.push((join(fp, key("trigger")), t));
+    }
+    let ap = join(fp, key("additional_triggers"));
+    for (j, t) in flow
+        .get("additional_triggers")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        triggers.push((join(&ap, PathSeg::Index(j)), t));
+    }
+    triggers
+}
+
 fn join(path: &[PathSeg], seg: PathSeg) -> Vec<PathSeg> {
     let mut p = path.to_vec();
     p.push(seg);
