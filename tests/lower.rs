@@ -1117,3 +1117,44 @@ fn nesting_is_bounded_where_it_passes_the_limit() {
         ["SF216: node 'node_l200': blocks are nested more than 200 levels deep @ nodes[402].id"]
     );
 }
+
+#[test]
+fn a_node_after_an_unstructurable_one_is_not_reported_again() {
+    // `j1` has no structured place; `v` follows it and two more side-by-side decisions.
+    // Only `j1` is reported: `v`'s condition depends on it and is not guessed at.
+    let doc = dsl(
+        "in:entry p:parallel d1:decision d2:decision d3:decision d4:decision j1 v",
+        "in>p, p>d1, p>d2, p>d3, p>d4, d1-a>j1, d2-b>j1, j1>v, d3-c>v, d4-d>v",
+    );
+    let errs = errors(&doc);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].contains("node 'node_j1'"), "{errs:?}");
+}
+
+#[test]
+fn a_logic_parallel_with_one_branch_holds_it() {
+    let doc = dsl("in:entry p:parallel a b", "in>p, p>a, a>b");
+    assert_eq!(structured(&doc), ["parallel(p)[a]; b"]);
+}
+
+#[test]
+fn many_blocks_in_sequence_are_not_nested() {
+    // 210 fork/join diamonds and 210 loops one after the other: each block's nesting ends
+    // where it ends, so the 200-level bound is never reached.
+    let mut nodes = String::from("in:entry");
+    let mut edges = String::from("in>s0");
+    nodes.push_str(" s0");
+    for i in 0..210 {
+        nodes.push_str(&format!(" a{i} b{i} l{i}:loop x{i} s{}", i + 1));
+        edges.push_str(&format!(
+            ", s{i}>a{i}, s{i}>b{i}, a{i}>l{i}, b{i}>l{i}, l{i}/body>x{i}, l{i}>s{}",
+            i + 1
+        ));
+    }
+    let got = structured(&dsl(&nodes, &edges));
+    assert!(
+        got[0].starts_with("s0; parallel(fork of s0)[a0 | b0]; loop(l0)[x0]; s1;"),
+        "{got:?}"
+    );
+    assert!(got[0].ends_with("loop(l209)[x209]; s210"));
+}

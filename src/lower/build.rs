@@ -485,21 +485,14 @@ impl Builder<'_, '_, '_> {
                     items[i].children.push(x);
                 }
                 _ => {
-                    let msg = if owners.len() > 1 {
-                        format!(
-                            "node '{}' runs only when {}; '{}' and '{}' decide side by side, so no single place in the flow is under both (each node is placed once) — nest one decision inside an arm of the other",
-                            f.id(x),
-                            self.describe(&cx),
-                            f.id(owners[0]),
-                            f.id(owners[1])
-                        )
-                    } else {
-                        format!(
-                            "node '{}' runs only when {}, which no single place in the flow expresses (each node is placed once)",
-                            f.id(x),
-                            self.describe(&cx)
-                        )
-                    };
+                    // Several owners cannot arise from the merge rule (a node under a
+                    // decision's arm only ever depends on decisions nested in that arm), and
+                    // none only from a condition no place expresses; refuse either way.
+                    let msg = format!(
+                        "node '{}' runs only when {}, which no single place in the flow expresses (each node is placed once)",
+                        f.id(x),
+                        self.describe(&cx)
+                    );
                     self.diags.push(f.node_diag(Code::Unstructured, x, msg));
                     return Vec::new();
                 }
