@@ -427,3 +427,43 @@ fn the_completed_compilation_targets_manifest_round_trips() {
         "the scope is back-filled from core.scaiqueue"
     );
 }
+
+/// A generated flow's manifest stripped to the documented keys (with and without
+/// `meta.synthetic`) should import without an error into a flow that compiles again.
+/// Today 152 of 160 do (151 without the markers): the rebuilt edges of a few nested
+/// early-exit / shared-flow shapes give a graph with no structured form. The counts are a
+/// floor and the failing seeds are printed; closing the gap is open work on issue 11.
+#[test]
+fn every_generated_manifest_imports_and_compiles_again_from_its_documented_keys() {
+    let mut tally = [(0, 0); 2]; // (checked, ok) with and without `meta.synthetic`
+    let mut failed: [Vec<u64>; 2] = [Vec::new(), Vec::new()];
+    for seed in 0..120u64 {
+        for doc in [generate::structured(seed).flow, generate::random_dag(seed)] {
+            let Some(manifest) = manifest_of(&doc) else {
+                continue;
+            };
+            for (k, synthetic) in [true, false].into_iter().enumerate() {
+                let stripped = documented_only(&manifest, synthetic);
+                let (flow, diags) = import(&stripped);
+                let errors = diags.iter().any(|d| d.contains(" error:"));
+                let ok = !errors && flow.as_ref().and_then(manifest_of).is_some();
+                tally[k].0 += 1;
+                if ok {
+                    tally[k].1 += 1;
+                } else {
+                    failed[k].push(seed);
+                }
+            }
+        }
+    }
+    println!(
+        "with meta.synthetic: {:?}, failing seeds {:?}",
+        tally[0], failed[0]
+    );
+    println!("without: {:?}, failing seeds {:?}", tally[1], failed[1]);
+    assert!(tally[0].0 >= 150, "{tally:?}");
+    assert!(
+        tally[0].1 >= 152 && tally[1].1 >= 151,
+        "{tally:?} {failed:?}"
+    );
+}
