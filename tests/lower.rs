@@ -1139,22 +1139,26 @@ fn a_logic_parallel_with_one_branch_holds_it() {
 
 #[test]
 fn many_blocks_in_sequence_are_not_nested() {
-    // 210 fork/join diamonds and 210 loops one after the other: each block's nesting ends
-    // where it ends, so the 200-level bound is never reached.
+    // 210 fork/join diamonds, 210 loops and 210 decision diamonds one after the other:
+    // each block's nesting ends where it ends, so the 200-level bound is never reached.
     let mut nodes = String::from("in:entry");
     let mut edges = String::from("in>s0");
     nodes.push_str(" s0");
     for i in 0..210 {
-        nodes.push_str(&format!(" a{i} b{i} l{i}:loop x{i} s{}", i + 1));
+        let n = i + 1;
+        nodes.push_str(&format!(
+            " a{i} b{i} l{i}:loop x{i} d{i}:decision y{i} z{i} s{n}"
+        ));
         edges.push_str(&format!(
-            ", s{i}>a{i}, s{i}>b{i}, a{i}>l{i}, b{i}>l{i}, l{i}/body>x{i}, l{i}>s{}",
-            i + 1
+            ", s{i}>a{i}, s{i}>b{i}, a{i}>l{i}, b{i}>l{i}, l{i}/body>x{i}, l{i}>d{i}, d{i}-c>y{i}, d{i}>z{i}, y{i}>s{n}, z{i}>s{n}"
         ));
     }
     let got = structured(&dsl(&nodes, &edges));
     assert!(
-        got[0].starts_with("s0; parallel(fork of s0)[a0 | b0]; loop(l0)[x0]; s1;"),
+        got[0].starts_with(
+            "s0; parallel(fork of s0)[a0 | b0]; loop(l0)[x0]; decision(d0)[c: y0 | else: z0]; s1;"
+        ),
         "{got:?}"
     );
-    assert!(got[0].ends_with("loop(l209)[x209]; s210"));
+    assert!(got[0].ends_with("loop(l209)[x209]; decision(d209)[c: y209 | else: z209]; s210"));
 }
