@@ -9,11 +9,16 @@
 //! - a sequence: the exits of its last step (an empty sequence passes its exits through);
 //! - `decision`: each branch starts from the decision's node with the branch's `when`
 //!   (`"true"`: the fallthrough, a sequential edge); its exits are its branches' exits —
-//!   an empty branch exits from the node itself with the branch's condition;
+//!   an empty branch exits from the node itself with the branch's condition; without a
+//!   `"true"` branch the exits are not total (when no branch holds none is live), and
+//!   the node's fallthrough is kept as an **escape**, connected only where the exits
+//!   before a step are not total (see [`Exits`]);
 //! - `parallel`: each branch starts from the exits before it (a `logic_parallel`: from
-//!   its node); its exits are its branches' exits (an empty branch passes them through);
+//!   its node); its exits are its branches' exits (an empty branch, or a parallel without
+//!   branches, passes them through); they are total when one branch's are;
 //! - `foreach` / `while`: the body starts from the loop's `body` port and leads nowhere
-//!   (it is closed); the loop exits from its `done` port;
+//!   (it is closed; a first step of the loop's own node is its fork); the loop exits from
+//!   its `done` port;
 //! - synthetic steps (`meta.synthetic`) are not nodes: a `fork` or `decision_rest`
 //!   `decision` branches from its node (the node the step belongs to), a `fork` `parallel`
 //!   from the exits before it, a `debug_breakpoint` passes its exits through;
@@ -43,6 +48,26 @@ struct Exit {
     /// A decision's arm: it leads to one step only (the first it meets; a decision
     /// has one edge per arm).
     once: bool,
+    /// A decision's fallthrough when none of its branches holds: needed only where the
+    /// exits beside it are not total (see [`Exits`]).
+    escape: bool,
+}
+
+/// The exits of a step or sequence. `total`: whenever the step runs, at least one of
+/// them is live. A decision without a `when: "true"` branch is not total — when no
+/// branch holds nothing in it runs, yet the next step still runs (`docs/semantics.md`
+/// §5) — so its exits also hold its **escapes**: its node's fallthrough, used only when
+/// the step after it would otherwise not run (the exits are not total).
+#[derive(Clone)]
+struct Exits {
+    list: Vec<Exit>,
+    total: bool,
+}
+
+impl Exits {
+    fn total(list: Vec<Exit>) -> Exits {
+        Exits { list, total: true }
+    }
 }
 
 struct Draft {
@@ -114,7 +139,7 @@ impl<'a> Structure<'a> {
     /// The control edges of one flow: its steps, entered from its entry nodes.
     pub(super) fn flow(&mut self, steps: &[Value], path: &[PathSeg], entries: &[String]) {
         let preds = entries.iter().map(|e| self.exit(e, None, None)).collect();
-        self.seq(steps, path, preds, None);
+        self.seq(steps, path, Exits::total(preds), None);
     }
 
     fn exit(&self, node: &str, port: Option<&str>, when: Option<String>) -> Exit {
@@ -124,6 +149,7 @@ impl<'a> Structure<'a> {
             when,
             slot: None,
             once: false,
+            escape: false,
         }
     }
 
@@ -183,9 +209,9 @@ impl<'a> Structure<'a> {
         &mut self,
         steps: &[Value],
         path: &[PathSeg],
-        mut preds: Vec<Exit>,
+        mut preds: Exits,
         parent: Option<&str>,
-    ) -> Vec<Exit> {
+    ) -> Exits {
         for (i, s) in steps.iter().enumerate() {
             let before = if i == 0 {
                 parent
@@ -206,9 +232,9 @@ impl<'a> Structure<'a> {
         &mut self,
         step: &Value,
         path: &[PathSeg],
-        preds: Vec<Exit>,
+        preds: Exits,
         before: Option<&str>,
-    ) -> Vec<Exit> {
+    ) -> Exits {
         let Some((id, synthetic)) = step_meta(step) else {
             return preds;
         };
@@ -228,8 +254,9 @@ impl<'a> Structure<'a> {
                     // The conditions are the node's: branch from it (from every entry of
                     // the flow when the node is one of them).
                     let mut base: Vec<Exit> = preds
+                        .list
                         .iter()
-                        .filter(|p| p.when.is_none())
+                        .filter(|p| p.when.is_none() && !p.escape)
                         .map(|p| Exit {
                             slot: None,
                             ..p.clone()
@@ -238,10 +265,11 @@ impl<'a> Structure<'a> {
                     if !base.iter().any(|p| p.node == id) {
                         base = vec![self.exit(&id, None, None)];
                     }
+                    let base = Exits::total(base);
                     self.branches(d, &join(path, key("decision")), &base, true, &id)
                 } else if let Some(p) = body("parallel") {
-                    let base = if preds.is_empty() {
-                        vec![self.exit(&id, None, None)]
+                    let base = if preds.list.is_empty() {
+                        Exits::total(vec![self.exit(&id, None, None)])
                     } else {
                         preds
                     };
@@ -254,10 +282,10 @@ impl<'a> Structure<'a> {
                 if !self.kinds.contains_key(&id) {
                     return preds;
                 }
-                for p in &preds {
+                for p in &preds.list {
                     self.connect(p, &id, path);
                 }
-                let own = vec![self.exit(&id, None, None)];
+                let own = Exits::total(vec![self.exit(&id, None, None)]);
                 if let Some(d) = body("decision") {
                     self.branches(d, &join(path, key("decision")), &own, true, &id)
                 } else if let Some(p) = body("parallel") {
@@ -266,10 +294,11 @@ impl<'a> Structure<'a> {
                     .into_iter()
                     .find_map(|kw| body(kw).map(|l| (kw, l)))
                 {
-                    let start = vec![self.exit(&id, Some("body"), None)];
+                    let start = Exits::total(vec![self.exit(&id, Some("body"), None)]);
                     let sp = join(&join(path, key(kw)), key("steps"));
-                    self.seq(steps_of(Some(l)), &sp, start, None);
-                    vec![self.exit(&id, Some("done"), None)]
+                    // (A body's first step may be the loop's fork of its `body` port.)
+                    self.seq(steps_of(Some(l)), &sp, start, Some(&id));
+                    Exits::total(vec![self.exit(&id, Some("done"), None)])
                 } else {
                     own
                 }
@@ -282,19 +311,27 @@ impl<'a> Structure<'a> {
         &mut self,
         construct: &Value,
         path: &[PathSeg],
-        base: &[Exit],
+        base: &Exits,
         decision: bool,
         node: &str,
-    ) -> Vec<Exit> {
-        let mut exits = Vec::new();
+    ) -> Exits {
         let list = construct
             .get("branches")
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
+        if !decision && list.is_empty() {
+            // A parallel without branches (a `logic_parallel` that leads nowhere in
+            // this flow) passes its exits through.
+            return base.clone();
+        }
+        let mut arms: Vec<Exits> = Vec::new();
+        let mut fallthrough = false;
         for (j, br) in list.iter().enumerate() {
             let bp = join(&join(path, key("branches")), PathSeg::Index(j));
             let when = if decision { when_of(br) } else { None };
+            fallthrough |= decision && when.is_none();
             let start: Vec<Exit> = base
+                .list
                 .iter()
                 .map(|b| Exit {
                     when: if decision {
@@ -308,6 +345,7 @@ impl<'a> Structure<'a> {
             let steps = steps_of(Some(br));
             if steps.is_empty() {
                 // The branch exits from where it starts; its edge keeps its place.
+                let mut exits = Vec::new();
                 for s in start {
                     if s.slot.is_some() {
                         exits.push(s);
@@ -331,11 +369,45 @@ impl<'a> Structure<'a> {
                         ..s
                     });
                 }
+                arms.push(Exits {
+                    list: exits,
+                    total: decision || base.total,
+                });
             } else {
-                exits.extend(self.seq(steps, &join(&bp, key("steps")), start, Some(node)));
+                let start = Exits {
+                    list: start,
+                    total: decision || base.total,
+                };
+                arms.push(self.seq(steps, &join(&bp, key("steps")), start, Some(node)));
             }
         }
-        exits
+        let total = if decision {
+            fallthrough && arms.iter().all(|a| a.total)
+        } else {
+            arms.iter().any(|a| a.total)
+        };
+        let mut exits: Vec<Exit> = Vec::new();
+        for a in arms {
+            // A total parallel needs no branch's escapes.
+            if !decision && total && !a.total {
+                exits.extend(a.list.into_iter().filter(|e| !e.escape));
+            } else {
+                exits.extend(a.list);
+            }
+        }
+        if decision && !fallthrough {
+            // When no branch holds, the next step runs after the decision's node.
+            for b in &base.list {
+                exits.push(Exit {
+                    when: None,
+                    slot: None,
+                    once: true,
+                    escape: true,
+                    ..b.clone()
+                });
+            }
+        }
+        Exits { list: exits, total }
     }
 
     /// Data edges from `data_from`: each name read is the `bind` of a node's step (or
