@@ -430,7 +430,7 @@ fn the_completed_compilation_targets_manifest_round_trips() {
 
 /// A generated flow's manifest stripped to the documented keys (with and without
 /// `meta.synthetic`) should import without an error into a flow that compiles again.
-/// Today 156 of 160 do (with and without the markers): the rebuilt edges of a few
+/// Today 157 of 160 do (with and without the markers): the rebuilt edges of a few
 /// shared-flow shapes give a graph with no structured form. The counts are a
 /// floor and the failing seeds are printed (`SHOW_IMPORT_FAILURES=1` prints each one's
 /// errors); closing the gap is open work on issue 11.
@@ -473,7 +473,7 @@ fn every_generated_manifest_imports_and_compiles_again_from_its_documented_keys(
     println!("without: {:?}, failing seeds {:?}", tally[1], failed[1]);
     assert!(tally[0].0 >= 150, "{tally:?}");
     assert!(
-        tally[0].1 >= 156 && tally[1].1 >= 156,
+        tally[0].1 >= 157 && tally[1].1 >= 157,
         "{tally:?} {failed:?}"
     );
 }
@@ -495,9 +495,22 @@ fn logic_meta(id: &str, kind: &str, config: &str) -> String {
 /// data edges as `source.port -condition-> target` (`->` when sequential, `~>` data), and
 /// whether the flow compiles again.
 fn rebuilt_edges(steps: &str) -> (Vec<String>, bool) {
-    let yaml = format!(
-        "core:\n  name: t\n  mode: stateless\n  runtime_version: \"0.2\"\n  model: scaigrid/m\n  scaiflow_meta: {{source_id: t}}\n  flows:\n    - name: t\n      trigger: {{type: api}}\n      steps: {steps}\n"
-    );
+    rebuilt_edges_of_flows(&[steps])
+}
+
+/// [`rebuilt_edges`] of a manifest with one flow per element of `flows` (its steps), each
+/// with its own api trigger.
+fn rebuilt_edges_of_flows(flows: &[&str]) -> (Vec<String>, bool) {
+    let mut yaml = "core:\n  name: t\n  mode: stateless\n  runtime_version: \"0.2\"\n  model: scaigrid/m\n  scaiflow_meta: {source_id: t}\n  flows:\n".to_string();
+    for (i, steps) in flows.iter().enumerate() {
+        let name = if i == 0 {
+            "t".to_string()
+        } else {
+            format!("t-{i}")
+        };
+        yaml +=
+            &format!("    - name: {name}\n      trigger: {{type: api}}\n      steps: {steps}\n");
+    }
     let (flow, diags) = import_yaml(&yaml);
     let flow = flow.unwrap_or_else(|| panic!("{diags:?}\n{yaml}"));
     let edges = flow["edges"]
@@ -616,6 +629,39 @@ fn a_loop_body_may_start_with_the_loops_fork() {
             "l.body -> x",
             "l.body -> z",
             "l.done -> v",
+        ]
+    );
+    assert!(compiles);
+}
+
+/// Seed 51: an empty arm that meets several steps at once (a parallel after it) leads to
+/// one of them only — the one another flow already leads it to, not the first (two
+/// fallthroughs, SF215).
+#[test]
+fn an_empty_arm_before_a_parallel_joins_the_edge_another_flow_has() {
+    let d = format!(
+        "{{decision: {{branches: [{{when: \"true\", steps: []}}]}}, {}}}",
+        logic_meta("d", "logic_decision", "{}")
+    );
+    let p = logic_meta("p", "logic_parallel", "{}");
+    let first = format!(
+        "[{{parallel: {{branches: [{{steps: [{d}]}}, {{steps: [{a}]}}]}}, {p}}}, {{parallel: {{branches: [{{steps: [{b}]}}, {{steps: [{w}]}}]}}, {p}}}]",
+        a = node_step("a"),
+        b = node_step("b"),
+        w = node_step("w"),
+    );
+    let second = format!("[{d}, {w}]", w = node_step("w"));
+    let (edges, compiles) = rebuilt_edges_of_flows(&[&first, &second]);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> p",
+            "p.out -> d",
+            "p.out -> a",
+            "a.out -> b",
+            "a.out -> w",
+            "node_trigger_2.out_request -> d",
+            "d.out -> w",
         ]
     );
     assert!(compiles);

@@ -77,6 +77,11 @@ struct Draft {
     target: Option<String>,
     when: Option<String>,
     origin: Vec<PathSeg>,
+    /// A decision arm's edge placed before its target is known: every step the arm
+    /// meets (a parallel after it meets several), and whether an edge found earlier —
+    /// the same arm to the same step in another flow — already serves it.
+    candidates: Vec<String>,
+    served: bool,
 }
 
 pub(super) struct Structure<'a> {
@@ -179,7 +184,10 @@ impl<'a> Structure<'a> {
         if let Some(i) = from.slot
             && (self.drafts[i].target.is_none() || from.once)
         {
-            if self.drafts[i].target.is_some() {
+            if from.once {
+                self.drafts[i].candidates.push(target.to_string());
+            }
+            if self.drafts[i].target.is_some() || self.drafts[i].served {
                 return;
             }
             let k = (
@@ -191,6 +199,8 @@ impl<'a> Structure<'a> {
             );
             if self.seen.insert(k) {
                 self.drafts[i].target = Some(target.to_string());
+            } else if from.once {
+                self.drafts[i].served = true;
             }
             return;
         }
@@ -201,6 +211,8 @@ impl<'a> Structure<'a> {
             target: Some(target.to_string()),
             when: from.when.clone(),
             origin: origin.to_vec(),
+            candidates: Vec::new(),
+            served: false,
         });
     }
 
@@ -362,6 +374,8 @@ impl<'a> Structure<'a> {
                         target: None,
                         when: s.when.clone(),
                         origin: bp.clone(),
+                        candidates: Vec::new(),
+                        served: false,
                     });
                     exits.push(Exit {
                         slot,
@@ -486,13 +500,35 @@ impl<'a> Structure<'a> {
                     target: Some(id.to_string()),
                     when: None,
                     origin: join(path, key("data_from")),
+                    candidates: Vec::new(),
+                    served: false,
                 });
             }
         }
     }
 
     /// The edges found, with generated ids `edge_1`, `edge_2`, …, and their origins.
-    pub(super) fn finish(self) -> Vec<(String, Value, Vec<PathSeg>)> {
+    pub(super) fn finish(mut self) -> Vec<(String, Value, Vec<PathSeg>)> {
+        // An arm that met several steps at once (a parallel after it) leads to the first
+        // of them — unless another flow leads the same arm to one of them: that edge
+        // serves it (a decision has one edge per arm, one fallthrough).
+        for i in 0..self.drafts.len() {
+            let d = &self.drafts[i];
+            if d.candidates.len() < 2 || d.target.is_none() {
+                continue;
+            }
+            let other = self.drafts.iter().enumerate().any(|(j, e)| {
+                j != i
+                    && e.kind == d.kind
+                    && e.source == d.source
+                    && e.port == d.port
+                    && e.when == d.when
+                    && e.target.as_ref().is_some_and(|t| d.candidates.contains(t))
+            });
+            if other {
+                self.drafts[i].target = None;
+            }
+        }
         self.drafts
             .into_iter()
             .filter_map(|d| Some((d.target.clone()?, d)))
