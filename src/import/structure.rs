@@ -15,7 +15,9 @@
 //!   before a step are not total (see [`Exits`]);
 //! - `parallel`: each branch starts from the exits before it (a `logic_parallel`: from
 //!   its node); its exits are its branches' exits (an empty branch, or a parallel without
-//!   branches, passes them through); they are total when one branch's are;
+//!   branches, passes them through); they are total when one branch's are, and then
+//!   the exits of a branch that is not total only order the next step: such an edge is
+//!   dropped where its source runs in another flow that does not give it;
 //! - `foreach` / `while`: the body starts from the loop's `body` port and leads nowhere
 //!   (it is closed; a first step of the loop's own node is its fork); the loop exits from
 //!   its `done` port;
@@ -51,6 +53,9 @@ struct Exit {
     /// A decision's fallthrough when none of its branches holds: needed only where the
     /// exits beside it are not total (see [`Exits`]).
     escape: bool,
+    /// Only orders the step after it: a branch of a parallel beside a branch that always
+    /// leads on (the step runs anyway).
+    order_only: bool,
 }
 
 /// The exits of a step or sequence. `total`: whenever the step runs, at least one of
@@ -82,13 +87,21 @@ struct Draft {
     /// the same arm to the same step in another flow — already serves it.
     candidates: Vec<String>,
     served: bool,
+    /// Every flow whose structure gives this edge, and whether each of them gives it only
+    /// to order a step that runs anyway.
+    flows: Vec<usize>,
+    order_only: bool,
 }
 
 pub(super) struct Structure<'a> {
     /// Node id → node kind, of every node the import rebuilt.
     kinds: &'a HashMap<String, Value>,
     drafts: Vec<Draft>,
-    seen: HashSet<(String, String, String, Option<String>, &'static str)>,
+    /// Each edge found (source, port, target, condition, kind) → its draft.
+    seen: HashMap<(String, String, String, Option<String>, &'static str), usize>,
+    /// The flow being read, and the flows in which each node has its step.
+    flow_ix: usize,
+    node_flows: HashMap<String, HashSet<usize>>,
 }
 
 fn kind_of(kinds: &HashMap<String, Value>, id: &str) -> Option<NodeKind> {
@@ -137,12 +150,18 @@ impl<'a> Structure<'a> {
         Structure {
             kinds,
             drafts: Vec::new(),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
+            flow_ix: 0,
+            node_flows: HashMap::new(),
         }
     }
 
     /// The control edges of one flow: its steps, entered from its entry nodes.
     pub(super) fn flow(&mut self, steps: &[Value], path: &[PathSeg], entries: &[String]) {
+        self.flow_ix += 1;
+        for e in entries {
+            self.saw(e);
+        }
         let preds = entries.iter().map(|e| self.exit(e, None, None)).collect();
         self.seq(steps, path, Exits::total(preds), None);
     }
@@ -155,10 +174,28 @@ impl<'a> Structure<'a> {
             slot: None,
             once: false,
             escape: false,
+            order_only: false,
         }
     }
 
-    fn push(&mut self, d: Draft) -> Option<usize> {
+    fn saw(&mut self, node: &str) {
+        self.node_flows
+            .entry(node.to_string())
+            .or_default()
+            .insert(self.flow_ix);
+    }
+
+    /// The edge of draft `i` found (again) in the current flow.
+    fn found(&mut self, i: usize, order_only: bool) {
+        let d = &mut self.drafts[i];
+        if !d.flows.contains(&self.flow_ix) {
+            d.flows.push(self.flow_ix);
+        }
+        d.order_only &= order_only;
+    }
+
+    fn push(&mut self, mut d: Draft) -> Option<usize> {
+        d.flows = vec![self.flow_ix];
         if let Some(t) = &d.target {
             let k = (
                 d.source.clone(),
@@ -167,9 +204,11 @@ impl<'a> Structure<'a> {
                 d.when.clone(),
                 d.kind,
             );
-            if !self.seen.insert(k) {
+            if let Some(&i) = self.seen.get(&k) {
+                self.found(i, d.order_only);
                 return None;
             }
+            self.seen.insert(k, self.drafts.len());
         }
         self.drafts.push(d);
         Some(self.drafts.len() - 1)
@@ -197,10 +236,17 @@ impl<'a> Structure<'a> {
                 from.when.clone(),
                 kind,
             );
-            if self.seen.insert(k) {
-                self.drafts[i].target = Some(target.to_string());
-            } else if from.once {
-                self.drafts[i].served = true;
+            match self.seen.get(&k) {
+                None => {
+                    self.seen.insert(k, i);
+                    self.drafts[i].target = Some(target.to_string());
+                }
+                Some(&j) => {
+                    self.found(j, false);
+                    if from.once {
+                        self.drafts[i].served = true;
+                    }
+                }
             }
             return;
         }
@@ -213,6 +259,8 @@ impl<'a> Structure<'a> {
             origin: origin.to_vec(),
             candidates: Vec::new(),
             served: false,
+            flows: Vec::new(),
+            order_only: from.order_only,
         });
     }
 
@@ -294,6 +342,7 @@ impl<'a> Structure<'a> {
                 if !self.kinds.contains_key(&id) {
                     return preds;
                 }
+                self.saw(&id);
                 for p in &preds.list {
                     self.connect(p, &id, path);
                 }
@@ -376,6 +425,8 @@ impl<'a> Structure<'a> {
                         origin: bp.clone(),
                         candidates: Vec::new(),
                         served: false,
+                        flows: Vec::new(),
+                        order_only: false,
                     });
                     exits.push(Exit {
                         slot,
@@ -402,9 +453,13 @@ impl<'a> Structure<'a> {
         };
         let mut exits: Vec<Exit> = Vec::new();
         for a in arms {
-            // A total parallel needs no branch's escapes.
+            // A total parallel needs no branch's escapes, and the other exits of a branch
+            // that is not total only order the step after it.
             if !decision && total && !a.total {
-                exits.extend(a.list.into_iter().filter(|e| !e.escape));
+                exits.extend(a.list.into_iter().filter(|e| !e.escape).map(|e| Exit {
+                    order_only: e.slot.is_none(),
+                    ..e
+                }));
             } else {
                 exits.extend(a.list);
             }
@@ -502,6 +557,8 @@ impl<'a> Structure<'a> {
                     origin: join(path, key("data_from")),
                     candidates: Vec::new(),
                     served: false,
+                    flows: Vec::new(),
+                    order_only: false,
                 });
             }
         }
@@ -509,6 +566,19 @@ impl<'a> Structure<'a> {
 
     /// The edges found, with generated ids `edge_1`, `edge_2`, …, and their origins.
     pub(super) fn finish(mut self) -> Vec<(String, Value, Vec<PathSeg>)> {
+        // An edge that only orders a step that runs anyway is dropped where its source
+        // also runs in a flow whose structure does not give it: there it would run the
+        // step where that flow does not (flows share their nodes' edges).
+        for d in &mut self.drafts {
+            if d.order_only
+                && self
+                    .node_flows
+                    .get(&d.source)
+                    .is_some_and(|fs| fs.iter().any(|f| !d.flows.contains(f)))
+            {
+                d.target = None;
+            }
+        }
         // An arm that met several steps at once (a parallel after it) leads to the first
         // of them — unless another flow leads the same arm to one of them: that edge
         // serves it (a decision has one edge per arm, one fallthrough).
