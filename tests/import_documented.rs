@@ -6,8 +6,20 @@
 
 mod common;
 #[allow(dead_code)]
+#[path = "differential/compare.rs"]
+mod compare;
+#[allow(dead_code)]
 #[path = "differential/generate.rs"]
 mod generate;
+#[allow(dead_code)]
+#[path = "differential/graph.rs"]
+mod graph;
+#[allow(dead_code)]
+#[path = "differential/manifest.rs"]
+mod manifest;
+#[allow(dead_code)]
+#[path = "differential/oracle.rs"]
+mod oracle;
 
 use std::path::Path;
 
@@ -270,7 +282,7 @@ fn generated_flows_import_from_their_documented_keys() {
     // flows that share nodes. The counts are a floor: a regression lowers them.
     println!("not rebuilt exactly: {failed:?}");
     assert!(single.0 >= 130 && single.1 >= 129, "{single:?}");
-    assert!(shared.0 >= 130 && shared.1 >= 106, "{shared:?}");
+    assert!(shared.0 >= 130 && shared.1 >= 108, "{shared:?}");
 }
 
 /// Our own manifest keeps the canvas layout: positions ride in `meta.node_position`.
@@ -699,4 +711,116 @@ fn an_edge_for_order_only_does_not_run_a_step_in_another_flow() {
     // In one flow the edge stays: it keeps the manifest's order.
     let (edges, _) = rebuilt_edges_of_flows(&[&first]);
     assert!(edges.contains(&"x.out -> w".to_string()), "{edges:?}");
+}
+
+/// The first difference between the executions of an imported flow's graph and those of
+/// the manifest it was imported from (docs/semantics.md §2 vs §5), under the differential
+/// suite's oracles: the manifest must run exactly the graph's nodes and order at least
+/// what the graph orders. `None` when they agree.
+fn import_difference(stripped: &Value, flow: &Value, seed: u64) -> Option<String> {
+    let g = graph::Graph::parse(flow).ok()?;
+    if let Some(p) = &g.problem {
+        return Some(format!("the imported graph has no meaning: {p}"));
+    }
+    // The imported entries come first, one per supported trigger, in manifest order.
+    let entry_ids: Vec<String> = g.entries().iter().map(|&e| g.ids[e].clone()).collect();
+    let mut records = Vec::new();
+    let mut ids = entry_ids.iter();
+    for f in stripped["core"]["flows"].as_array().unwrap() {
+        let triggers = std::iter::once(&f["trigger"])
+            .chain(f["additional_triggers"].as_array().into_iter().flatten());
+        for t in triggers {
+            if ["api", "webhook", "schedule"].contains(&t["type"].as_str().unwrap_or("")) {
+                let id = ids.next()?;
+                records.push(serde_json::json!({"node_id": id, "flow": f["name"]}));
+            }
+        }
+    }
+    let mut m = stripped.clone();
+    m["core"]["scaiflow_meta"]["entries"] = Value::Array(records);
+    for entry in &entry_ids {
+        for o in oracle::Oracle::family(seed, 24) {
+            match compare::check(&g, &m, entry, &o) {
+                compare::Verdict::Faithful => {}
+                compare::Verdict::Mismatch(d) | compare::Verdict::GraphInvalid(d) => {
+                    return Some(format!("entry {entry}: {d}\n{}", o.describe()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The imported graphs run exactly what their manifests run (docs/semantics.md §2 vs §5):
+/// for generated flows whose stripped manifests import, the graph's executions under the
+/// differential suite's oracles are the manifest's (it may order more than the graph).
+#[test]
+fn every_imported_graph_runs_what_its_manifest_runs() {
+    let mut checked = 0;
+    let mut failed = Vec::new();
+    for seed in 0..120u64 {
+        for doc in [generate::structured(seed).flow, generate::random_dag(seed)] {
+            let Some(manifest) = manifest_of(&doc) else {
+                continue;
+            };
+            for synthetic in [true, false] {
+                let stripped = documented_only(&manifest, synthetic);
+                let (Some(flow), _) = import(&stripped) else {
+                    continue;
+                };
+                checked += 1;
+                // (The interpreter tells synthetic steps by their marker; the manifest
+                // means the same with or without it.)
+                let marked = documented_only(&manifest, true);
+                if let Some(d) = import_difference(&marked, &flow, seed) {
+                    if std::env::var_os("SHOW_IMPORT_FAILURES").is_some() {
+                        eprintln!("seed {seed} synthetic {synthetic}: {d}");
+                    }
+                    failed.push(seed);
+                }
+            }
+        }
+    }
+    println!("imported graphs: {checked}, differing from their manifests: {failed:?}");
+    // Known limit (docs/import.md): flows that share nodes. 4 seeds (9, 91, 106, 119)
+    // today, with and without `meta.synthetic`; a floor.
+    assert!(checked >= 320, "{checked}");
+    assert!(failed.len() <= 8, "{failed:?}");
+}
+
+/// Seeds 38 and 103: of the branches of a parallel that each lead on, one edge into the
+/// step after it is enough; the others only order it and are dropped where their source
+/// runs in another flow that does not give them (`r` leads to `x` only, in the second).
+#[test]
+fn one_of_several_branches_that_lead_on_is_enough() {
+    let p = format!(
+        "{{parallel: {{branches: []}}, {}}}",
+        logic_meta("p", "logic_parallel", "{}")
+    );
+    let r = |body: &str| {
+        format!(
+            "{{parallel: {{branches: [{body}]}}, {}}}",
+            logic_meta("r", "logic_parallel", "{}")
+        )
+    };
+    let first = format!(
+        "[{{parallel: {{branches: [{{steps: [{p}]}}, {{steps: [{r}]}}]}}, {q}}}, {w}]",
+        r = r(""),
+        q = logic_meta("q", "logic_parallel", "{}"),
+        w = node_step("w"),
+    );
+    let second = format!("[{}]", r(&format!("{{steps: [{}]}}", node_step("x"))));
+    let (edges, compiles) = rebuilt_edges_of_flows(&[&first, &second]);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> q",
+            "q.out -> p",
+            "q.out -> r",
+            "p.out -> w",
+            "node_trigger_2.out_request -> r",
+            "r.out -> x",
+        ]
+    );
+    assert!(compiles);
 }

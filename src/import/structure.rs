@@ -56,6 +56,9 @@ struct Exit {
     /// Only orders the step after it: a branch of a parallel beside a branch that always
     /// leads on (the step runs anyway).
     order_only: bool,
+    /// The groups of alternatives it belongs to: the exits of the branches of a parallel
+    /// that each always lead on (any one of them runs the step after it).
+    alts: Vec<usize>,
 }
 
 /// The exits of a step or sequence. `total`: whenever the step runs, at least one of
@@ -91,6 +94,8 @@ struct Draft {
     /// to order a step that runs anyway.
     flows: Vec<usize>,
     order_only: bool,
+    /// (group, target) of the alternatives it is one of.
+    alts: Vec<(usize, String)>,
 }
 
 pub(super) struct Structure<'a> {
@@ -102,6 +107,7 @@ pub(super) struct Structure<'a> {
     /// The flow being read, and the flows in which each node has its step.
     flow_ix: usize,
     node_flows: HashMap<String, HashSet<usize>>,
+    groups: usize,
 }
 
 fn kind_of(kinds: &HashMap<String, Value>, id: &str) -> Option<NodeKind> {
@@ -153,6 +159,7 @@ impl<'a> Structure<'a> {
             seen: HashMap::new(),
             flow_ix: 0,
             node_flows: HashMap::new(),
+            groups: 0,
         }
     }
 
@@ -175,6 +182,7 @@ impl<'a> Structure<'a> {
             once: false,
             escape: false,
             order_only: false,
+            alts: Vec::new(),
         }
     }
 
@@ -186,12 +194,13 @@ impl<'a> Structure<'a> {
     }
 
     /// The edge of draft `i` found (again) in the current flow.
-    fn found(&mut self, i: usize, order_only: bool) {
+    fn found(&mut self, i: usize, order_only: bool, alts: &[(usize, String)]) {
         let d = &mut self.drafts[i];
         if !d.flows.contains(&self.flow_ix) {
             d.flows.push(self.flow_ix);
         }
         d.order_only &= order_only;
+        d.alts.extend_from_slice(alts);
     }
 
     fn push(&mut self, mut d: Draft) -> Option<usize> {
@@ -205,7 +214,7 @@ impl<'a> Structure<'a> {
                 d.kind,
             );
             if let Some(&i) = self.seen.get(&k) {
-                self.found(i, d.order_only);
+                self.found(i, d.order_only, &d.alts);
                 return None;
             }
             self.seen.insert(k, self.drafts.len());
@@ -242,7 +251,7 @@ impl<'a> Structure<'a> {
                     self.drafts[i].target = Some(target.to_string());
                 }
                 Some(&j) => {
-                    self.found(j, false);
+                    self.found(j, false, &[]);
                     if from.once {
                         self.drafts[i].served = true;
                     }
@@ -261,6 +270,7 @@ impl<'a> Structure<'a> {
             served: false,
             flows: Vec::new(),
             order_only: from.order_only,
+            alts: from.alts.iter().map(|g| (*g, target.to_string())).collect(),
         });
     }
 
@@ -427,6 +437,7 @@ impl<'a> Structure<'a> {
                         served: false,
                         flows: Vec::new(),
                         order_only: false,
+                        alts: Vec::new(),
                     });
                     exits.push(Exit {
                         slot,
@@ -452,6 +463,12 @@ impl<'a> Structure<'a> {
             arms.iter().any(|a| a.total)
         };
         let mut exits: Vec<Exit> = Vec::new();
+        // Several branches that always lead on: any one of them runs the step after the
+        // parallel, each one's edges are one alternative.
+        let group = (!decision && arms.iter().filter(|a| a.total).count() > 1).then(|| {
+            self.groups += 1;
+            self.groups
+        });
         for a in arms {
             // A total parallel needs no branch's escapes, and the other exits of a branch
             // that is not total only order the step after it.
@@ -459,6 +476,14 @@ impl<'a> Structure<'a> {
                 exits.extend(a.list.into_iter().filter(|e| !e.escape).map(|e| Exit {
                     order_only: e.slot.is_none(),
                     ..e
+                }));
+            } else if let Some(g) = group.filter(|_| a.total) {
+                exits.extend(a.list.into_iter().map(|mut e| {
+                    if e.slot.is_none() {
+                        e.order_only = true;
+                        e.alts.push(g);
+                    }
+                    e
                 }));
             } else {
                 exits.extend(a.list);
@@ -559,6 +584,7 @@ impl<'a> Structure<'a> {
                     served: false,
                     flows: Vec::new(),
                     order_only: false,
+                    alts: Vec::new(),
                 });
             }
         }
@@ -569,13 +595,34 @@ impl<'a> Structure<'a> {
         // An edge that only orders a step that runs anyway is dropped where its source
         // also runs in a flow whose structure does not give it: there it would run the
         // step where that flow does not (flows share their nodes' edges).
-        for d in &mut self.drafts {
-            if d.order_only
-                && self
-                    .node_flows
-                    .get(&d.source)
-                    .is_some_and(|fs| fs.iter().any(|f| !d.flows.contains(f)))
-            {
+        // Of each group of alternatives, one edge stays.
+        let harmful: Vec<bool> = self
+            .drafts
+            .iter()
+            .map(|d| {
+                d.order_only
+                    && self
+                        .node_flows
+                        .get(&d.source)
+                        .is_some_and(|fs| fs.iter().any(|f| !d.flows.contains(f)))
+            })
+            .collect();
+        let mut keep: HashSet<usize> = HashSet::new();
+        let mut groups: HashMap<&(usize, String), Vec<usize>> = HashMap::new();
+        for (i, d) in self.drafts.iter().enumerate() {
+            if d.target.is_some() {
+                for a in &d.alts {
+                    groups.entry(a).or_default().push(i);
+                }
+            }
+        }
+        for members in groups.values() {
+            if members.iter().all(|&i| harmful[i]) {
+                keep.insert(members[0]);
+            }
+        }
+        for (i, d) in self.drafts.iter_mut().enumerate() {
+            if harmful[i] && !keep.contains(&i) {
                 d.target = None;
             }
         }
