@@ -634,13 +634,17 @@ impl<'a> Structure<'a> {
             if d.candidates.len() < 2 || d.target.is_none() {
                 continue;
             }
-            let other = self.drafts.iter().enumerate().any(|(j, e)| {
-                j != i
-                    && e.kind == d.kind
-                    && e.source == d.source
-                    && e.port == d.port
-                    && e.when == d.when
-                    && e.target.as_ref().is_some_and(|t| d.candidates.contains(t))
+            let other = d.candidates.iter().any(|c| {
+                let k = (
+                    d.source.clone(),
+                    d.port.clone(),
+                    c.clone(),
+                    d.when.clone(),
+                    d.kind,
+                );
+                self.seen
+                    .get(&k)
+                    .is_some_and(|&j| j != i && self.drafts[j].target.is_some())
             });
             if other {
                 self.drafts[i].target = None;
