@@ -6,8 +6,20 @@
 
 mod common;
 #[allow(dead_code)]
+#[path = "differential/compare.rs"]
+mod compare;
+#[allow(dead_code)]
 #[path = "differential/generate.rs"]
 mod generate;
+#[allow(dead_code)]
+#[path = "differential/graph.rs"]
+mod graph;
+#[allow(dead_code)]
+#[path = "differential/manifest.rs"]
+mod manifest;
+#[allow(dead_code)]
+#[path = "differential/oracle.rs"]
+mod oracle;
 
 use std::path::Path;
 
@@ -269,8 +281,8 @@ fn generated_flows_import_from_their_documented_keys() {
     // that starts after several exits, where the lowering added order (an "N"), and
     // flows that share nodes. The counts are a floor: a regression lowers them.
     println!("not rebuilt exactly: {failed:?}");
-    assert!(single.0 >= 130 && single.1 >= 117, "{single:?}");
-    assert!(shared.0 >= 130 && shared.1 >= 100, "{shared:?}");
+    assert!(single.0 >= 130 && single.1 >= 129, "{single:?}");
+    assert!(shared.0 >= 130 && shared.1 >= 108, "{shared:?}");
 }
 
 /// Our own manifest keeps the canvas layout: positions ride in `meta.node_position`.
@@ -430,10 +442,8 @@ fn the_completed_compilation_targets_manifest_round_trips() {
 
 /// A generated flow's manifest stripped to the documented keys (with and without
 /// `meta.synthetic`) should import without an error into a flow that compiles again.
-/// Today 152 of 160 do (151 without the markers): the rebuilt edges of a few nested
-/// early-exit / shared-flow shapes give a graph with no structured form. The counts are a
-/// floor and the failing seeds are printed (`SHOW_IMPORT_FAILURES=1` prints each one's
-/// errors); closing the gap is open work on issue 11.
+/// All 160 do (with and without the markers). The counts are a floor and the failing
+/// seeds are printed (`SHOW_IMPORT_FAILURES=1` prints each one's errors).
 #[test]
 fn every_generated_manifest_imports_and_compiles_again_from_its_documented_keys() {
     let mut tally = [(0, 0); 2]; // (checked, ok) with and without `meta.synthetic`
@@ -473,7 +483,344 @@ fn every_generated_manifest_imports_and_compiles_again_from_its_documented_keys(
     println!("without: {:?}, failing seeds {:?}", tally[1], failed[1]);
     assert!(tally[0].0 >= 150, "{tally:?}");
     assert!(
-        tally[0].1 >= 152 && tally[1].1 >= 151,
+        tally[0].1 >= 160 && tally[1].1 >= 160,
         "{tally:?} {failed:?}"
     );
+}
+
+// ---- Edges from the structure: regression tests (issue 11) ----
+
+/// A rigid step of node `id` (ids must not be YAML booleans such as `y` or `n`).
+fn node_step(id: &str) -> String {
+    format!(
+        "{{rigid: \"step {id}\", meta: {{node_id: {id}, node_kind: llm_rigid, node_label: {id}, node_config: {{template: \"step {id}\"}}}}}}"
+    )
+}
+
+fn logic_meta(id: &str, kind: &str, config: &str) -> String {
+    format!("meta: {{node_id: {id}, node_kind: {kind}, node_label: {id}, node_config: {config}}}")
+}
+
+/// Imports a one-flow manifest with the documented keys only; the rebuilt control and
+/// data edges as `source.port -condition-> target` (`->` when sequential, `~>` data), and
+/// whether the flow compiles again.
+fn rebuilt_edges(steps: &str) -> (Vec<String>, bool) {
+    rebuilt_edges_of_flows(&[steps])
+}
+
+/// [`rebuilt_edges`] of a manifest with one flow per element of `flows` (its steps), each
+/// with its own api trigger.
+fn rebuilt_edges_of_flows(flows: &[&str]) -> (Vec<String>, bool) {
+    let mut yaml = "core:\n  name: t\n  mode: stateless\n  runtime_version: \"0.2\"\n  model: scaigrid/m\n  scaiflow_meta: {source_id: t}\n  flows:\n".to_string();
+    for (i, steps) in flows.iter().enumerate() {
+        let name = if i == 0 {
+            "t".to_string()
+        } else {
+            format!("t-{i}")
+        };
+        yaml +=
+            &format!("    - name: {name}\n      trigger: {{type: api}}\n      steps: {steps}\n");
+    }
+    let (flow, diags) = import_yaml(&yaml);
+    let flow = flow.unwrap_or_else(|| panic!("{diags:?}\n{yaml}"));
+    let edges = flow["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let arrow = match (e["type"].as_str().unwrap(), e["condition"].as_str()) {
+                ("data", _) => "~>".to_string(),
+                (_, Some(c)) => format!("-{c}->"),
+                _ => "->".to_string(),
+            };
+            format!(
+                "{}.{} {arrow} {}",
+                e["source"]["node"].as_str().unwrap(),
+                e["source"]["port"].as_str().unwrap(),
+                e["target"]["node"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (edges, manifest_of(&flow).is_some())
+}
+
+/// Seeds 16 and 35: a decision without a `when: "true"` branch, followed by a step. When
+/// no branch holds the next step still runs (docs/semantics.md §5): the decision's
+/// fallthrough leads to it — and an arm that stops inside (a nested decision without
+/// fallthrough) likewise.
+#[test]
+fn a_decision_without_true_branch_lets_the_next_step_run() {
+    let steps = format!(
+        "[{{decision: {{branches: [{{when: a, steps: [{x}, {{decision: {{branches: [{{when: b, steps: [{z}]}}]}}, {d2}}}]}}]}}, {d}}}, {v}]",
+        x = node_step("x"),
+        z = node_step("z"),
+        v = node_step("v"),
+        d = logic_meta("d", "logic_decision", "{}"),
+        d2 = logic_meta("d2", "logic_decision", "{}"),
+    );
+    let (edges, compiles) = rebuilt_edges(&steps);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> d",
+            "d.out -a-> x",
+            "x.out -> d2",
+            "d2.out -b-> z",
+            "z.out -> v",
+            "d2.out -> v",
+            "d.out -> v",
+        ]
+    );
+    assert!(compiles);
+}
+
+/// ... but only where the step after it would not run otherwise: beside a parallel branch
+/// that always leads on, the decision keeps no fallthrough (exact round trips).
+#[test]
+fn a_decision_beside_a_branch_that_always_leads_on_gets_no_fallthrough() {
+    let steps = format!(
+        "[{{parallel: {{branches: [{{steps: [{{decision: {{branches: [{{when: a, steps: [{x}]}}]}}, {d}}}]}}, {{steps: [{w}]}}]}}, {p}}}, {v}]",
+        x = node_step("x"),
+        w = node_step("w"),
+        v = node_step("v"),
+        d = logic_meta("d", "logic_decision", "{}"),
+        p = logic_meta("p", "logic_parallel", "{}"),
+    );
+    let (edges, compiles) = rebuilt_edges(&steps);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> p",
+            "p.out -> d",
+            "d.out -a-> x",
+            "p.out -> w",
+            "x.out -> v",
+            "w.out -> v",
+        ]
+    );
+    assert!(compiles);
+}
+
+/// Seed 16: a `logic_parallel` whose `parallel` has no branches still leads to the next
+/// step (it was a dead end, so the step after it ran only through other arms).
+#[test]
+fn a_logic_parallel_without_branches_leads_on() {
+    let steps = format!(
+        "[{{parallel: {{branches: []}}, {p}}}, {v}]",
+        v = node_step("v"),
+        p = logic_meta("p", "logic_parallel", "{}"),
+    );
+    let (edges, compiles) = rebuilt_edges(&steps);
+    assert_eq!(edges, ["node_trigger_1.out_request -> p", "p.out -> v"]);
+    assert!(compiles);
+}
+
+/// Seeds 64 and 106 without `meta.synthetic`: a loop body that starts with the loop's own
+/// fork (a `parallel` whose `meta` is the loop's) branches from the `body` port; it is not
+/// the loop's step again (which wired the loop to itself, SF208).
+#[test]
+fn a_loop_body_may_start_with_the_loops_fork() {
+    let l = logic_meta(
+        "l",
+        "logic_loop",
+        "{style: while, condition: \"input.k > 0\", max_iterations: 3}",
+    );
+    let steps = format!(
+        "[{{while: {{condition: \"input.k > 0\", max_iterations: 3, steps: [{{parallel: {{branches: [{{steps: [{x}]}}, {{steps: [{z}]}}]}}, {l}}}]}}, {l}}}, {v}]",
+        x = node_step("x"),
+        z = node_step("z"),
+        v = node_step("v"),
+    );
+    let (edges, compiles) = rebuilt_edges(&steps);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> l",
+            "l.body -> x",
+            "l.body -> z",
+            "l.done -> v",
+        ]
+    );
+    assert!(compiles);
+}
+
+/// Seed 51: an empty arm that meets several steps at once (a parallel after it) leads to
+/// one of them only — the one another flow already leads it to, not the first (two
+/// fallthroughs, SF215).
+#[test]
+fn an_empty_arm_before_a_parallel_joins_the_edge_another_flow_has() {
+    let d = format!(
+        "{{decision: {{branches: [{{when: \"true\", steps: []}}]}}, {}}}",
+        logic_meta("d", "logic_decision", "{}")
+    );
+    let p = logic_meta("p", "logic_parallel", "{}");
+    let first = format!(
+        "[{{parallel: {{branches: [{{steps: [{d}]}}, {{steps: [{a}]}}]}}, {p}}}, {{parallel: {{branches: [{{steps: [{b}]}}, {{steps: [{w}]}}]}}, {p}}}]",
+        a = node_step("a"),
+        b = node_step("b"),
+        w = node_step("w"),
+    );
+    let second = format!("[{d}, {w}]", w = node_step("w"));
+    let (edges, compiles) = rebuilt_edges_of_flows(&[&first, &second]);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> p",
+            "p.out -> d",
+            "p.out -> a",
+            "a.out -> b",
+            "a.out -> w",
+            "node_trigger_2.out_request -> d",
+            "d.out -> w",
+        ]
+    );
+    assert!(compiles);
+}
+
+/// Seeds 2, 9 and 89: an edge one flow's structure gives only to order a step that runs
+/// anyway (from a parallel branch beside one that always leads on) is dropped when its
+/// source also runs in another flow that does not give it: there it would make the step
+/// run (here `w` in the second flow, which does not have it).
+#[test]
+fn an_edge_for_order_only_does_not_run_a_step_in_another_flow() {
+    let d = format!(
+        "{{decision: {{branches: [{{when: a, steps: [{x}]}}]}}, {}}}",
+        logic_meta("d", "logic_decision", "{}"),
+        x = node_step("x"),
+    );
+    let first = format!(
+        "[{{parallel: {{branches: [{{steps: [{d}]}}, {{steps: [{m}]}}]}}, {p}}}, {w}]",
+        m = node_step("m"),
+        w = node_step("w"),
+        p = logic_meta("p", "logic_parallel", "{}"),
+    );
+    let second = format!("[{d}]");
+    let (edges, compiles) = rebuilt_edges_of_flows(&[&first, &second]);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> p",
+            "p.out -> d",
+            "d.out -a-> x",
+            "p.out -> m",
+            "m.out -> w",
+            "node_trigger_2.out_request -> d",
+        ]
+    );
+    assert!(compiles);
+    // In one flow the edge stays: it keeps the manifest's order.
+    let (edges, _) = rebuilt_edges_of_flows(&[&first]);
+    assert!(edges.contains(&"x.out -> w".to_string()), "{edges:?}");
+}
+
+/// The first difference between the executions of an imported flow's graph and those of
+/// the manifest it was imported from (docs/semantics.md §2 vs §5), under the differential
+/// suite's oracles: the manifest must run exactly the graph's nodes and order at least
+/// what the graph orders. `None` when they agree.
+fn import_difference(stripped: &Value, flow: &Value, seed: u64) -> Option<String> {
+    let g = graph::Graph::parse(flow).ok()?;
+    if let Some(p) = &g.problem {
+        return Some(format!("the imported graph has no meaning: {p}"));
+    }
+    // The imported entries come first, one per supported trigger, in manifest order.
+    let entry_ids: Vec<String> = g.entries().iter().map(|&e| g.ids[e].clone()).collect();
+    let mut records = Vec::new();
+    let mut ids = entry_ids.iter();
+    for f in stripped["core"]["flows"].as_array().unwrap() {
+        let triggers = std::iter::once(&f["trigger"])
+            .chain(f["additional_triggers"].as_array().into_iter().flatten());
+        for t in triggers {
+            if ["api", "webhook", "schedule"].contains(&t["type"].as_str().unwrap_or("")) {
+                let id = ids.next()?;
+                records.push(serde_json::json!({"node_id": id, "flow": f["name"]}));
+            }
+        }
+    }
+    let mut m = stripped.clone();
+    m["core"]["scaiflow_meta"]["entries"] = Value::Array(records);
+    for entry in &entry_ids {
+        for o in oracle::Oracle::family(seed, 24) {
+            match compare::check(&g, &m, entry, &o) {
+                compare::Verdict::Faithful => {}
+                compare::Verdict::Mismatch(d) | compare::Verdict::GraphInvalid(d) => {
+                    return Some(format!("entry {entry}: {d}\n{}", o.describe()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The imported graphs run exactly what their manifests run (docs/semantics.md §2 vs §5):
+/// for generated flows whose stripped manifests import, the graph's executions under the
+/// differential suite's oracles are the manifest's (it may order more than the graph).
+#[test]
+fn every_imported_graph_runs_what_its_manifest_runs() {
+    let mut checked = 0;
+    let mut failed = Vec::new();
+    for seed in 0..120u64 {
+        for doc in [generate::structured(seed).flow, generate::random_dag(seed)] {
+            let Some(manifest) = manifest_of(&doc) else {
+                continue;
+            };
+            for synthetic in [true, false] {
+                let stripped = documented_only(&manifest, synthetic);
+                let (Some(flow), _) = import(&stripped) else {
+                    continue;
+                };
+                checked += 1;
+                // (The interpreter tells synthetic steps by their marker; the manifest
+                // means the same with or without it.)
+                let marked = documented_only(&manifest, true);
+                if let Some(d) = import_difference(&marked, &flow, seed) {
+                    if std::env::var_os("SHOW_IMPORT_FAILURES").is_some() {
+                        eprintln!("seed {seed} synthetic {synthetic}: {d}");
+                    }
+                    failed.push(seed);
+                }
+            }
+        }
+    }
+    println!("imported graphs: {checked}, differing from their manifests: {failed:?}");
+    // Known limit (docs/import.md): flows that share nodes. 4 seeds (9, 91, 106, 119)
+    // today, with and without `meta.synthetic`; a floor.
+    assert!(checked >= 320, "{checked}");
+    assert!(failed.len() <= 8, "{failed:?}");
+}
+
+/// Seeds 38 and 103: of the branches of a parallel that each lead on, one edge into the
+/// step after it is enough; the others only order it and are dropped where their source
+/// runs in another flow that does not give them (`r` leads to `x` only, in the second).
+#[test]
+fn one_of_several_branches_that_lead_on_is_enough() {
+    let p = format!(
+        "{{parallel: {{branches: []}}, {}}}",
+        logic_meta("p", "logic_parallel", "{}")
+    );
+    let r = |body: &str| {
+        format!(
+            "{{parallel: {{branches: [{body}]}}, {}}}",
+            logic_meta("r", "logic_parallel", "{}")
+        )
+    };
+    let first = format!(
+        "[{{parallel: {{branches: [{{steps: [{p}]}}, {{steps: [{r}]}}]}}, {q}}}, {w}]",
+        r = r(""),
+        q = logic_meta("q", "logic_parallel", "{}"),
+        w = node_step("w"),
+    );
+    let second = format!("[{}]", r(&format!("{{steps: [{}]}}", node_step("x"))));
+    let (edges, compiles) = rebuilt_edges_of_flows(&[&first, &second]);
+    assert_eq!(
+        edges,
+        [
+            "node_trigger_1.out_request -> q",
+            "q.out -> p",
+            "q.out -> r",
+            "p.out -> w",
+            "node_trigger_2.out_request -> r",
+            "r.out -> x",
+        ]
+    );
+    assert!(compiles);
 }

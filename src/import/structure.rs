@@ -9,11 +9,18 @@
 //! - a sequence: the exits of its last step (an empty sequence passes its exits through);
 //! - `decision`: each branch starts from the decision's node with the branch's `when`
 //!   (`"true"`: the fallthrough, a sequential edge); its exits are its branches' exits —
-//!   an empty branch exits from the node itself with the branch's condition;
+//!   an empty branch exits from the node itself with the branch's condition; without a
+//!   `"true"` branch the exits are not total (when no branch holds none is live), and
+//!   the node's fallthrough is kept as an **escape**, connected only where the exits
+//!   before a step are not total (see [`Exits`]);
 //! - `parallel`: each branch starts from the exits before it (a `logic_parallel`: from
-//!   its node); its exits are its branches' exits (an empty branch passes them through);
+//!   its node); its exits are its branches' exits (an empty branch, or a parallel without
+//!   branches, passes them through); they are total when one branch's are, and then
+//!   the exits of a branch that is not total only order the next step: such an edge is
+//!   dropped where its source runs in another flow that does not give it;
 //! - `foreach` / `while`: the body starts from the loop's `body` port and leads nowhere
-//!   (it is closed); the loop exits from its `done` port;
+//!   (it is closed; a first step of the loop's own node is its fork); the loop exits from
+//!   its `done` port;
 //! - synthetic steps (`meta.synthetic`) are not nodes: a `fork` or `decision_rest`
 //!   `decision` branches from its node (the node the step belongs to), a `fork` `parallel`
 //!   from the exits before it, a `debug_breakpoint` passes its exits through;
@@ -43,6 +50,32 @@ struct Exit {
     /// A decision's arm: it leads to one step only (the first it meets; a decision
     /// has one edge per arm).
     once: bool,
+    /// A decision's fallthrough when none of its branches holds: needed only where the
+    /// exits beside it are not total (see [`Exits`]).
+    escape: bool,
+    /// Only orders the step after it: a branch of a parallel beside a branch that always
+    /// leads on (the step runs anyway).
+    order_only: bool,
+    /// The groups of alternatives it belongs to: the exits of the branches of a parallel
+    /// that each always lead on (any one of them runs the step after it).
+    alts: Vec<usize>,
+}
+
+/// The exits of a step or sequence. `total`: whenever the step runs, at least one of
+/// them is live. A decision without a `when: "true"` branch is not total — when no
+/// branch holds nothing in it runs, yet the next step still runs (`docs/semantics.md`
+/// §5) — so its exits also hold its **escapes**: its node's fallthrough, used only when
+/// the step after it would otherwise not run (the exits are not total).
+#[derive(Clone)]
+struct Exits {
+    list: Vec<Exit>,
+    total: bool,
+}
+
+impl Exits {
+    fn total(list: Vec<Exit>) -> Exits {
+        Exits { list, total: true }
+    }
 }
 
 struct Draft {
@@ -52,13 +85,29 @@ struct Draft {
     target: Option<String>,
     when: Option<String>,
     origin: Vec<PathSeg>,
+    /// A decision arm's edge placed before its target is known: every step the arm
+    /// meets (a parallel after it meets several), and whether an edge found earlier —
+    /// the same arm to the same step in another flow — already serves it.
+    candidates: Vec<String>,
+    served: bool,
+    /// Every flow whose structure gives this edge, and whether each of them gives it only
+    /// to order a step that runs anyway.
+    flows: Vec<usize>,
+    order_only: bool,
+    /// (group, target) of the alternatives it is one of.
+    alts: Vec<(usize, String)>,
 }
 
 pub(super) struct Structure<'a> {
     /// Node id → node kind, of every node the import rebuilt.
     kinds: &'a HashMap<String, Value>,
     drafts: Vec<Draft>,
-    seen: HashSet<(String, String, String, Option<String>, &'static str)>,
+    /// Each edge found (source, port, target, condition, kind) → its draft.
+    seen: HashMap<(String, String, String, Option<String>, &'static str), usize>,
+    /// The flow being read, and the flows in which each node has its step.
+    flow_ix: usize,
+    node_flows: HashMap<String, HashSet<usize>>,
+    groups: usize,
 }
 
 fn kind_of(kinds: &HashMap<String, Value>, id: &str) -> Option<NodeKind> {
@@ -107,14 +156,21 @@ impl<'a> Structure<'a> {
         Structure {
             kinds,
             drafts: Vec::new(),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
+            flow_ix: 0,
+            node_flows: HashMap::new(),
+            groups: 0,
         }
     }
 
     /// The control edges of one flow: its steps, entered from its entry nodes.
     pub(super) fn flow(&mut self, steps: &[Value], path: &[PathSeg], entries: &[String]) {
+        self.flow_ix += 1;
+        for e in entries {
+            self.saw(e);
+        }
         let preds = entries.iter().map(|e| self.exit(e, None, None)).collect();
-        self.seq(steps, path, preds, None);
+        self.seq(steps, path, Exits::total(preds), None);
     }
 
     fn exit(&self, node: &str, port: Option<&str>, when: Option<String>) -> Exit {
@@ -124,10 +180,31 @@ impl<'a> Structure<'a> {
             when,
             slot: None,
             once: false,
+            escape: false,
+            order_only: false,
+            alts: Vec::new(),
         }
     }
 
-    fn push(&mut self, d: Draft) -> Option<usize> {
+    fn saw(&mut self, node: &str) {
+        self.node_flows
+            .entry(node.to_string())
+            .or_default()
+            .insert(self.flow_ix);
+    }
+
+    /// The edge of draft `i` found (again) in the current flow.
+    fn found(&mut self, i: usize, order_only: bool, alts: &[(usize, String)]) {
+        let d = &mut self.drafts[i];
+        if !d.flows.contains(&self.flow_ix) {
+            d.flows.push(self.flow_ix);
+        }
+        d.order_only &= order_only;
+        d.alts.extend_from_slice(alts);
+    }
+
+    fn push(&mut self, mut d: Draft) -> Option<usize> {
+        d.flows = vec![self.flow_ix];
         if let Some(t) = &d.target {
             let k = (
                 d.source.clone(),
@@ -136,9 +213,11 @@ impl<'a> Structure<'a> {
                 d.when.clone(),
                 d.kind,
             );
-            if !self.seen.insert(k) {
+            if let Some(&i) = self.seen.get(&k) {
+                self.found(i, d.order_only, &d.alts);
                 return None;
             }
+            self.seen.insert(k, self.drafts.len());
         }
         self.drafts.push(d);
         Some(self.drafts.len() - 1)
@@ -153,7 +232,10 @@ impl<'a> Structure<'a> {
         if let Some(i) = from.slot
             && (self.drafts[i].target.is_none() || from.once)
         {
-            if self.drafts[i].target.is_some() {
+            if from.once {
+                self.drafts[i].candidates.push(target.to_string());
+            }
+            if self.drafts[i].target.is_some() || self.drafts[i].served {
                 return;
             }
             let k = (
@@ -163,8 +245,17 @@ impl<'a> Structure<'a> {
                 from.when.clone(),
                 kind,
             );
-            if self.seen.insert(k) {
-                self.drafts[i].target = Some(target.to_string());
+            match self.seen.get(&k) {
+                None => {
+                    self.seen.insert(k, i);
+                    self.drafts[i].target = Some(target.to_string());
+                }
+                Some(&j) => {
+                    self.found(j, false, &[]);
+                    if from.once {
+                        self.drafts[i].served = true;
+                    }
+                }
             }
             return;
         }
@@ -175,6 +266,11 @@ impl<'a> Structure<'a> {
             target: Some(target.to_string()),
             when: from.when.clone(),
             origin: origin.to_vec(),
+            candidates: Vec::new(),
+            served: false,
+            flows: Vec::new(),
+            order_only: from.order_only,
+            alts: from.alts.iter().map(|g| (*g, target.to_string())).collect(),
         });
     }
 
@@ -183,9 +279,9 @@ impl<'a> Structure<'a> {
         &mut self,
         steps: &[Value],
         path: &[PathSeg],
-        mut preds: Vec<Exit>,
+        mut preds: Exits,
         parent: Option<&str>,
-    ) -> Vec<Exit> {
+    ) -> Exits {
         for (i, s) in steps.iter().enumerate() {
             let before = if i == 0 {
                 parent
@@ -206,9 +302,9 @@ impl<'a> Structure<'a> {
         &mut self,
         step: &Value,
         path: &[PathSeg],
-        preds: Vec<Exit>,
+        preds: Exits,
         before: Option<&str>,
-    ) -> Vec<Exit> {
+    ) -> Exits {
         let Some((id, synthetic)) = step_meta(step) else {
             return preds;
         };
@@ -228,8 +324,9 @@ impl<'a> Structure<'a> {
                     // The conditions are the node's: branch from it (from every entry of
                     // the flow when the node is one of them).
                     let mut base: Vec<Exit> = preds
+                        .list
                         .iter()
-                        .filter(|p| p.when.is_none())
+                        .filter(|p| p.when.is_none() && !p.escape)
                         .map(|p| Exit {
                             slot: None,
                             ..p.clone()
@@ -238,10 +335,11 @@ impl<'a> Structure<'a> {
                     if !base.iter().any(|p| p.node == id) {
                         base = vec![self.exit(&id, None, None)];
                     }
+                    let base = Exits::total(base);
                     self.branches(d, &join(path, key("decision")), &base, true, &id)
                 } else if let Some(p) = body("parallel") {
-                    let base = if preds.is_empty() {
-                        vec![self.exit(&id, None, None)]
+                    let base = if preds.list.is_empty() {
+                        Exits::total(vec![self.exit(&id, None, None)])
                     } else {
                         preds
                     };
@@ -254,10 +352,11 @@ impl<'a> Structure<'a> {
                 if !self.kinds.contains_key(&id) {
                     return preds;
                 }
-                for p in &preds {
+                self.saw(&id);
+                for p in &preds.list {
                     self.connect(p, &id, path);
                 }
-                let own = vec![self.exit(&id, None, None)];
+                let own = Exits::total(vec![self.exit(&id, None, None)]);
                 if let Some(d) = body("decision") {
                     self.branches(d, &join(path, key("decision")), &own, true, &id)
                 } else if let Some(p) = body("parallel") {
@@ -266,10 +365,11 @@ impl<'a> Structure<'a> {
                     .into_iter()
                     .find_map(|kw| body(kw).map(|l| (kw, l)))
                 {
-                    let start = vec![self.exit(&id, Some("body"), None)];
+                    let start = Exits::total(vec![self.exit(&id, Some("body"), None)]);
                     let sp = join(&join(path, key(kw)), key("steps"));
-                    self.seq(steps_of(Some(l)), &sp, start, None);
-                    vec![self.exit(&id, Some("done"), None)]
+                    // (A body's first step may be the loop's fork of its `body` port.)
+                    self.seq(steps_of(Some(l)), &sp, start, Some(&id));
+                    Exits::total(vec![self.exit(&id, Some("done"), None)])
                 } else {
                     own
                 }
@@ -282,19 +382,27 @@ impl<'a> Structure<'a> {
         &mut self,
         construct: &Value,
         path: &[PathSeg],
-        base: &[Exit],
+        base: &Exits,
         decision: bool,
         node: &str,
-    ) -> Vec<Exit> {
-        let mut exits = Vec::new();
+    ) -> Exits {
         let list = construct
             .get("branches")
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
+        if !decision && list.is_empty() {
+            // A parallel without branches (a `logic_parallel` that leads nowhere in
+            // this flow) passes its exits through.
+            return base.clone();
+        }
+        let mut arms: Vec<Exits> = Vec::new();
+        let mut fallthrough = false;
         for (j, br) in list.iter().enumerate() {
             let bp = join(&join(path, key("branches")), PathSeg::Index(j));
             let when = if decision { when_of(br) } else { None };
+            fallthrough |= decision && when.is_none();
             let start: Vec<Exit> = base
+                .list
                 .iter()
                 .map(|b| Exit {
                     when: if decision {
@@ -308,6 +416,7 @@ impl<'a> Structure<'a> {
             let steps = steps_of(Some(br));
             if steps.is_empty() {
                 // The branch exits from where it starts; its edge keeps its place.
+                let mut exits = Vec::new();
                 for s in start {
                     if s.slot.is_some() {
                         exits.push(s);
@@ -324,6 +433,11 @@ impl<'a> Structure<'a> {
                         target: None,
                         when: s.when.clone(),
                         origin: bp.clone(),
+                        candidates: Vec::new(),
+                        served: false,
+                        flows: Vec::new(),
+                        order_only: false,
+                        alts: Vec::new(),
                     });
                     exits.push(Exit {
                         slot,
@@ -331,11 +445,63 @@ impl<'a> Structure<'a> {
                         ..s
                     });
                 }
+                arms.push(Exits {
+                    list: exits,
+                    total: decision || base.total,
+                });
             } else {
-                exits.extend(self.seq(steps, &join(&bp, key("steps")), start, Some(node)));
+                let start = Exits {
+                    list: start,
+                    total: decision || base.total,
+                };
+                arms.push(self.seq(steps, &join(&bp, key("steps")), start, Some(node)));
             }
         }
-        exits
+        let total = if decision {
+            fallthrough && arms.iter().all(|a| a.total)
+        } else {
+            arms.iter().any(|a| a.total)
+        };
+        let mut exits: Vec<Exit> = Vec::new();
+        // Several branches that always lead on: any one of them runs the step after the
+        // parallel, each one's edges are one alternative.
+        let group = (!decision && arms.iter().filter(|a| a.total).count() > 1).then(|| {
+            self.groups += 1;
+            self.groups
+        });
+        for a in arms {
+            // A total parallel needs no branch's escapes, and the other exits of a branch
+            // that is not total only order the step after it.
+            if !decision && total && !a.total {
+                exits.extend(a.list.into_iter().filter(|e| !e.escape).map(|e| Exit {
+                    order_only: e.slot.is_none(),
+                    ..e
+                }));
+            } else if let Some(g) = group.filter(|_| a.total) {
+                exits.extend(a.list.into_iter().map(|mut e| {
+                    if e.slot.is_none() {
+                        e.order_only = true;
+                        e.alts.push(g);
+                    }
+                    e
+                }));
+            } else {
+                exits.extend(a.list);
+            }
+        }
+        if decision && !fallthrough {
+            // When no branch holds, the next step runs after the decision's node.
+            for b in &base.list {
+                exits.push(Exit {
+                    when: None,
+                    slot: None,
+                    once: true,
+                    escape: true,
+                    ..b.clone()
+                });
+            }
+        }
+        Exits { list: exits, total }
     }
 
     /// Data edges from `data_from`: each name read is the `bind` of a node's step (or
@@ -414,13 +580,76 @@ impl<'a> Structure<'a> {
                     target: Some(id.to_string()),
                     when: None,
                     origin: join(path, key("data_from")),
+                    candidates: Vec::new(),
+                    served: false,
+                    flows: Vec::new(),
+                    order_only: false,
+                    alts: Vec::new(),
                 });
             }
         }
     }
 
     /// The edges found, with generated ids `edge_1`, `edge_2`, …, and their origins.
-    pub(super) fn finish(self) -> Vec<(String, Value, Vec<PathSeg>)> {
+    pub(super) fn finish(mut self) -> Vec<(String, Value, Vec<PathSeg>)> {
+        // An edge that only orders a step that runs anyway is dropped where its source
+        // also runs in a flow whose structure does not give it: there it would run the
+        // step where that flow does not (flows share their nodes' edges).
+        // Of each group of alternatives, one edge stays.
+        let harmful: Vec<bool> = self
+            .drafts
+            .iter()
+            .map(|d| {
+                d.order_only
+                    && self
+                        .node_flows
+                        .get(&d.source)
+                        .is_some_and(|fs| fs.iter().any(|f| !d.flows.contains(f)))
+            })
+            .collect();
+        let mut keep: HashSet<usize> = HashSet::new();
+        let mut groups: HashMap<&(usize, String), Vec<usize>> = HashMap::new();
+        for (i, d) in self.drafts.iter().enumerate() {
+            if d.target.is_some() {
+                for a in &d.alts {
+                    groups.entry(a).or_default().push(i);
+                }
+            }
+        }
+        for members in groups.values() {
+            if members.iter().all(|&i| harmful[i]) {
+                keep.insert(members[0]);
+            }
+        }
+        for (i, d) in self.drafts.iter_mut().enumerate() {
+            if harmful[i] && !keep.contains(&i) {
+                d.target = None;
+            }
+        }
+        // An arm that met several steps at once (a parallel after it) leads to the first
+        // of them — unless another flow leads the same arm to one of them: that edge
+        // serves it (a decision has one edge per arm, one fallthrough).
+        for i in 0..self.drafts.len() {
+            let d = &self.drafts[i];
+            if d.candidates.len() < 2 || d.target.is_none() {
+                continue;
+            }
+            let other = d.candidates.iter().any(|c| {
+                let k = (
+                    d.source.clone(),
+                    d.port.clone(),
+                    c.clone(),
+                    d.when.clone(),
+                    d.kind,
+                );
+                self.seen
+                    .get(&k)
+                    .is_some_and(|&j| j != i && self.drafts[j].target.is_some())
+            });
+            if other {
+                self.drafts[i].target = None;
+            }
+        }
         self.drafts
             .into_iter()
             .filter_map(|d| Some((d.target.clone()?, d)))
