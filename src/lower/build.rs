@@ -458,25 +458,30 @@ impl Builder<'_, '_, '_> {
         }
         let mut rest_children = Vec::new();
         for &x in nodes {
-            let Some(cx) = self.s.cond[x].clone() else {
-                continue;
+            // The decisions whose arms `x` is under, among those decided at this level (a
+            // level item of its own, or the decision this level is the else arm of). Read in
+            // place: cubes are as long as the nesting, and this runs at every level.
+            let owners: Vec<usize> = {
+                let Some(cx) = self.s.cond[x].as_ref() else {
+                    continue;
+                };
+                if cx == ctx {
+                    continue;
+                }
+                let level_decision = |d: usize| {
+                    self.s.mark[d] == stamp
+                        && f.choice[d].is_some()
+                        && items
+                            .get(self.s.item_of[d])
+                            .is_some_and(|it| matches!(it.kind, ItemKind::Node(n) if n == d))
+                };
+                cx.lits()
+                    .iter()
+                    .filter(|l| ctx.get(l.node) != Some(*l))
+                    .map(|l| l.node)
+                    .filter(|&d| rest.is_some_and(|(r, _)| r == d) || level_decision(d))
+                    .collect()
             };
-            if &cx == ctx {
-                continue;
-            }
-            // The decisions whose arms `x` is under, among those decided at this level.
-            let owners: Vec<usize> = cx
-                .lits()
-                .iter()
-                .filter(|l| ctx.get(l.node) != Some(l))
-                .map(|l| l.node)
-                .filter(|&d| {
-                    rest.is_some_and(|(r, _)| r == d)
-                        || (self.s.mark[d] == stamp
-                            && self.s.cond[d].as_ref() == Some(ctx)
-                            && f.choice[d].is_some())
-                })
-                .collect();
             match owners.as_slice() {
                 [d] if rest.is_some_and(|(r, _)| r == *d) => rest_children.push(x),
                 [d] => {
@@ -488,6 +493,7 @@ impl Builder<'_, '_, '_> {
                     // Several owners cannot arise from the merge rule (a node under a
                     // decision's arm only ever depends on decisions nested in that arm), and
                     // none only from a condition no place expresses; refuse either way.
+                    let cx = self.s.cond[x].clone().unwrap_or_default();
                     let msg = format!(
                         "node '{}' runs only when {}, which no single place in the flow expresses (each node is placed once)",
                         f.id(x),
@@ -700,34 +706,6 @@ impl Builder<'_, '_, '_> {
             };
         };
         let domain = choice.domain();
-        // Each child runs under one value (an arm), or under the values from some point
-        // on (what follows where those arms meet, in an else arm).
-        let mut split = dom.len();
-        let mut allowed: Vec<Vec<u32>> = Vec::with_capacity(children.len());
-        for &x in children {
-            let t = self.s.cond[x]
-                .as_ref()
-                .map(|c| c.allowed(d, domain))
-                .unwrap_or_default();
-            let suffix = dom
-                .iter()
-                .position(|&v| Some(&v) == t.first())
-                .filter(|&s| s > 0 && dom[s..] == t[..]);
-            match suffix {
-                _ if t.len() == 1 && dom.contains(&t[0]) => {}
-                Some(s) => split = split.min(s),
-                None => {
-                    let diag = self.arm_order(d, &choice, dom, x, &t);
-                    self.diags.push(diag);
-                    return Block::Decision {
-                        node: d,
-                        arms: Vec::new(),
-                        rest,
-                    };
-                }
-            }
-            allowed.push(t);
-        }
         if !self.enter(d) {
             return Block::Decision {
                 node: d,
@@ -735,14 +713,46 @@ impl Builder<'_, '_, '_> {
                 rest,
             };
         }
+        // `dom` is the values from some point on: `lo..hi`. Each child runs under one value
+        // (an arm), or under the values from some point on (what follows where those arms
+        // meet, in an else arm). Read from the child's literal in place: a decision with
+        // thousands of arms costs linear time per level.
+        let (lo, hi) = (
+            dom.first().copied().unwrap_or(0),
+            dom.first().copied().unwrap_or(0) + dom.len() as u32,
+        );
+        let mut split = hi;
+        let mut single: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut from: Vec<(usize, u32)> = Vec::new(); // (child, first value of its suffix)
+        for &x in children {
+            let t: &[u32] = self.s.cond[x]
+                .as_ref()
+                .and_then(|c| c.get(d))
+                .map_or(&[][..], |l| l.vals.as_slice());
+            match t {
+                [v] if (lo..hi).contains(v) => single.entry(*v).or_default().push(x),
+                [first, .., last]
+                    if *first > lo && *last + 1 == hi && t.len() as u32 == hi - *first =>
+                {
+                    split = split.min(*first);
+                    from.push((x, *first));
+                }
+                _ => {
+                    let t = t.to_vec();
+                    let diag = self.arm_order(d, &choice, dom, x, &t);
+                    self.diags.push(diag);
+                    self.depth -= 1;
+                    return Block::Decision {
+                        node: d,
+                        arms: Vec::new(),
+                        rest,
+                    };
+                }
+            }
+        }
         let mut arms = Vec::new();
-        for &val in &dom[..split] {
-            let members: Vec<usize> = children
-                .iter()
-                .zip(&allowed)
-                .filter(|(_, t)| t[..] == [val])
-                .map(|(&x, _)| x)
-                .collect();
+        for val in lo..split {
+            let members = single.remove(&val).unwrap_or_default();
             let Some(arm_ctx) = ctx.and(d, &[val], domain) else {
                 continue;
             };
@@ -761,16 +771,14 @@ impl Builder<'_, '_, '_> {
                 blocks,
             });
         }
-        if split < dom.len() {
-            let left = &dom[split..];
-            let members: Vec<usize> = children
-                .iter()
-                .zip(&allowed)
-                .filter(|(_, t)| t.iter().all(|v| left.contains(v)))
-                .map(|(&x, _)| x)
-                .collect();
-            if let Some(else_ctx) = ctx.and(d, left, domain) {
-                let blocks = self.build(&members, &else_ctx, Some((d, left)), d);
+        if split < hi {
+            let left: Vec<u32> = (split..hi).collect();
+            // In the children's order: the ones of a value past the split, and the suffixes.
+            let mut members: Vec<usize> = single.into_values().flatten().collect();
+            members.extend(from.iter().map(|&(x, _)| x));
+            members.sort_unstable_by_key(|&x| self.f.pos[x]);
+            if let Some(else_ctx) = ctx.and(d, &left, domain) {
+                let blocks = self.build(&members, &else_ctx, Some((d, &left)), d);
                 arms.push(Arm {
                     edge: None,
                     condition: None,

@@ -102,6 +102,10 @@ impl Walk<'_, '_> {
                     self.place(*node, cube, region, path);
                 }
                 Block::Loop { node, body } => {
+                    if f.kind(*node) != NodeKind::LogicLoop {
+                        self.problems
+                            .push(format!("node '{}' is placed as a loop", f.id(*node)));
+                    }
                     self.place(*node, cube, region, path);
                     if let Some(p) = path.last_mut() {
                         p.1 = 1;
@@ -181,6 +185,11 @@ impl Walk<'_, '_> {
             }
         };
         let mut seen_else = false;
+        let mut prefix = {
+            let mut sorted = tried.clone();
+            sorted.sort_unstable();
+            sorted.iter().enumerate().all(|(i, &v)| v as usize == i)
+        };
         for (k, arm) in arms.iter().enumerate() {
             if seen_else {
                 self.problems.push(format!(
@@ -201,14 +210,22 @@ impl Walk<'_, '_> {
                     ));
                     continue;
                 }
-                (Some(_), Some(g)) => {
-                    let mut before = tried.clone();
-                    before.sort_unstable();
-                    if before != (0..g).collect::<Vec<u32>>() {
+                (Some(e), Some(g)) => {
+                    // `tried` is exactly the guards 0..len while every arm came in order.
+                    if !(prefix && g as usize == tried.len()) {
+                        prefix = false;
                         self.problems.push(format!(
                             "decision of node '{}': the arm of edge '{}' is not tried right after the guards declared before it",
                             f.id(d),
                             f.edge_id(choice.guards[g as usize])
+                        ));
+                    }
+                    // What the emitters read: the arm's `when` is its edge's condition.
+                    if arm.fallthrough || arm.condition != f.a.flow.edges[e].condition {
+                        self.problems.push(format!(
+                            "decision of node '{}': the arm of edge '{}' does not carry that edge's condition",
+                            f.id(d),
+                            f.edge_id(e)
                         ));
                     }
                     tried.push(g);
@@ -216,7 +233,19 @@ impl Walk<'_, '_> {
                 }
                 _ => {
                     seen_else = true;
-                    (0..domain).filter(|v| !tried.contains(v)).collect()
+                    if !arm.fallthrough {
+                        self.problems.push(format!(
+                            "decision of node '{}': its else arm is not marked as the fallthrough",
+                            f.id(d)
+                        ));
+                    }
+                    let mut left: Vec<u32> = (0..domain).collect();
+                    if prefix {
+                        left.drain(..tried.len().min(left.len()));
+                    } else {
+                        left.retain(|v| !tried.contains(v));
+                    }
+                    left
                 }
             };
             let Some(arm_cube) = cube.and(d, &vals, domain) else {
@@ -462,11 +491,51 @@ mod tests {
     }
 
     fn good_arms() -> Vec<Arm> {
+        let guarded = |edge, cond: &str, blocks| Arm {
+            condition: Some(cond.to_string()),
+            ..arm(Some(edge), false, blocks)
+        };
         vec![
-            arm(Some(1), false, vec![step(2)]),
-            arm(Some(2), false, vec![step(4)]),
+            guarded(1, "a", vec![step(2)]),
+            guarded(2, "b", vec![step(4)]),
             arm(Some(3), true, vec![step(3)]),
         ]
+    }
+
+    /// What the emitters read of an arm — its condition and whether it is the fallthrough —
+    /// and the kind of node a loop block holds are checked too.
+    #[test]
+    fn what_the_emitters_read_is_checked() {
+        let a = analyzed(false);
+        let mut arms = good_arms();
+        arms[0].fallthrough = true;
+        assert!(
+            problems(&a, &program(arms, good_tail())).contains(
+                &"decision of node 'd': the arm of edge 'e1' does not carry that edge's condition"
+                    .to_string()
+            )
+        );
+        let mut arms = good_arms();
+        arms[1].condition = Some("not b".into());
+        assert_eq!(
+            problems(&a, &program(arms, good_tail())),
+            ["decision of node 'd': the arm of edge 'e2' does not carry that edge's condition"]
+        );
+        let mut arms = good_arms();
+        arms[2].fallthrough = false;
+        assert_eq!(
+            problems(&a, &program(arms, good_tail())),
+            ["decision of node 'd': its else arm is not marked as the fallthrough"]
+        );
+        let mut tail = good_tail();
+        tail[0] = Block::Loop {
+            node: 5,
+            body: Vec::new(),
+        };
+        assert!(
+            problems(&a, &program(good_arms(), tail))
+                .contains(&"node 'j' is placed as a loop".to_string())
+        );
     }
 
     fn good_tail() -> Vec<Block> {
