@@ -402,7 +402,9 @@ impl Walk<'_, '_> {
 fn precedes(a: &[(u32, u32, bool)], b: &[(u32, u32, bool)]) -> bool {
     let k = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     match (a.get(k), b.get(k)) {
-        (None, _) => k < b.len() || a.is_empty(),
+        // `a` ended before `b` differs: `a` is the root (a placement path ends with the
+        // block's own entry, which differs from anything inside it).
+        (None, _) => a.is_empty(),
         (Some(_), None) => false,
         (Some(x), Some(y)) if x.0 != y.0 => x.0 < y.0,
         // Same block, different arms or branches.
@@ -633,6 +635,17 @@ mod tests {
         if let Block::Parallel { branches, .. } = &mut tail[1] {
             branches.remove(0);
         }
+        let p = problems(&a, &program(arms, tail));
+        assert!(
+            p.contains(&"data edge 'e10': 'j' has not always run before 'm'".to_string()),
+            "{p:?}"
+        );
+        // A data edge's source placed under an arm its target does not run under.
+        let a = analyzed(true);
+        let mut arms = good_arms();
+        arms[0].blocks.push(step(5));
+        let mut tail = good_tail();
+        tail.remove(0);
         let p = problems(&a, &program(arms, tail));
         assert!(
             p.contains(&"data edge 'e10': 'j' has not always run before 'm'".to_string()),
