@@ -529,6 +529,12 @@ mod tests {
             problems(&a, &program(arms, good_tail())),
             ["decision of node 'd': its else arm is not marked as the fallthrough"]
         );
+        let mut arms = good_arms();
+        arms[0].edge = Some(4); // x → j: not an edge of `d`
+        assert!(
+            problems(&a, &program(arms, good_tail()))
+                .contains(&"decision of node 'd': arm edge 'e4' does not leave it".to_string())
+        );
         let mut tail = good_tail();
         tail[0] = Block::Loop {
             node: 5,
