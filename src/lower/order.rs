@@ -247,6 +247,64 @@ mod tests {
     }
 
     #[test]
+    fn a_complete_bipartite_order_is_two_parallels_in_series() {
+        // 0, 1 → 2, 3 (every pair): no cut item, the sources run first.
+        let got = sp(4, &[(0, 2), (0, 3), (1, 2), (1, 3)]);
+        assert_eq!(
+            got,
+            vec![
+                Par(vec![vec![Item(0)], vec![Item(1)]]),
+                Par(vec![vec![Item(2)], vec![Item(3)]])
+            ]
+        );
+    }
+
+    #[test]
+    fn an_item_after_a_sink_or_before_a_source_is_no_cut() {
+        // 0 → 1 → 3, 0 → 2 (2 is a sink before 3): 3 is not a cut; 1 → 3 is a branch.
+        let got = sp(4, &[(0, 1), (1, 3), (0, 2)]);
+        assert_eq!(
+            got,
+            vec![Item(0), Par(vec![vec![Item(1), Item(3)], vec![Item(2)]])]
+        );
+        // 0 → 2, 1 → 2, 2 → 3: 2 and 3 are cuts, 0 and 1 run side by side first.
+        let got = sp(4, &[(0, 2), (1, 2), (2, 3)]);
+        assert_eq!(
+            got,
+            vec![Par(vec![vec![Item(0)], vec![Item(1)]]), Item(2), Item(3)]
+        );
+    }
+
+    #[test]
+    fn parallels_nested_past_the_bound_are_sequenced() {
+        // A ladder of nested forks deeper than MAX_DEPTH: the result still keeps every
+        // edge (checked structurally) and nests at most MAX_DEPTH + 1 parallels.
+        let n = 2 * (MAX_DEPTH + 10);
+        let mut edges = Vec::new();
+        for i in 0..n / 2 - 1 {
+            // i → i+1 (spine), i → side(i) where side(i) = n/2 + i, side(i) a sink
+            edges.push((i, i + 1));
+            edges.push((i, n / 2 + i));
+        }
+        let got = sp(n, &edges);
+        fn depth(es: &[Elem]) -> usize {
+            es.iter()
+                .map(|e| match e {
+                    Elem::Item(_) => 0,
+                    Elem::Par(bs) => 1 + bs.iter().map(|b| depth(b)).max().unwrap_or(0),
+                })
+                .max()
+                .unwrap_or(0)
+        }
+        assert!(depth(&got) <= MAX_DEPTH + 2, "{}", depth(&got));
+        assert!(
+            depth(&got) >= MAX_DEPTH / 2,
+            "the ladder does nest: {}",
+            depth(&got)
+        );
+    }
+
+    #[test]
     fn a_cycle_is_reported() {
         assert!(series_parallel(3, &[(0, 1), (1, 2), (2, 1)]).is_err());
     }
