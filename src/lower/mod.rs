@@ -120,7 +120,8 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
     // Entries whose out-edges are the same run the same body: one flow.
     // (signature: target and guard of each out-edge, entries)
     type Signature<'s> = Vec<(usize, Option<&'s str>)>;
-    let mut groups: Vec<(Signature, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut group_of: std::collections::HashMap<Signature, usize> = Default::default();
     for &e in &a.entries {
         let sig: Signature = f.outs[e]
             .iter()
@@ -129,15 +130,19 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
                 (f.target(x), cond.filter(|_| is_guarded(a, x)))
             })
             .collect();
-        match groups.iter_mut().find(|(s, _)| *s == sig) {
-            Some((_, entries)) => entries.push(e),
-            None => groups.push((sig, vec![e])),
+        match group_of.get(&sig) {
+            Some(&g) => groups[g].push(e),
+            None => {
+                group_of.insert(sig, groups.len());
+                groups.push(vec![e]);
+            }
         }
     }
     let mut scratch = build::Scratch::new(a.flow.nodes.len());
     let mut flows = Vec::new();
     let mut diags: Vec<Diagnostic> = Vec::new();
-    for (_, entries) in groups {
+    let mut reported = std::collections::HashSet::new();
+    for entries in groups {
         match build::flow(&f, entries[0], &mut scratch) {
             Ok(blocks) => {
                 let problems = verify::check(&f, entries[0], &blocks);
@@ -162,8 +167,7 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
                 // (the first flow's wording), not once per flow.
                 for x in d {
                     // (Every lowering diagnostic is located.)
-                    let seen = diags.iter().any(|y| y.code == x.code && y.path == x.path);
-                    if !seen {
+                    if reported.insert((x.code, x.path.clone())) {
                         diags.push(x);
                     }
                 }

@@ -17,6 +17,8 @@ pub enum Elem {
     Par(Vec<Vec<Elem>>),
 }
 
+use crate::analyze::graph::Graph;
+
 /// How deeply parallels are nested before the rest of a part is simply sequenced (in
 /// topological order, which is always allowed).
 const MAX_DEPTH: usize = 64;
@@ -25,18 +27,23 @@ const MAX_DEPTH: usize = 64;
 /// under `edges` (`from` must run before `to`). `Err` holds an edge on a cycle.
 pub fn series_parallel(n: usize, edges: &[(usize, usize)]) -> Result<Vec<Elem>, (usize, usize)> {
     let mut succ = vec![Vec::new(); n];
-    let mut pred = vec![Vec::new(); n];
     for &(a, b) in edges {
         if a != b {
             succ[a].push(b);
-            pred[b].push(a);
         }
     }
-    for l in succ.iter_mut().chain(pred.iter_mut()) {
+    let mut graph = Graph::new(n);
+    for (a, l) in succ.iter_mut().enumerate() {
         l.sort_unstable();
         l.dedup();
+        for &b in l.iter() {
+            graph.add(a, b, 0);
+        }
     }
-    let order = topological(&succ, &pred)?;
+    let order = graph.topo_order();
+    if order.len() < n {
+        return Err(cycle_edge(&succ, &order));
+    }
     let mut sp = Sp {
         succ,
         local: vec![usize::MAX; n],
@@ -44,39 +51,23 @@ pub fn series_parallel(n: usize, edges: &[(usize, usize)]) -> Result<Vec<Elem>, 
     Ok(sp.seq(&order, 0))
 }
 
-/// Kahn's algorithm, smallest index first among the ready items.
-fn topological(succ: &[Vec<usize>], pred: &[Vec<usize>]) -> Result<Vec<usize>, (usize, usize)> {
+/// An edge on (or leading into) a cycle, among the items a topological order left out:
+/// follow successors among them until one repeats.
+fn cycle_edge(succ: &[Vec<usize>], order: &[usize]) -> (usize, usize) {
     let n = succ.len();
-    let mut indeg: Vec<usize> = pred.iter().map(Vec::len).collect();
-    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = (0..n)
-        .filter(|&i| indeg[i] == 0)
-        .map(std::cmp::Reverse)
-        .collect();
-    let mut out = Vec::with_capacity(n);
-    while let Some(std::cmp::Reverse(v)) = ready.pop() {
-        out.push(v);
-        for &w in &succ[v] {
-            indeg[w] -= 1;
-            if indeg[w] == 0 {
-                ready.push(std::cmp::Reverse(w));
-            }
-        }
+    let mut left = vec![true; n];
+    for &v in order {
+        left[v] = false;
     }
-    if out.len() == n {
-        return Ok(out);
-    }
-    // An edge between two items left over lies on (or leads into) a cycle; follow
-    // successors among them until one repeats.
-    let left: Vec<bool> = indeg.iter().map(|&d| d > 0).collect();
     let mut v = (0..n).find(|&i| left[i]).unwrap_or(0);
     let mut seen = vec![false; n];
     loop {
         seen[v] = true;
         let Some(&w) = succ[v].iter().find(|&&w| left[w]) else {
-            return Err((v, v));
+            return (v, v);
         };
         if seen[w] {
-            return Err((v, w));
+            return (v, w);
         }
         v = w;
     }

@@ -278,18 +278,7 @@ impl Walk<'_, '_> {
     fn against_graph(&mut self, root: usize) {
         let f = self.f;
         // 1. Placement: exactly the nodes the entry reaches.
-        let mut reached = vec![false; f.outs.len()];
-        let mut stack = vec![root];
-        reached[root] = true;
-        while let Some(v) = stack.pop() {
-            for &e in &f.outs[v] {
-                let t = f.target(e);
-                if !reached[t] {
-                    reached[t] = true;
-                    stack.push(t);
-                }
-            }
-        }
+        let reached = f.a.control.reachable_from(&[root]);
         for (v, &r) in reached.iter().enumerate() {
             if r != self.placed.contains_key(&v) {
                 let what = if r {
