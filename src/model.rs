@@ -557,6 +557,10 @@ pub enum LoopStyle {
     While,
 }
 
+/// The condition a `while` loop without one is compiled with (`docs/flow-format.md`): it
+/// runs `max_iterations` times.
+pub const WHILE_DEFAULT_CONDITION: &str = "true";
+
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct LogicLoopConfig {

@@ -50,28 +50,39 @@ fn every_file_is_indexed_with_its_source() {
     }
 }
 
+/// The indexed examples whose file name ends with `ending`: entry and source text.
+fn examples(ending: &str) -> Vec<(Value, SourceFile)> {
+    index()
+        .into_iter()
+        .filter(|e| field(e, "file").ends_with(ending))
+        .map(|e| {
+            let file = field(&e, "file").to_string();
+            let text = std::fs::read_to_string(dir().join(&file)).unwrap();
+            (e, SourceFile::new(file, text))
+        })
+        .collect()
+}
+
+/// `CODE: message` of each error.
+fn errors(diagnostics: &[scaiflow::diagnostics::Diagnostic]) -> Vec<String> {
+    diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code, d.message))
+        .collect()
+}
+
 #[test]
 fn documented_flows_have_their_documented_outcome() {
     let mut problems = Vec::new();
-    let mut checked = 0;
-    for e in index() {
-        let file = field(&e, "file");
-        if !file.ends_with(".flow.json") {
-            continue;
-        }
-        checked += 1;
-        let text = std::fs::read_to_string(dir().join(file)).unwrap();
-        let source = SourceFile::new(file, text);
-        let out = validate_source(&source);
-        let errors: Vec<String> = out
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .collect();
-        let documented = field(&e, "documented_message");
+    let flows = examples(".flow.json");
+    for (e, source) in &flows {
+        let file = field(e, "file");
+        let out = validate_source(source);
+        let errors = errors(&out.diagnostics);
+        let documented = field(e, "documented_message");
         let says_it = out.diagnostics.iter().any(|d| d.message == documented);
-        match field(&e, "expect") {
+        match field(e, "expect") {
             "valid" => {
                 if !errors.is_empty() {
                     problems.push(format!("{file}: documented as valid, refused: {errors:?}"));
@@ -81,7 +92,7 @@ fn documented_flows_have_their_documented_outcome() {
                     problems.push(format!("{file}: does not print {documented:?}"));
                 }
                 for format in [OutputFormat::Yaml, OutputFormat::Ir, OutputFormat::Scai] {
-                    if let Err(err) = compile_flow(&source, format) {
+                    if let Err(err) = compile_flow(source, format) {
                         let errs: Vec<String> =
                             err.errors.iter().map(|d| d.message.clone()).collect();
                         problems.push(format!("{file}: does not compile to {format:?}: {errs:?}"));
@@ -100,32 +111,26 @@ fn documented_flows_have_their_documented_outcome() {
             other => problems.push(format!("{file}: unknown expectation {other:?}")),
         }
     }
-    assert!(checked >= 30, "only {checked} documented flows");
+    assert!(flows.len() >= 30, "only {} documented flows", flows.len());
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn documented_manifests_import() {
     let mut problems = Vec::new();
-    let mut checked = 0;
-    for e in index() {
-        let file = field(&e, "file");
-        if !file.ends_with(".yaml") {
-            continue;
-        }
-        checked += 1;
-        let text = std::fs::read_to_string(dir().join(file)).unwrap();
-        let out = scaiflow::import::import_manifest(&SourceFile::new(file, text));
-        let errors: Vec<String> = out
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .collect();
+    let manifests = examples(".yaml");
+    for (e, source) in &manifests {
+        let file = field(e, "file");
+        let out = scaiflow::import::import_manifest(source);
+        let errors = errors(&out.diagnostics);
         if out.flow.is_none() || !errors.is_empty() {
             problems.push(format!("{file}: does not import: {errors:?}"));
         }
     }
-    assert!(checked >= 4, "only {checked} documented manifests");
+    assert!(
+        manifests.len() >= 4,
+        "only {} documented manifests",
+        manifests.len()
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -942,38 +942,29 @@ impl Cx<'_> {
 
     fn missing(&mut self, i: usize, key: &str, what: &str) {
         let node = &self.flow.nodes[i];
-        let (at, focus) = self.config_anchor(i);
-        self.push(
-            Diagnostic::new(
-                Code::MissingConfig,
-                format!(
-                    "node '{}': {} requires config.{key} ({what})",
-                    node.id, node.kind
-                ),
-            )
-            .at(at)
-            .focus(focus)
-            .node(&node.id),
+        let msg = format!(
+            "node '{}': {} requires config.{key} ({what})",
+            node.id, node.kind
         );
+        self.config_key(i, Code::MissingConfig, msg);
     }
 
     /// SF315: a key the docs do not require is not set; `what` says what is compiled
     /// instead.
     fn defaulted(&mut self, i: usize, key: &str, what: String) {
         let node = &self.flow.nodes[i];
-        let (at, focus) = self.config_anchor(i);
-        self.push(
-            Diagnostic::new(
-                Code::ConfigDefaulted,
-                format!(
-                    "node '{}': {} has no config.{key}; {what}",
-                    node.id, node.kind
-                ),
-            )
-            .at(at)
-            .focus(focus)
-            .node(&node.id),
+        let msg = format!(
+            "node '{}': {} has no config.{key}; {what}",
+            node.id, node.kind
         );
+        self.config_key(i, Code::ConfigDefaulted, msg);
+    }
+
+    /// A problem with a config key that is absent: located at the node's config.
+    fn config_key(&mut self, i: usize, code: Code, message: String) {
+        let (at, focus) = self.config_anchor(i);
+        let id = self.flow.nodes[i].id.clone();
+        self.push(Diagnostic::new(code, message).at(at).focus(focus).node(id));
     }
 
     /// SF118: a config key the kind does not document, close to one it does.
@@ -1061,7 +1052,7 @@ impl Cx<'_> {
                             "condition",
                             format!(
                                 "it runs until max_iterations (compiled with the condition \"{}\")",
-                                crate::lower::core::WHILE_DEFAULT_CONDITION
+                                crate::model::WHILE_DEFAULT_CONDITION
                             ),
                         );
                     }

@@ -233,10 +233,6 @@ pub const GUARDED_FIELDS: &[&str] = &[
     "on_validation_failure",
 ];
 
-/// The condition a `while` loop without one is compiled with: it runs `max_iterations`
-/// times.
-pub const WHILE_DEFAULT_CONDITION: &str = "true";
-
 /// The keys of `cfg` among `keys` that are set, in `keys` order; `null` means "not set"
 /// (`docs/flow-format.md`) and is left out.
 fn pick(cfg: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
@@ -510,7 +506,10 @@ impl Lowerer<'_> {
                         // The documented fix for a while loop is `max_iterations`; without a
                         // condition the loop runs until that bound (SF315 says so).
                         let mut with = Map::new();
-                        with.insert("condition".into(), WHILE_DEFAULT_CONDITION.into());
+                        with.insert(
+                            "condition".into(),
+                            crate::model::WHILE_DEFAULT_CONDITION.into(),
+                        );
                         with.extend(fields);
                         fields = with;
                     }
