@@ -309,7 +309,7 @@ fn convert(
                     )
                     .at(path.key(key))
                     .focus(Focus::Key)
-                    .label("not allowed here")
+                    .label("unknown here: ignored")
                     .maybe_help(help)
                 })
                 .collect()

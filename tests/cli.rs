@@ -879,3 +879,18 @@ fn special_files_are_written_into_not_replaced() {
     let t = std::fs::metadata("/dev/null").unwrap().file_type();
     assert!(t.is_char_device(), "/dev/null is still a device");
 }
+
+/// An unknown flow key is a warning (upstream loads unknown keys): the flow compiles, the
+/// key is named on stderr and appears in no output (docs/flow-format.md, "Top level").
+#[test]
+fn an_unknown_flow_key_warns_and_compiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let input = dir.path().join("k.flow.json");
+    std::fs::copy(fixtures.join("sf116-unknown-top-level-key.json"), &input).unwrap();
+    let out = run(&["compile", input.to_str().unwrap(), "--out", "-"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("warning[SF116]: flow: unknown property 'metdata'"));
+    assert!(!text(&out.stdout).contains("metdata"));
+    assert!(text(&out.stdout).starts_with("core:"));
+}

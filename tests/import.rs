@@ -186,6 +186,7 @@ const EXPECTED: &[Row] = &[
     ("sf502-steps-not-a-list.yaml", "SF502", "error", "a flow's `steps` must be a list, found a string", 7, 5),
     ("sf502-top-level-list.yaml", "SF502", "error", "a manifest is a mapping with a `core` mapping; found a list", 1, 1),
     ("sf503-edited-step.yaml", "SF503", "warning", "the `rigid` step of node 'node_summarise' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported", 76, 7),
+    ("sf505-flows-order-shared-steps-differently.yaml", "SF505", "warning", "in flow 2 (core.flows[1]) the manifest does not run `fetch` before `notify`, but the imported canvas orders them there too: flows share their nodes' edges, and this edge comes from another flow", 25, 7),
     ("sf504-hand-written.yaml", "SF504", "warning", "hand-written manifest: 2 steps kept verbatim in metadata.unknown_steps, not mapped to nodes", 2, 1),
 ];
 

@@ -91,8 +91,9 @@ pub fn analyze_source(source: &SourceFile) -> Outcome {
 /// dropped, and so are those the missing elements would make misleading.
 pub fn analyze_value(doc: &Value) -> Outcome {
     let schema_errors = crate::schema::validate(doc);
-    if schema_errors.is_empty() {
-        return match Flow::deserialize_from(doc) {
+    // The schema's warnings (an unknown key, SF116) do not stop the flow.
+    if !schema_errors.iter().any(Diagnostic::is_error) {
+        let mut outcome = match Flow::deserialize_from(doc) {
             Ok(flow) => analyze_flow(flow),
             Err(e) => Outcome {
                 diagnostics: vec![
@@ -105,6 +106,8 @@ pub fn analyze_value(doc: &Value) -> Outcome {
                 analyzed: None,
             },
         };
+        outcome.diagnostics.splice(0..0, schema_errors);
+        return outcome;
     }
     let later = match Flow::deserialize_from(doc) {
         Ok(flow) => analyze_flow(flow).diagnostics,
@@ -334,9 +337,16 @@ impl Lenient {
 impl Flow {
     fn deserialize_from(doc: &Value) -> Result<Flow, serde_json::Error> {
         let mut flow: Flow = serde::Deserialize::deserialize(doc)?;
+        // (Known keys only: an unknown one is ignored, SF116, and in no output.)
+        let known = crate::schema::flow_schema()["properties"].as_object();
         flow.source_keys = doc
             .as_object()
-            .map(|o| o.keys().cloned().collect())
+            .map(|o| {
+                o.keys()
+                    .filter(|k| known.is_some_and(|p| p.contains_key(k.as_str())))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         flow.source_config = doc.get("config").cloned();
         flow.source_variables = doc.get("variables").cloned();

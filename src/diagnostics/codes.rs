@@ -157,11 +157,13 @@ Example:
 
 Fix: rewrite the string in the form the message gives.";
 
-    UnknownProperty = "SF116", Error, "unknown property",
-"The flow schema does not allow this property here. Typos in keys (`lable` for `label`) would
-otherwise be silently ignored and the flow would behave differently from what the canvas shows.
-Node `config` objects and `metadata` accept extra keys; the flow, node, edge, port and
-variable objects do not.
+    UnknownProperty = "SF116", Warning, "unknown property",
+"The flow schema does not know this property here. The upstream loader accepts unknown keys
+(canvas versions add their own), so it is not an error; it is ignored — not carried to any
+output — and reported, because a typo in a key (`lable` for `label`, `edgse` for `edges`)
+would otherwise be silently ignored and the flow would behave differently from what the
+canvas shows. A typo of a required key also surfaces as the missing key (SF110). Node
+`config` objects and `metadata` carry extra keys verbatim and are not reported here.
 
 Fix: correct the spelling (the diagnostic suggests the closest known key) or remove the key.";
 
@@ -489,6 +491,17 @@ metadata.unknown_steps. A hand-written manifest's triggers become entry nodes; w
 none, the flow has no entry node yet.
 
 Fix: rebuild those steps as nodes on the canvas.";
+
+    ImportDiffers = "SF505", Warning, "the imported canvas does not run what the manifest runs",
+"A canvas has one set of edges for all its flows: flows that share a node share its
+edges. When the manifest's flows run a shared node differently (one orders two steps the
+other runs side by side, or one runs a step after it that the other does not run), the
+edges import rebuilds from one flow act in the other too, so the imported canvas runs
+something the manifest does not. Each such edge is reported; the canvas is the nearest one
+can draw (without scaiflow's own records, edges are rebuilt from the step structure).
+
+Fix: review the named edge on the canvas before compiling the imported flow; where the
+flows must differ, give them their own nodes instead of sharing one.";
 
     NonDeterministicRigid = "E400", Error, "a non-deterministic operation inside rigid",
 "A rigid block must replay identically from a serialized scope when a flow resumes after a

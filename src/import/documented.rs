@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 use super::hand_written::package_ok;
 use super::meta::{NodeRec, record_id, recorded_edges, registry, sort_by_order};
 use super::structure::Structure;
-use super::{HANDWRITTEN_VERSION, Imported, Importer, join, key, layout};
-use crate::diagnostics::{Code, PathSeg};
+use super::{HANDWRITTEN_VERSION, Imported, Importer, faithful, join, key, layout};
+use crate::diagnostics::{Code, Diagnostic, PathSeg};
 
 /// The trigger types that are entry nodes, and their kinds.
 fn entry_kind(trigger_type: &str) -> Option<&'static str> {
@@ -197,6 +197,18 @@ impl Importer {
             st.data(&per_flow);
             st.finish()
         };
+        // Where one canvas cannot draw what the flows run (they share their edges).
+        for d in faithful::differences(&kinds, steps, &flow_entries, &edges) {
+            let mut diag = Diagnostic::new(Code::ImportDiffers, d.message);
+            let mut origin = d.step.unwrap_or_else(|| flows_path.clone());
+            if let Some((id, _, o)) = d.edge.and_then(|i| edges.get(i)) {
+                diag = diag.edge(id.clone());
+                origin = o.clone();
+            }
+            let diag = diag
+                .help("review this edge on the canvas before compiling the imported flow; where the flows must differ, give them their own nodes");
+            self.diags.push((diag, Some(origin)));
+        }
         // Positions by step order, then declaration order.
         let placed: Vec<Value> = nodes
             .iter()

@@ -19,6 +19,7 @@
 
 mod check;
 mod documented;
+mod faithful;
 mod hand_written;
 mod layout;
 mod meta;

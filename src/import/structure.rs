@@ -136,7 +136,7 @@ fn step_meta(step: &Value) -> Option<(&str, Option<&str>)> {
     Some((id, meta.get("synthetic").and_then(Value::as_str)))
 }
 
-fn when_of(branch: &Value) -> Option<String> {
+pub(super) fn when_of(branch: &Value) -> Option<String> {
     match branch.get("when") {
         Some(Value::String(s)) if s.trim() == "true" => None,
         Some(Value::String(s)) => Some(s.clone()),
