@@ -93,6 +93,7 @@ fn verify_here(ir: &Value) -> Vec<Diagnostic> {
         ir,
         diags: Vec::new(),
         hints: HashMap::new(),
+        suggestions: crate::diagnostics::SuggestBudget::default(),
     };
     let Some(top) = ir.as_object() else {
         return vec![
@@ -146,6 +147,9 @@ struct Verifier<'a> {
     diags: Vec<Diagnostic>,
     /// Did-you-mean answers already worked out, per (candidate set, word).
     hints: HashMap<(&'static str, String), String>,
+    /// Suggestions left to work out (`docs/limits.md`): with the cache and the stop at
+    /// [`MAX_DIAGNOSTICS`], N bad names among N candidates stay linear.
+    suggestions: crate::diagnostics::SuggestBudget,
 }
 
 /// The names a walk over the blocks of one flow checks references against.
@@ -187,11 +191,16 @@ impl<'a> Verifier<'a> {
         word: &str,
         candidates: impl IntoIterator<Item = &'c str>,
     ) -> String {
+        if self.full() {
+            return String::new();
+        }
         let key = (set, word.to_string());
         if let Some(h) = self.hints.get(&key) {
             return h.clone();
         }
-        let h = crate::diagnostics::suggestion(word, candidates)
+        let h = self
+            .suggestions
+            .suggest(word, candidates)
             .map(|s| format!("; {s}"))
             .unwrap_or_default();
         self.hints.insert(key, h.clone());

@@ -210,6 +210,12 @@ pub struct Dominators {
     /// `idom[v]`: `Some(Some(u))` dominated by u, `Some(None)` by the virtual root only,
     /// `None` unreachable.
     idom: Vec<Option<Option<usize>>>,
+    /// Entry and exit numbers of each node in a depth-first walk of the dominator tree:
+    /// `a` dominates `b` exactly when `b`'s interval lies inside `a`'s (O(1) queries).
+    enter: Vec<u32>,
+    exit: Vec<u32>,
+    /// Each node's children in the dominator tree, in entry order.
+    kids: Vec<Vec<usize>>,
 }
 
 impl Dominators {
@@ -239,7 +245,41 @@ impl Dominators {
             }
             idom[v] = acc;
         }
-        Dominators { idom }
+        // The dominator tree's intervals (an explicit stack: trees can be 10^5 deep).
+        let mut kids: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut tops = Vec::new();
+        for &v in order {
+            match idom[v] {
+                Some(Some(p)) => kids[p].push(v),
+                Some(None) => tops.push(v),
+                None => {}
+            }
+        }
+        let (mut enter, mut exit) = (vec![0u32; n], vec![0u32; n]);
+        let mut clock = 0u32;
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for &t in &tops {
+            enter[t] = clock;
+            clock += 1;
+            stack.push((t, 0));
+            while let Some((v, i)) = stack.pop() {
+                if let Some(&k) = kids[v].get(i) {
+                    stack.push((v, i + 1));
+                    enter[k] = clock;
+                    clock += 1;
+                    stack.push((k, 0));
+                } else {
+                    exit[v] = clock;
+                    clock += 1;
+                }
+            }
+        }
+        Dominators {
+            idom,
+            enter,
+            exit,
+            kids,
+        }
     }
 
     fn intersect(
@@ -271,32 +311,32 @@ impl Dominators {
     }
 
     /// The child of `d` in the dominator tree on the way to `v` (`v` itself when `d` is
-    /// its immediate dominator; `d` when `v == d`). `d` must dominate `v`.
+    /// its immediate dominator; `d` when `v == d`). `d` must dominate `v`; otherwise the
+    /// topmost dominator of `v`. O(log children).
     pub fn branch_head(&self, d: usize, v: usize) -> usize {
-        let mut x = v;
-        while x != d {
-            match self.idom(x) {
-                Some(p) if p == d => return x,
-                Some(p) => x = p,
-                None => return x,
+        if v == d {
+            return d;
+        }
+        if self.dominates(d, v) {
+            let kids = &self.kids[d];
+            let i = kids.partition_point(|&k| self.enter[k] <= self.enter[v]);
+            if let Some(&k) = i.checked_sub(1).and_then(|i| kids.get(i)) {
+                return k;
             }
+        }
+        let mut x = v;
+        while let Some(p) = self.idom(x) {
+            x = p;
         }
         x
     }
 
-    /// Whether `a` dominates `b` (every path from a root to `b` passes through `a`).
+    /// Whether `a` dominates `b` (every path from a root to `b` passes through `a`). O(1).
     pub fn dominates(&self, a: usize, b: usize) -> bool {
-        if self.idom[a].is_none() || self.idom[b].is_none() {
-            return false;
-        }
-        let mut cur = Some(b);
-        while let Some(v) = cur {
-            if v == a {
-                return true;
-            }
-            cur = self.idom[v].flatten();
-        }
-        false
+        self.idom[a].is_some()
+            && self.idom[b].is_some()
+            && self.enter[a] <= self.enter[b]
+            && self.exit[b] <= self.exit[a]
     }
 }
 
@@ -362,6 +402,31 @@ mod tests {
         assert!(!d.dominates(2, 4));
         assert!(d.dominates(0, 3));
         assert!(d.dominates(4, 4));
+        assert!(!d.dominates(4, 1));
+        assert!(!d.dominates(2, 3));
+        assert_eq!(d.branch_head(1, 4), 4, "the join's idom is the fork");
+        assert_eq!(d.branch_head(1, 2), 2);
+        assert_eq!(d.branch_head(0, 4), 1);
+        assert_eq!(d.branch_head(0, 3), 1);
+        assert_eq!(d.branch_head(3, 3), 3);
+        assert_eq!(
+            d.branch_head(2, 4),
+            0,
+            "not dominated: the topmost dominator"
+        );
+    }
+
+    #[test]
+    fn deep_dominator_trees_answer_in_constant_time() {
+        let n = 200_000;
+        let edges: Vec<(usize, usize)> = (1..n).map(|i| (i - 1, i)).collect();
+        let g = graph(n, &edges);
+        let order = g.topo_order();
+        let d = Dominators::compute(&g, &[0], &order, &g.reachable_from(&[0]));
+        for i in 0..n {
+            assert!(d.dominates(i / 2, i) && (i == 0 || !d.dominates(i, i - 1)));
+        }
+        assert_eq!(d.branch_head(0, n - 1), 1);
     }
 
     #[test]

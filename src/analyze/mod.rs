@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::diagnostics::{Code, Diagnostic, Focus, JsonPath, PathSeg, suggestion};
+use crate::diagnostics::{Code, Diagnostic, Focus, JsonPath, PathSeg, SuggestBudget, listed};
 use crate::load::SourceFile;
 use crate::model::{Edge, EdgeKind, Flow, LoopStyle, Node, NodeConfig, NodeKind};
 use crate::plugins;
@@ -372,7 +372,10 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
         flow: &flow,
         diags: Vec::new(),
         shadowed: vec![false; flow.nodes.len()],
-        id_suggestions_left: 64,
+        suggestions: SuggestBudget::default(),
+        port_sets: HashMap::new(),
+        roles: flow.models().iter().map(|m| m.role.as_str()).collect(),
+        variables: flow.variables().iter().map(|v| v.name.as_str()).collect(),
     };
 
     // Typed configs (the schema has checked their shapes already). A config that does not
@@ -470,9 +473,14 @@ struct Cx<'a> {
     /// Nodes whose id repeats an earlier node's: edges resolve to the first one, so the
     /// later ones are left out of reachability and binding checks (one problem, one report).
     shadowed: Vec<bool>,
-    /// Node-id suggestions compare against every node; after this many per flow, dangling
-    /// references get no "did you mean" (bounds the work on hostile input).
-    id_suggestions_left: usize,
+    /// "Did you mean" answers left to work out in this run: each compares against up to
+    /// 1,000 candidates, so N problems among N names stay linear (`docs/limits.md`).
+    suggestions: SuggestBudget,
+    /// Port ids of nodes with many ports, by (node, whether outputs), built when needed.
+    port_sets: HashMap<(usize, bool), std::collections::HashSet<String>>,
+    /// The declared model roles and flow variables, for O(1) lookups.
+    roles: std::collections::HashSet<&'a str>,
+    variables: std::collections::HashSet<&'a str>,
 }
 
 impl Cx<'_> {
@@ -548,10 +556,6 @@ impl Cx<'_> {
         }
     }
 
-    fn node_ids(&self) -> impl Iterator<Item = &str> {
-        self.flow.nodes.iter().map(|n| n.id.as_str())
-    }
-
     /// Step 3. Returns the control graph and the data edges whose ends exist, as
     /// `(edge index, source node, target node)`.
     fn check_edges(
@@ -581,7 +585,7 @@ impl Cx<'_> {
                 );
                 usable = false;
             }
-            self.check_port(i, edge, sn, End::Source);
+            self.check_port(i, edge, s, End::Source);
             if tn.kind.is_entry() {
                 self.push(
                     Diagnostic::new(
@@ -597,7 +601,7 @@ impl Cx<'_> {
                 );
                 usable = false;
             } else {
-                self.check_port(i, edge, tn, End::Target);
+                self.check_port(i, edge, t, End::Target);
             }
             if edge.kind == EdgeKind::Conditional
                 && edge
@@ -629,7 +633,9 @@ impl Cx<'_> {
     }
 
     /// SF204 / SF205: the port an edge names exists on its node.
-    fn check_port(&mut self, i: usize, edge: &Edge, node: &Node, end: End) {
+    fn check_port(&mut self, i: usize, edge: &Edge, n: usize, end: End) {
+        let flow = self.flow;
+        let node = &flow.nodes[n];
         let (ports, code, dir, port, key) = match end {
             End::Source => (
                 node.outputs(),
@@ -646,15 +652,27 @@ impl Cx<'_> {
                 "target",
             ),
         };
-        if ports.iter().any(|p| &p.id == port) {
+        // (A node with many ports gets a set, built once: N edges to a node with N ports
+        // stay linear.)
+        let source = matches!(end, End::Source);
+        let known = if ports.len() <= 16 {
+            ports.iter().any(|p| &p.id == port)
+        } else {
+            self.port_sets
+                .entry((n, source))
+                .or_insert_with(|| ports.iter().map(|p| p.id.clone()).collect())
+                .contains(port.as_str())
+        };
+        if known {
             return;
         }
-        let ids: Vec<&str> = ports.iter().map(|p| p.id.as_str()).collect();
-        let help = if ids.is_empty() {
+        let ids = || ports.iter().map(|p| p.id.as_str());
+        let help = if ports.is_empty() {
             format!("the node has no {dir} ports")
         } else {
-            suggestion(port, ids.iter().copied())
-                .unwrap_or_else(|| format!("{dir} ports: {}", ids.join(", ")))
+            self.suggestions
+                .suggest(port, ids())
+                .unwrap_or_else(|| format!("{dir} ports: {}", listed(ids())))
         };
         self.push(
             Diagnostic::new(
@@ -685,12 +703,8 @@ impl Cx<'_> {
         if let Some(&n) = by_id.get(id) {
             return Some(n);
         }
-        let help = if self.id_suggestions_left > 0 {
-            self.id_suggestions_left -= 1;
-            suggestion(id, self.node_ids())
-        } else {
-            None
-        };
+        let ids = self.flow.nodes.iter().map(|n| n.id.as_str());
+        let help = self.suggestions.suggest(id, ids);
         self.push(
             Diagnostic::new(
                 Code::DanglingEdge,
@@ -808,9 +822,14 @@ impl Cx<'_> {
                 by_source.entry(s).or_default().push((e, t));
             }
         }
-        for (s, uses) in by_source {
-            let until = uses.iter().map(|&(_, t)| pos[t]).max().unwrap_or(0);
-            let done = self.finished_before(control, &order[pos[s]..=until.max(pos[s])], doms, s);
+        for (s, mut uses) in by_source {
+            // A source that dominates its target has run before it on every path; the
+            // others need the walk (docs/limits.md: linear on chains and forks).
+            uses.retain(|&(_, t)| !doms.dominates(s, t));
+            let Some(until) = uses.iter().map(|&(_, t)| pos[t]).max() else {
+                continue;
+            };
+            let done = self.finished_before(control, &pos, until, doms, s);
             for (e, t) in uses {
                 if done.contains(&t) {
                     continue;
@@ -832,8 +851,9 @@ impl Cx<'_> {
         }
     }
 
-    /// The nodes of `window` (a slice of the topological order starting at `s`) that node
-    /// `s` has always finished before they start. Along a sequence and at a decision's merge
+    /// The nodes up to position `until` of the topological order (`pos`: each node's
+    /// position) that node `s` has always finished before they start. Only nodes reachable
+    /// from `s` can qualify, so only those are visited, in topological order. Along a sequence and at a decision's merge
     /// every predecessor must guarantee it; at the join of a parallel fork (see
     /// [`forks_in_parallel`]; the join is the node whose immediate dominator is the fork)
     /// all branches have run, so one branch
@@ -842,12 +862,26 @@ impl Cx<'_> {
     fn finished_before(
         &self,
         control: &Graph,
-        window: &[usize],
+        pos: &[usize],
+        until: usize,
         doms: &Dominators,
         s: usize,
     ) -> std::collections::HashSet<usize> {
+        // The nodes reachable from `s` within the window, in topological order.
+        let mut window = Vec::new();
+        let mut seen = std::collections::HashSet::from([s]);
+        let mut stack = vec![s];
+        while let Some(u) = stack.pop() {
+            for &(w, _) in &control.succ[u] {
+                if pos[w] <= until && seen.insert(w) {
+                    window.push(w);
+                    stack.push(w);
+                }
+            }
+        }
+        window.sort_unstable_by_key(|&v| pos[v]);
         let mut done = std::collections::HashSet::new();
-        for &v in window.iter().skip(1) {
+        for &v in &window {
             if !doms.is_reachable(v) {
                 continue;
             }
@@ -986,7 +1020,7 @@ impl Cx<'_> {
             if known.contains(&key.as_str()) {
                 continue;
             }
-            if let Some(help) = suggestion(key, known.iter().copied()) {
+            if let Some(help) = self.suggestions.suggest(key, known.iter().copied()) {
                 self.push(
                     Diagnostic::new(
                         Code::UnknownConfigKey,
@@ -1111,14 +1145,9 @@ impl Cx<'_> {
             NodeConfig::DataVariableSet(c) => match &c.variable {
                 None => self.missing(i, "variable", "the flow variable to set"),
                 Some(var) => {
-                    let declared: Vec<&str> = self
-                        .flow
-                        .variables()
-                        .iter()
-                        .map(|v| v.name.as_str())
-                        .collect();
-                    if !declared.contains(&var.as_str()) {
-                        let help = suggestion(var, declared.iter().copied()).unwrap_or_else(|| {
+                    if !self.variables.contains(var.as_str()) {
+                        let declared = self.flow.variables().iter().map(|v| v.name.as_str());
+                        let help = self.suggestions.suggest(var, declared).unwrap_or_else(|| {
                             format!("declare it in the flow's variables: {{\"name\": \"{var}\", \"type\": \"...\"}}")
                         });
                         self.push(
@@ -1249,8 +1278,12 @@ impl Cx<'_> {
             }
             None if p.closed => {
                 let names: Vec<&str> = p.methods.iter().map(|m| m.name).collect();
-                let help = suggestion(method, names.iter().copied())
-                    .unwrap_or_else(|| format!("{plugin} methods: {}", names.join(", ")));
+                let help = self
+                    .suggestions
+                    .suggest(method, names.iter().copied())
+                    .unwrap_or_else(|| {
+                        format!("{plugin} methods: {}", listed(names.iter().copied()))
+                    });
                 self.push(
                     Diagnostic::new(
                         Code::UnknownPluginMethod,
@@ -1269,7 +1302,6 @@ impl Cx<'_> {
 
     fn check_role(&mut self, i: usize, role: Option<&str>, legacy: Option<&str>) {
         let node = &self.flow.nodes[i];
-        let roles: Vec<&str> = self.flow.models().iter().map(|m| m.role.as_str()).collect();
         if let (Some(r), Some(l)) = (role, legacy)
             && r != l
         {
@@ -1285,7 +1317,7 @@ impl Cx<'_> {
                 .node(&node.id),
             );
         }
-        if roles.is_empty() {
+        if self.roles.is_empty() {
             self.push(
                 Diagnostic::new(
                     Code::NoModels,
@@ -1304,9 +1336,12 @@ impl Cx<'_> {
             (None, Some(l)) => (l, "model"),
             (None, None) => return,
         };
-        if !roles.contains(&value) {
-            let help = suggestion(value, roles.iter().copied())
-                .unwrap_or_else(|| format!("declared roles: {}", roles.join(", ")));
+        if !self.roles.contains(value) {
+            let roles = self.flow.models().iter().map(|m| m.role.as_str());
+            let help = self
+                .suggestions
+                .suggest(value, roles.clone())
+                .unwrap_or_else(|| format!("declared roles: {}", listed(roles)));
             self.push(
                 Diagnostic::new(
                     Code::UndeclaredRole,

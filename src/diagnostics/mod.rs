@@ -378,6 +378,18 @@ pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Words longer than this get no suggestion (edit distance is quadratic in length).
 const MAX_SUGGEST_LEN: usize = 64;
 
+/// At most this many candidates are compared per suggestion (the first ones, in the
+/// order given: deterministic), so one suggestion costs O(1) (`docs/limits.md`).
+pub const MAX_SUGGEST_CANDIDATES: usize = 1_000;
+
+/// At most this many suggestions are worked out per run (per analysed flow or verified
+/// IR): the rest of the diagnostics get none, so N problems among N candidates stay
+/// linear (`docs/limits.md`).
+pub const MAX_SUGGESTIONS: usize = 64;
+
+/// At most this many names are listed in one help text ("ports: a, b, … and 12 more").
+pub const MAX_LISTED: usize = 10;
+
 /// Suggests the candidate closest to `word`, if one is close enough to be a likely typo.
 /// Case is ignored when comparing (`LLM_Flexible` → `llm_flexible`).
 pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<&'a str>
@@ -391,7 +403,7 @@ where
     let lower = word.to_lowercase();
     let slack = 2.max(len / 3);
     let mut best: Option<(f64, &'a str)> = None;
-    for cand in candidates {
+    for cand in candidates.into_iter().take(MAX_SUGGEST_CANDIDATES) {
         if cand == word || cand.len().abs_diff(word.len()) > slack * 4 {
             continue;
         }
@@ -415,6 +427,41 @@ where
     I: IntoIterator<Item = &'a str>,
 {
     did_you_mean(word, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The suggestions one run may still work out ([`MAX_SUGGESTIONS`]).
+#[derive(Debug, Clone)]
+pub struct SuggestBudget(usize);
+
+impl Default for SuggestBudget {
+    fn default() -> Self {
+        SuggestBudget(MAX_SUGGESTIONS)
+    }
+}
+
+impl SuggestBudget {
+    /// [`suggestion`] while the budget lasts, then `None`.
+    pub fn suggest<'a, I>(&mut self, word: &str, candidates: I) -> Option<String>
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        if self.0 == 0 {
+            return None;
+        }
+        self.0 -= 1;
+        suggestion(word, candidates)
+    }
+}
+
+/// `a, b, c` — or, past [`MAX_LISTED`] names, the first ones and `… and N more`. Reads
+/// only the names it shows.
+pub fn listed<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let total = names.len();
+    let shown: Vec<&str> = names.take(MAX_LISTED).collect();
+    if total <= MAX_LISTED {
+        return shown.join(", ");
+    }
+    format!("{}, … and {} more", shown.join(", "), total - MAX_LISTED)
 }
 
 /// Sorts diagnostics by position (then code) so output is stable and reads top to bottom.
@@ -448,6 +495,30 @@ mod tests {
     }
 
     #[test]
+    fn suggestion_budget_and_lists_are_bounded() {
+        let mut b = SuggestBudget::default();
+        for _ in 0..MAX_SUGGESTIONS {
+            assert_eq!(
+                b.suggest("fastt", ["fast"]).as_deref(),
+                Some("did you mean `fast`?")
+            );
+        }
+        assert_eq!(b.suggest("fastt", ["fast"]), None, "the budget is spent");
+        let names: Vec<String> = (0..MAX_LISTED + 3).map(|i| format!("p{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let l = |n: &[&str]| listed(n.iter().copied());
+        assert_eq!(l(&names[..2]), "p0, p1");
+        assert_eq!(
+            l(&names[..MAX_LISTED]).matches(", ").count(),
+            MAX_LISTED - 1
+        );
+        assert_eq!(
+            l(&names),
+            "p0, p1, p2, p3, p4, p5, p6, p7, p8, p9, … and 3 more"
+        );
+    }
+
+    #[test]
     fn suggestions() {
         let kinds = ["llm_flexible", "llm_guarded", "llm_rigid"];
         assert_eq!(did_you_mean("llm_flexibel", kinds), Some("llm_flexible"));
@@ -456,6 +527,17 @@ mod tests {
         assert_eq!(did_you_mean("LLM_Flexible", kinds), Some("llm_flexible"));
         let long = "x".repeat(100);
         assert_eq!(did_you_mean(&long, [long.as_str(), "xx"]), None);
+        // Only the first MAX_SUGGEST_CANDIDATES candidates are compared.
+        let many: Vec<String> = (0..MAX_SUGGEST_CANDIDATES)
+            .map(|i| format!("zz{i}"))
+            .collect();
+        let with = |last: &'static str| {
+            let mut v: Vec<&str> = many.iter().map(String::as_str).collect();
+            v.push(last);
+            did_you_mean("fastt", v)
+        };
+        assert_eq!(with("fast"), None);
+        assert_eq!(did_you_mean("fastt", ["fast"]), Some("fast"));
     }
 
     #[test]

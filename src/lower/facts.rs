@@ -202,7 +202,7 @@ impl<'a> Facts<'a> {
                         "node '{}' has {} fallthrough arms ({}); at most one sequential or \"true\" edge may leave a decision",
                         self.id(v),
                         falls.len(),
-                        ids.join(", ")
+                        crate::diagnostics::listed(ids.iter().map(String::as_str))
                     );
                     let d = self
                         .edge_diag(Code::AmbiguousFallthrough, falls[1], msg)
