@@ -234,6 +234,19 @@ struct Emitter {
     warnings: usize,
     failed_files: usize,
     files: usize,
+    /// The first failed write of a diagnostic (a closed pipe is not one): the run then
+    /// exits 2, as when an artifact cannot be written.
+    write_error: Option<std::io::Error>,
+}
+
+/// Keeps the first write error that is not a closed pipe.
+fn keep_error(slot: &mut Option<std::io::Error>, r: std::io::Result<()>) {
+    if let Err(e) = r
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+        && slot.is_none()
+    {
+        *slot = Some(e);
+    }
 }
 
 impl Emitter {
@@ -246,6 +259,7 @@ impl Emitter {
             warnings: 0,
             failed_files: 0,
             files: 0,
+            write_error: None,
         }
     }
 
@@ -260,35 +274,36 @@ impl Emitter {
         let mut stderr = std::io::stderr().lock();
         let mut stdout = std::io::stdout().lock();
         let src = &report.source;
-        match self.format {
-            MessageFormat::Human => {
-                let _ = write!(
-                    stderr,
-                    "{}",
-                    render::human(src, &report.diagnostics, self.color)
-                );
+        let written = match self.format {
+            MessageFormat::Human => write!(
+                stderr,
+                "{}",
+                render::human(src, &report.diagnostics, self.color)
+            ),
+            MessageFormat::Short => report
+                .diagnostics
+                .iter()
+                .try_for_each(|d| writeln!(stderr, "{}", render::short_line(src, d))),
+            MessageFormat::Github => report
+                .diagnostics
+                .iter()
+                .try_for_each(|d| writeln!(stdout, "{}", render::github_line(src, d))),
+            MessageFormat::Json => report
+                .diagnostics
+                .iter()
+                .try_for_each(|d| writeln!(stdout, "{}", render::record(src, d))),
+            MessageFormat::Sarif => {
+                self.sarif.push(report);
+                Ok(())
             }
-            MessageFormat::Short => {
-                for d in &report.diagnostics {
-                    let _ = writeln!(stderr, "{}", render::short_line(src, d));
-                }
-            }
-            MessageFormat::Github => {
-                for d in &report.diagnostics {
-                    let _ = writeln!(stdout, "{}", render::github_line(src, d));
-                }
-            }
-            MessageFormat::Json => {
-                for d in &report.diagnostics {
-                    let _ = writeln!(stdout, "{}", render::record(src, d));
-                }
-            }
-            MessageFormat::Sarif => self.sarif.push(report),
-        }
+        };
+        keep_error(&mut self.write_error, written);
     }
 
-    fn finish(self, what: &str, quiet: bool) {
-        match self.format {
+    /// Writes what is left (SARIF, the summary) and flushes; the exit code the writes
+    /// call for: 2 when a diagnostic could not be written, else 0.
+    fn finish(mut self, what: &str, quiet: bool) -> u8 {
+        let written = match self.format {
             MessageFormat::Sarif => {
                 let reports: Vec<(&SourceFile, &[Diagnostic])> = self
                     .sarif
@@ -297,12 +312,24 @@ impl Emitter {
                     .collect();
                 let doc = render::sarif(&reports);
                 let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
+                writeln!(std::io::stdout().lock(), "{text}")
             }
             MessageFormat::Human if !(quiet && self.errors == 0 && self.warnings == 0) => {
-                let _ = writeln!(std::io::stderr().lock(), "{}", summary(what, &self));
+                writeln!(std::io::stderr().lock(), "{}", summary(what, &self))
             }
-            _ => {}
+            _ => Ok(()),
+        };
+        keep_error(&mut self.write_error, written);
+        keep_error(&mut self.write_error, std::io::stdout().lock().flush());
+        match self.write_error {
+            Some(e) => {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "error: cannot write the diagnostics: {e}"
+                );
+                2
+            }
+            None => 0,
         }
     }
 }
@@ -338,6 +365,12 @@ fn summary(what: &str, e: &Emitter) -> String {
     }
 }
 
+/// A path as shown in the CLI's own messages: control and bidirectional characters
+/// escaped (docs/diagnostics.md, "Terminal safety").
+fn shown(p: &std::path::Path) -> String {
+    render::printable(&p.display().to_string()).into_owned()
+}
+
 /// `-` names standard input, which can be read only once.
 fn stdin_once(paths: &[std::path::PathBuf]) -> bool {
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
@@ -360,11 +393,12 @@ fn validate(args: &ValidateArgs, format: MessageFormat, color: bool) -> u8 {
         let report = check_file(path);
         exit = exit.max(report.exit_code());
         if args.json {
-            let errors: Vec<&str> = report
+            // (Escaped as the records are: docs/diagnostics.md, "Terminal safety".)
+            let errors: Vec<std::borrow::Cow<'_, str>> = report
                 .diagnostics
                 .iter()
                 .filter(|d| d.severity == Severity::Error)
-                .map(|d| d.message.as_str())
+                .map(|d| render::json_text(&d.message))
                 .collect();
             let diagnostics: Vec<_> = report
                 .diagnostics
@@ -373,19 +407,18 @@ fn validate(args: &ValidateArgs, format: MessageFormat, color: bool) -> u8 {
                 .collect();
             let obj = json!({
                 "ok": errors.is_empty(),
-                "file": report.source.name,
+                "file": render::json_text(&report.source.name),
                 "errors": errors,
                 "diagnostics": diagnostics,
             });
-            let _ = writeln!(std::io::stdout().lock(), "{obj}");
+            let written = writeln!(std::io::stdout().lock(), "{obj}");
+            keep_error(&mut emitter.write_error, written);
         } else {
             emitter.emit(report);
         }
     }
-    if !args.json {
-        emitter.finish("validate", args.quiet);
-    }
-    exit
+    // (With --json, finish writes nothing more and reports a failed write.)
+    exit.max(emitter.finish("validate", args.quiet || args.json))
 }
 
 fn explain(args: &ExplainArgs) -> u8 {
@@ -459,15 +492,15 @@ fn check_targets(args: &CompileArgs) -> Result<(), String> {
         if inputs.contains(&key) {
             return Err(format!(
                 "the output '{}' is an input flow; refusing to overwrite it",
-                target.display()
+                shown(&target)
             ));
         }
         if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
             return Err(format!(
                 "'{}' and '{}' would both write '{}'",
-                other.display(),
-                flow.display(),
-                target.display()
+                shown(other),
+                shown(flow),
+                shown(&target)
             ));
         }
         seen.push((key, flow));
@@ -551,8 +584,47 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
+    } else {
+        remove_stale_temps(&dir, &name);
     }
     result
+}
+
+/// A temporary file older than this is left over from a run that was killed while writing
+/// (a live write holds its file for seconds at most).
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Removes the temporary files of `name` that killed runs left in `dir`: regular files
+/// named `.<name>.<16 hex digits>.tmp` (what [`create_temp`] makes) older than
+/// [`STALE_TEMP_AGE`]. Links and anything else are never touched.
+fn remove_stale_temps(dir: &std::path::Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(hex) = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let old = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| {
+            m.is_file()
+                && m.modified()
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_some_and(|age| age > STALE_TEMP_AGE)
+        });
+        if old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The file a chain of symlinks ends at (the path itself when it is not a link, or does not
@@ -623,7 +695,7 @@ fn import(args: &ImportArgs, format: MessageFormat, color: bool) -> u8 {
         let _ = writeln!(
             std::io::stderr().lock(),
             "error: the output '{}' is the manifest; refusing to overwrite it",
-            t.display()
+            shown(t)
         );
         return 2;
     }
@@ -650,8 +722,7 @@ fn import(args: &ImportArgs, format: MessageFormat, color: bool) -> u8 {
                 source: f.source,
                 diagnostics: d,
             });
-            emitter.finish("import", true);
-            return code;
+            return code.max(emitter.finish("import", true));
         }
     };
     let mut diagnostics = outcome.diagnostics;
@@ -660,7 +731,7 @@ fn import(args: &ImportArgs, format: MessageFormat, color: bool) -> u8 {
     if let Some(flow) = &outcome.flow {
         let written = match target {
             Some(t) => write_atomic(t, flow.as_bytes())
-                .map_err(|e| format!("cannot write '{}': {e}", t.display())),
+                .map_err(|e| format!("cannot write '{}': {e}", shown(t))),
             None => match std::io::stdout().lock().write_all(flow.as_bytes()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     Err(format!("cannot write to stdout: {e}"))
@@ -679,8 +750,7 @@ fn import(args: &ImportArgs, format: MessageFormat, color: bool) -> u8 {
         source,
         diagnostics,
     });
-    emitter.finish("import", true);
-    exit
+    exit.max(emitter.finish("import", true))
 }
 
 fn verify(args: &VerifyArgs, format: MessageFormat, color: bool) -> u8 {
@@ -704,8 +774,7 @@ fn verify(args: &VerifyArgs, format: MessageFormat, color: bool) -> u8 {
         exit = exit.max(report.exit_code());
         emitter.emit(report);
     }
-    emitter.finish("verify", args.quiet);
-    exit
+    exit.max(emitter.finish("verify", args.quiet))
 }
 
 fn inspect(args: &InspectArgs, format: MessageFormat, color: bool) -> u8 {
@@ -729,8 +798,7 @@ fn inspect(args: &InspectArgs, format: MessageFormat, color: bool) -> u8 {
             let exit = report.exit_code();
             let mut emitter = Emitter::new(format, color);
             emitter.emit(report);
-            emitter.finish("inspect", true);
-            exit
+            exit.max(emitter.finish("inspect", true))
         }
     }
 }
@@ -832,8 +900,8 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
                     let _ = writeln!(
                         std::io::stderr().lock(),
                         "check: {} is {what}: {verb} {}",
-                        t.display(),
-                        source.name
+                        shown(t),
+                        render::printable(&source.name)
                     );
                     Ok(1)
                 };
@@ -844,12 +912,12 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
                         stale("missing", "compile")
                     }
                     // A directory, a permission problem...: the check could not run.
-                    Err(e) => Err(format!("cannot read '{}': {e}", t.display())),
+                    Err(e) => Err(format!("cannot read '{}': {e}", shown(t))),
                 }
             }
             (Some(t), false) => write_atomic(t, &artifact.bytes)
                 .map(|()| 0)
-                .map_err(|e| format!("cannot write '{}': {e}", t.display())),
+                .map_err(|e| format!("cannot write '{}': {e}", shown(t))),
         };
         match outcome {
             Ok(code) => exit = exit.max(code),
@@ -865,8 +933,7 @@ fn compile(args: &CompileArgs, format: MessageFormat, color: bool) -> u8 {
             });
         }
     }
-    emitter.finish("compile", true);
-    exit
+    exit.max(emitter.finish("compile", true))
 }
 
 #[cfg(test)]

@@ -22,6 +22,28 @@ pub const MAX_DEPTH: usize = 1024;
 /// largest flow the compiler accepts (16 MiB of JSON) yields far fewer.
 pub const MAX_VALUES: usize = 2_000_000;
 
+/// The values [`decode`] counts against [`MAX_VALUES`] for this dict: every value, and
+/// every map key. Stops counting past `MAX_VALUES + 1`.
+pub fn value_count(v: &Value) -> usize {
+    let mut count = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        count += 1;
+        if count > MAX_VALUES {
+            break;
+        }
+        match v {
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(m) => {
+                count += m.len();
+                stack.extend(m.values());
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
 /// A bundle that cannot be decoded: what is wrong, at which byte of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {

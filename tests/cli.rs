@@ -894,3 +894,147 @@ fn an_unknown_flow_key_warns_and_compiles() {
     assert!(!text(&out.stdout).contains("metdata"));
     assert!(text(&out.stdout).starts_with("core:"));
 }
+
+/// A flow whose one node carries a `constraints` array of `n` zeros (passed through
+/// verbatim to every output).
+fn flow_with_constraints(n: usize) -> String {
+    let zeros = vec!["0"; n].join(",");
+    format!(
+        r#"{{"id":"f","name":"F","version":"1.0.0","config":{{"core_identity":{{"name":"F","models":[{{"role":"primary","ref":"scaigrid","model":"openai/gpt-4o"}}]}}}},
+"nodes":[{{"id":"in","type":"entry_api","label":"In","position":{{"x":0,"y":0}}}},
+{{"id":"g","type":"llm_guarded","label":"G","position":{{"x":0,"y":0}},"config":{{"goal":"g","constraints":[{zeros}]}}}}],
+"edges":[{{"id":"e1","type":"sequential","source":{{"node":"in","port":"out_request"}},"target":{{"node":"g","port":"in"}}}}]}}"#
+    )
+}
+
+/// Whatever compile writes, its own readers read (docs/limits.md): an IR bundle past the
+/// decoder's value limit and a manifest past import's size limit are refused at compile
+/// time (SF004), and an existing output stays untouched.
+#[test]
+fn compile_never_writes_what_its_readers_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2,100,000 values in one array: over scir::MAX_VALUES.
+    let ir_flow = temp_file(
+        &dir,
+        "ir.flow.json",
+        flow_with_constraints(2_100_000).as_bytes(),
+    );
+    let out_path = dir.path().join("ir.scir");
+    std::fs::write(&out_path, b"keep").unwrap();
+    let out = run(&[
+        "compile",
+        ir_flow.to_str().unwrap(),
+        "--format",
+        "ir",
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("error[SF004]: the IR bundle would hold more than 2000000 values")
+    );
+    assert_eq!(std::fs::read(&out_path).unwrap(), b"keep");
+    // Just under it, the bundle is written and verifies.
+    let ok_flow = temp_file(
+        &dir,
+        "ok.flow.json",
+        flow_with_constraints(1_000_000).as_bytes(),
+    );
+    let ok_out = dir.path().join("ok.scir");
+    let out = run(&[
+        "compile",
+        ok_flow.to_str().unwrap(),
+        "--format",
+        "ir",
+        "--out",
+        ok_out.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["verify", ok_out.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // 3,000,000 zeros: a 6 MB flow whose manifest (written twice, indented) passes 64 MiB.
+    let yaml_flow = temp_file(
+        &dir,
+        "y.flow.json",
+        flow_with_constraints(3_000_000).as_bytes(),
+    );
+    let out = run(&["compile", yaml_flow.to_str().unwrap(), "--out", "-"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("error[SF004]: the manifest would be"));
+}
+
+/// Diagnostics that cannot be written are a failure to run (exit 2, said on stderr), in
+/// every machine format and command, as an artifact that cannot be written is.
+#[test]
+fn unwritable_diagnostics_exit_2() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let flow = root.join("fixtures/sf210-unreachable-node.json");
+    let flow = flow.to_str().unwrap();
+    let bundle = root.join("fixtures/ir/e414-unknown-target-flow.json");
+    let bundle = bundle.to_str().unwrap();
+    for format in ["json", "github", "sarif"] {
+        for args in [
+            vec!["validate", flow, "--message-format", format],
+            vec!["verify", bundle, "--message-format", format],
+        ] {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap();
+            let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+                .args(&args)
+                .stdout(full)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            assert!(
+                text(&out.stderr).contains("error: cannot write the diagnostics"),
+                "{args:?}"
+            );
+        }
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+        .args(["validate", "--json", flow])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A temporary file a killed run left beside its output is removed by the next write of
+/// that output once it is old (10 minutes); a fresh one (a write under way) and files of
+/// other names are kept.
+#[test]
+fn stale_temp_files_of_killed_runs_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = temp_file(&dir, "a.flow.json", VALID.as_bytes());
+    let out = dir.path().join("a.yaml");
+    let old = |name: &str| {
+        let p = dir.path().join(name);
+        let f = std::fs::File::create(&p).unwrap();
+        f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+            .unwrap();
+        p
+    };
+    let stale = old(".a.yaml.0123456789abcdef.tmp");
+    let other = old(".b.yaml.0123456789abcdef.tmp");
+    let odd = old(".a.yaml.not-hex-at-all!.tmp");
+    let fresh = dir.path().join(".a.yaml.fedcba9876543210.tmp");
+    std::fs::write(&fresh, b"").unwrap();
+    let r = run(&[
+        "compile",
+        flow.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r.stderr));
+    assert!(out.exists());
+    assert!(!stale.exists(), "the stale temp file is removed");
+    assert!(other.exists() && odd.exists() && fresh.exists());
+}

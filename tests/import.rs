@@ -182,6 +182,7 @@ const EXPECTED: &[Row] = &[
     ("sf500-duplicate-key.yaml", "SF500", "error", "invalid YAML: duplicate key `name`", 4, 3),
     ("sf500-unclosed-bracket.yaml", "SF500", "error", "invalid YAML: unclosed bracket '{'", 4, 5),
     ("sf501-alias-bomb.yaml", "SF501", "error", "the manifest is too costly to load: its aliases would replay more than 100,000 events (an alias bomb)", 7, 14),
+    ("sf501-nested-too-deep.yaml", "SF501", "error", "the manifest is too costly to load: it nests too deeply (`[ ]` / `{ }` collections nest at most 255 levels)", 1, 259),
     ("sf502-core-is-a-string.yaml", "SF502", "error", "`core` must be a mapping, found a string", 1, 1),
     ("sf502-steps-not-a-list.yaml", "SF502", "error", "a flow's `steps` must be a list, found a string", 7, 5),
     ("sf502-top-level-list.yaml", "SF502", "error", "a manifest is a mapping with a `core` mapping; found a list", 1, 1),

@@ -57,6 +57,15 @@ Fix: move large payloads (documents, examples, fixtures) out of the flow and ref
 
 Fix: re-save the file as UTF-8 (most editors: \"Save with encoding\").";
 
+    OutputTooLarge = "SF004", Error, "the output would be too large to read back",
+"Whatever scaiflow writes, its own readers must read (`docs/limits.md`): a manifest is
+refused when it would exceed what `scaiflow import` reads (64 MiB), an IR bundle when it
+would hold more values than `scaiflow verify` / `inspect` decode (2,000,000, keys
+included). A manifest grows with nesting (YAML indents each level), so a flow well under
+the 16 MiB input limit can reach it. Nothing is written.
+
+Fix: split the flow (sub-flows), or flatten deeply nested loops and decisions.";
+
     JsonSyntax = "SF100", Error, "invalid JSON syntax",
 "The file is not well-formed JSON. The diagnostic points at the line and column where the JSON
 parser gave up; the real mistake is often just before it (a missing comma, a trailing comma,

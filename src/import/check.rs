@@ -95,7 +95,7 @@ impl Importer {
                 continue;
             };
             let list = &candidates[id];
-            if list.iter().any(|(_, step)| strip(step) == strip(want)) {
+            if list.iter().any(|(_, step)| strip(step) == *want) {
                 continue;
             }
             let (path, step) = &list[0];
@@ -125,43 +125,59 @@ fn own_node(step: &Value) -> Option<&str> {
 }
 
 /// A step without its `meta`, and without nested steps (each of those is compared on its
-/// own).
+/// own). Copies only the step's own level: nested steps are never cloned, so the work is
+/// linear in the manifest however deep it nests (`docs/limits.md`).
 fn strip(step: &Value) -> Value {
     let Some(m) = step.as_object() else {
         return step.clone();
+    };
+    let without = |o: &Map<String, Value>| -> Map<String, Value> {
+        o.iter()
+            .filter(|(k, _)| *k != "steps")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     };
     let mut out = Map::new();
     for (k, v) in m {
         if k == "meta" {
             continue;
         }
-        let v = if BRANCHING.contains(&k.as_str()) || LOOPING.contains(&k.as_str()) {
-            let mut inner = v.clone();
-            if let Some(o) = inner.as_object_mut() {
-                o.remove("steps");
-                if let Some(Value::Array(bs)) = o.get_mut("branches") {
-                    for b in bs {
-                        if let Some(b) = b.as_object_mut() {
-                            b.remove("steps");
-                        }
+        let v = match v.as_object() {
+            Some(o) if BRANCHING.contains(&k.as_str()) || LOOPING.contains(&k.as_str()) => {
+                let mut inner = Map::new();
+                for (ik, iv) in o {
+                    if ik == "steps" {
+                        continue;
                     }
+                    let iv = match iv {
+                        Value::Array(bs) if ik == "branches" => Value::Array(
+                            bs.iter()
+                                .map(|b| {
+                                    b.as_object()
+                                        .map_or_else(|| b.clone(), |b| Value::Object(without(b)))
+                                })
+                                .collect(),
+                        ),
+                        other => other.clone(),
+                    };
+                    inner.insert(ik.clone(), iv);
                 }
+                Value::Object(inner)
             }
-            inner
-        } else {
-            v.clone()
+            _ => v.clone(),
         };
         out.insert(k.clone(), v);
     }
     Value::Object(out)
 }
 
-/// Each node's own step in a manifest, by node id (the first, when several flows run it).
+/// Each node's own step in a manifest, stripped ([`strip`]), by node id (the first, when
+/// several flows run it).
 fn steps_by_node(manifest: &Value) -> HashMap<String, Value> {
     fn walk(list: &[Value], out: &mut HashMap<String, Value>) {
         for step in list {
             if let Some(id) = own_node(step) {
-                out.entry(id.to_string()).or_insert_with(|| step.clone());
+                out.entry(id.to_string()).or_insert_with(|| strip(step));
             }
             for kw in BRANCHING {
                 for b in step[kw]["branches"].as_array().into_iter().flatten() {

@@ -68,9 +68,11 @@ fn import_here(source: &SourceFile) -> ImportOutcome {
         }
     };
     let mut imp = Importer { diags: Vec::new() };
-    let flow = imp.flow(&doc);
-    let text_out = flow.as_ref().map(|flow| {
+    let mut flow = imp.flow(&doc);
+    let text_out = flow.as_mut().map(|flow| {
         let text_out = serde_json::to_string_pretty(&flow.doc).unwrap_or_default() + "\n";
+        // (The text is what is validated and written: the tree is not needed again.)
+        flow.doc = Value::Null;
         let analyzed = imp.validate(&text_out, flow);
         if let Some(a) = analyzed.filter(|_| flow.check_edits) {
             imp.edits(&doc, &a);

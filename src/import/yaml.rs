@@ -79,6 +79,12 @@ pub(super) fn load(text: &str) -> Result<Value, Diagnostic> {
                     Code::YamlSyntax,
                     "invalid YAML: a mapping key is null (`~` or empty); keys are strings".into(),
                 )
+            } else if first.contains("recursion limit exceeded") {
+                // (Before the alias-budget branch: its message also says "limit".)
+                (
+                    Code::YamlBudget,
+                    "the manifest is too costly to load: it nests too deeply (`[ ]` / `{ }` collections nest at most 255 levels)".into(),
+                )
             } else if first.contains("budget")
                 || first.contains("replay")
                 || first.contains("limit")
@@ -86,11 +92,6 @@ pub(super) fn load(text: &str) -> Result<Value, Diagnostic> {
                 (
                     Code::YamlBudget,
                     "the manifest is too costly to load: its aliases expand beyond the loading budget (an alias bomb)".into(),
-                )
-            } else if first.contains("recursion limit exceeded") {
-                (
-                    Code::YamlBudget,
-                    "the manifest is too costly to load: it nests too deeply (`[ ]` / `{ }` collections nest at most 255 levels)".into(),
                 )
             } else if let Some(k) = first.strip_prefix("duplicate mapping key: ") {
                 let k = k.split(", set DuplicateKeyPolicy").next().unwrap_or(k);
