@@ -1,0 +1,138 @@
+//! One test per limit of docs/limits.md that no other test pins (the table there names the
+//! test of every limit). Each input goes just past the limit and checks the documented
+//! diagnostic; where cheap, the input just under it passes.
+
+use scaiflow::diagnostics::{MAX_LISTED, MAX_SUGGESTIONS};
+use scaiflow::import::import_manifest;
+use scaiflow::load::SourceFile;
+use serde_json::json;
+
+fn import_messages(yaml: String) -> Vec<String> {
+    let out = import_manifest(&SourceFile::new("m.yaml", yaml));
+    out.diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.message))
+        .collect()
+}
+
+const LOADED: &str = "the manifest is too costly to load";
+
+#[test]
+fn yaml_anchors_are_bounded_at_1000() {
+    let doc = |n: usize| {
+        let mut s = String::from("x:\n");
+        for i in 0..n {
+            s.push_str(&format!("  a{i}: &a{i} {i}\n"));
+        }
+        s.push_str("core: {flows: []}\n");
+        s
+    };
+    let past = import_messages(doc(1001));
+    assert!(
+        past.iter()
+            .any(|m| m == &format!("SF501 {LOADED}: it defines more than 1,000 anchors")),
+        "{past:?}"
+    );
+    let under = import_messages(doc(1000));
+    assert!(under.iter().all(|m| !m.starts_with("SF501")), "{under:?}");
+}
+
+#[test]
+fn yaml_aliases_are_bounded() {
+    // One anchor, 10,001 aliases: past both the alias count and the alias/anchor ratio.
+    let mut s = String::from("x: &a 1\nl: [");
+    s.push_str(&vec!["*a"; 10_001].join(", "));
+    s.push_str("]\ncore: {flows: []}\n");
+    let past = import_messages(s);
+    assert!(
+        past.iter()
+            .any(|m| m.starts_with(&format!("SF501 {LOADED}: it uses"))),
+        "{past:?}"
+    );
+}
+
+#[test]
+fn yaml_block_nesting_is_bounded_at_2048() {
+    let doc = |n: usize| {
+        let mut s = String::new();
+        for i in 0..n {
+            s.push_str(&" ".repeat(i));
+            s.push_str("k:\n");
+        }
+        s
+    };
+    let past = import_messages(doc(2049));
+    assert!(
+        past.iter()
+            .any(|m| m == &format!("SF501 {LOADED}: it nests deeper than 2048 levels")),
+        "{past:?}"
+    );
+    let under = import_messages(doc(2040));
+    assert!(under.iter().all(|m| !m.starts_with("SF501")), "{under:?}");
+}
+
+fn node(id: &str, kind: &str) -> serde_json::Value {
+    json!({"id": id, "type": kind, "label": id, "position": {"x": 0, "y": 0},
+        "config": {"template": "x"}})
+}
+
+/// Past MAX_SUGGESTIONS problems, the rest get no "did you mean" (the work stays linear).
+#[test]
+fn suggestions_per_run_are_bounded() {
+    let n = MAX_SUGGESTIONS + 20;
+    let mut nodes = vec![node("in", "entry_api")];
+    let mut edges = Vec::new();
+    for i in 0..n {
+        let id = format!("target_{i}");
+        nodes.push(node(&id, "llm_rigid"));
+        // A dangling source one letter off an existing node: a likely typo.
+        edges.push(json!({"id": format!("e{i}"), "type": "sequential",
+            "source": {"node": format!("targte_{i}"), "port": "out"},
+            "target": {"node": id, "port": "in"}}));
+    }
+    let flow = json!({"id": "f", "name": "F", "version": "1.0.0", "nodes": nodes, "edges": edges});
+    let out = scaiflow::validate_source(&SourceFile::new("f.json", flow.to_string()));
+    let dangling: Vec<_> = out
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "SF203")
+        .collect();
+    assert_eq!(dangling.len(), n);
+    let helped = dangling
+        .iter()
+        .filter(|d| {
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean"))
+        })
+        .count();
+    assert_eq!(helped, MAX_SUGGESTIONS);
+}
+
+/// A help that lists names shows MAX_LISTED of them and counts the rest.
+#[test]
+fn listed_names_are_bounded() {
+    let ports: Vec<_> = (0..MAX_LISTED + 5)
+        .map(|i| json!({"id": format!("port_{i}"), "type": "object"}))
+        .collect();
+    let mut a = node("a", "llm_rigid");
+    a["outputs"] = json!(ports);
+    let flow = json!({"id": "f", "name": "F", "version": "1.0.0",
+        "nodes": [node("in", "entry_api"), a, node("b", "llm_rigid")],
+        "edges": [
+            {"id": "e0", "type": "sequential", "source": {"node": "in", "port": "out_request"},
+             "target": {"node": "a", "port": "in"}},
+            {"id": "e1", "type": "sequential", "source": {"node": "a", "port": "completely_else"},
+             "target": {"node": "b", "port": "in"}}]});
+    let out = scaiflow::validate_source(&SourceFile::new("f.json", flow.to_string()));
+    let help = out
+        .diagnostics
+        .iter()
+        .find(|d| d.code.as_str() == "SF204")
+        .and_then(|d| d.help.clone())
+        .expect("an SF204 with help");
+    assert_eq!(
+        help,
+        "output ports: port_0, port_1, port_2, port_3, port_4, port_5, port_6, port_7, port_8, port_9, … and 5 more"
+    );
+}
