@@ -137,6 +137,22 @@ fn ir_unknown_targets(n: usize) -> Value {
         "triggers": triggers, "flows": flows})
 }
 
+/// An IR whose N flexible blocks name undeclared roles among N declared ones (E415).
+fn ir_undeclared_roles(n: usize) -> Value {
+    let mut ir = ir_unknown_targets(0);
+    ir["models"] = (0..n)
+        .map(|i| json!({"role": format!("role_{i}"), "provider": "scaigrid", "model": "m"}))
+        .collect();
+    let body: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"kind": "flexible", "goal": "g", "llm_role": format!("rloe_{i}"),
+            "result_binding": format!("b{i}")})
+        })
+        .collect();
+    ir["flows"] = json!([{"name": "main", "params": [], "body": body}]);
+    ir
+}
+
 fn time<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
     let mut out = None;
@@ -215,6 +231,28 @@ fn main() {
             let src = SourceFile::new("h.flow.json", text.clone());
             let (t, out) = time(|| scaiflow::compile_flow(&src, scaiflow::OutputFormat::Yaml));
             (t, text.len(), out.map_or(0, |a| a.bytes.len()))
+        },
+    );
+    ladder(
+        "E415: N undeclared roles among N models",
+        &[1000, 2000, 4000, 8000, 16000],
+        |n| {
+            let ir = ir_undeclared_roles(n);
+            let (t, out) = time(|| scaiflow::verify::verify(&ir));
+            (t, ir.to_string().len(), text_of(&out))
+        },
+    );
+    ladder(
+        "import: the manifest of an N-node chain with data edges",
+        &[1000, 2000, 4000, 8000],
+        |n| {
+            let flow = SourceFile::new("h.flow.json", data_to_last(n));
+            let yaml = scaiflow::compile_flow(&flow, scaiflow::OutputFormat::Yaml)
+                .map(|a| String::from_utf8(a.bytes).unwrap_or_default())
+                .unwrap_or_default();
+            let src = SourceFile::new("h.yaml", yaml.clone());
+            let (t, out) = time(|| scaiflow::import::import_manifest(&src));
+            (t, yaml.len(), text_of(&out.diagnostics))
         },
     );
     ladder(
