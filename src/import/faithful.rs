@@ -482,4 +482,116 @@ mod tests {
         assert!(!covered(&[g(None)], &step_at));
         assert!(!covered(&[], &step_at), "no edge at all");
     }
+
+    /// A condition repeated in the `decision_rest` that opens an else branch (marked, or
+    /// known by its place: the decision's own node) makes the decision not judged; a
+    /// decision of another node, or a step that is no decision, does not.
+    #[test]
+    fn repeats_count_in_the_rest_of_an_else_only() {
+        let with_first = |first: Value| {
+            vec![
+                serde_json::json!({"when": "a", "steps": []}),
+                serde_json::json!({"when": "true", "steps": [first]}),
+            ]
+        };
+        let rest = |node: &str, synthetic: Option<&str>, decision: bool| {
+            let mut s = serde_json::json!({"meta": {"node_id": node}});
+            if let Some(m) = synthetic {
+                s["meta"]["synthetic"] = m.into();
+            }
+            if decision {
+                s["decision"] = serde_json::json!({"branches": [{"when": "a", "steps": []}]});
+            } else {
+                s["rigid"] = "x".into();
+            }
+            s
+        };
+        // Not judged (a repeat): the edge "a" may enter the else.
+        assert!(enters(
+            &with_first(rest("z", Some("decision_rest"), true)),
+            "d",
+            1,
+            Some("a")
+        ));
+        assert!(enters(
+            &with_first(rest("d", None, true)),
+            "d",
+            1,
+            Some("a")
+        ));
+        // No repeat: first match gives "a" to branch 0, not the else.
+        assert!(!enters(
+            &with_first(rest("x", None, true)),
+            "d",
+            1,
+            Some("a")
+        ));
+        assert!(!enters(
+            &with_first(rest("d", None, false)),
+            "d",
+            1,
+            Some("a")
+        ));
+        assert!(!enters(
+            &with_first(rest("x", Some("fork"), true)),
+            "d",
+            1,
+            Some("a")
+        ));
+    }
+
+    #[test]
+    fn a_guard_holds_the_decisions_the_source_is_under_and_its_own_condition() {
+        let d = p(&["core", "flows", "0", "steps", "0"]);
+        let inner = p(&[
+            "core", "flows", "0", "steps", "0", "decision", "branches", "0", "steps", "0",
+        ]);
+        let after = p(&["core", "flows", "0", "steps", "1"]);
+        let step = serde_json::json!({"decision": {"branches": [{"when": "a", "steps": []}]},
+            "meta": {"node_id": "d"}});
+        let step_at = |q: &[PathSeg]| (q == d.as_slice()).then_some(&step);
+        // From the decision to a step after it: under its condition.
+        assert_eq!(
+            guard(&At::Step(&d), Some("a"), &after, &step_at),
+            vec![(d.as_slice(), Some("a".to_string()))]
+        );
+        // From the decision into its own branch: always (the branch is the condition).
+        assert!(guard(&At::Step(&d), Some("a"), &inner, &step_at).is_empty());
+        // From inside the branch to the step after: under the branch.
+        assert_eq!(
+            guard(&At::Step(&inner), None, &after, &step_at),
+            vec![(d.as_slice(), Some("a".to_string()))]
+        );
+        assert!(guard(&At::Entry, Some("a"), &after, &step_at).is_empty());
+    }
+
+    #[test]
+    fn a_branch_of_a_foreign_decision_is_guarded_beyond() {
+        let d = p(&["core", "flows", "0", "steps", "1"]);
+        let before = p(&["core", "flows", "0", "steps", "0"]);
+        let inner = p(&[
+            "core", "flows", "0", "steps", "1", "decision", "branches", "0", "steps", "0",
+        ]);
+        let step = serde_json::json!({"decision": {"branches": [{"when": "a", "steps": []}]},
+            "meta": {"node_id": "d"}});
+        let step_at = |q: &[PathSeg]| (q == d.as_slice()).then_some(&step);
+        let has_step = |n: &str| n == "d";
+        let beyond = |a: &str, at: &At, when: Option<&str>| {
+            guarded_beyond(a, at, when, &inner, &step_at, &has_step)
+        };
+        assert!(beyond("u", &At::Step(&before), None), "u is not under d");
+        assert!(
+            beyond("u", &At::Step(&before), Some("a")),
+            "another node's condition does not take d's branch"
+        );
+        assert!(
+            !beyond("d", &At::Step(&d), Some("a")),
+            "d's own branch, its condition"
+        );
+        assert!(
+            beyond("d", &At::Step(&d), None),
+            "the fallthrough does not take branch a"
+        );
+        assert!(beyond("e", &At::Entry, None), "an entry is not d");
+    }
 }
