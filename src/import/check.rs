@@ -55,16 +55,10 @@ impl Importer {
         outcome.analyzed
     }
 
-    /// Warns about steps edited after compilation: each step of the manifest is compared
-    /// with the step its `meta` compiles to; where they differ, the edit is not imported.
-    pub(super) fn edits(&mut self, manifest: &Value, a: &crate::analyze::AnalyzedFlow) {
-        // The manifest the flow compiles to, as data (what its YAML loads back to).
-        let Ok(bodies) = crate::lower::structure(a) else {
-            return;
-        };
-        let again = crate::emit::yaml::manifest(a, &crate::lower::core::lower(a, &bodies));
-        let compiled = steps_by_node(&again);
-        let mut seen = std::collections::HashSet::new();
+    /// The manifest's steps as `edits` compares them (stripped, per node), taken before
+    /// the manifest is dropped: import does not hold the whole manifest while it
+    /// recompiles the flow (docs/limits.md, "Memory").
+    pub(super) fn candidates(&mut self, manifest: &Value) -> Candidates {
         let mut steps: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
         let flows_path = vec![key("core"), key("flows")];
         for (i, f) in manifest["core"]["flows"]
@@ -79,31 +73,44 @@ impl Importer {
             }
         }
         // Each node's candidate steps (without the `synthetic` marker a step the compiler
-        // added for the node is among them): the first is warned about when none is what
-        // the node's `meta` compiles to.
-        let mut order: Vec<&str> = Vec::new();
-        let mut candidates: HashMap<&str, Vec<(Vec<PathSeg>, &Value)>> = HashMap::new();
+        // added for the node is among them), in first-seen order.
+        let mut out = Candidates::default();
         for (path, step) in steps {
             let Some(id) = own_node(step) else { continue };
-            if seen.insert(id.to_string()) {
-                order.push(id);
-            }
-            candidates.entry(id).or_default().push((path, step));
-        }
-        for id in order {
-            let Some(want) = compiled.get(id) else {
-                continue;
-            };
-            let list = &candidates[id];
-            if list.iter().any(|(_, step)| strip(step) == *want) {
-                continue;
-            }
-            let (path, step) = &list[0];
             let keyword = step
                 .as_object()
                 .and_then(|m| m.keys().find(|k| *k != "meta"))
                 .cloned()
                 .unwrap_or_default();
+            let list = out.by_node.entry(id.to_string()).or_insert_with(|| {
+                out.order.push(id.to_string());
+                Vec::new()
+            });
+            list.push((path, strip(step), keyword));
+        }
+        out
+    }
+
+    /// Warns about steps edited after compilation: each step of the manifest is compared
+    /// with the step its `meta` compiles to; where none of a node's steps is, the first is
+    /// warned about, and the edit is not imported.
+    pub(super) fn edits(&mut self, candidates: &Candidates, a: &crate::analyze::AnalyzedFlow) {
+        // The manifest the flow compiles to, as data (what its YAML loads back to).
+        let Ok(bodies) = crate::lower::structure(a) else {
+            return;
+        };
+        let again = crate::emit::yaml::manifest(a, &crate::lower::core::lower(a, &bodies));
+        let compiled = steps_by_node(&again);
+        drop(again);
+        for id in &candidates.order {
+            let Some(want) = compiled.get(id) else {
+                continue;
+            };
+            let list = &candidates.by_node[id];
+            if list.iter().any(|(_, step, _)| step == want) {
+                continue;
+            }
+            let (path, _, keyword) = &list[0];
             self.warn(
                 Code::ManifestEdited,
                 path,
@@ -113,6 +120,13 @@ impl Importer {
             );
         }
     }
+}
+
+/// A manifest's steps by node, stripped ([`strip`]), with their paths and keywords.
+#[derive(Default)]
+pub(super) struct Candidates {
+    order: Vec<String>,
+    by_node: HashMap<String, Vec<(Vec<PathSeg>, Value, String)>>,
 }
 
 /// The node a step is the node's own step of (not a synthetic one).

@@ -69,13 +69,19 @@ fn import_here(source: &SourceFile) -> ImportOutcome {
     };
     let mut imp = Importer { diags: Vec::new() };
     let mut flow = imp.flow(&doc);
+    // What the edit check needs of the manifest; then the manifest goes (docs/limits.md).
+    let candidates = flow
+        .as_ref()
+        .filter(|f| f.check_edits)
+        .map(|_| imp.candidates(&doc));
+    drop(doc);
     let text_out = flow.as_mut().map(|flow| {
         let text_out = serde_json::to_string_pretty(&flow.doc).unwrap_or_default() + "\n";
         // (The text is what is validated and written: the tree is not needed again.)
         flow.doc = Value::Null;
         let analyzed = imp.validate(&text_out, flow);
-        if let Some(a) = analyzed.filter(|_| flow.check_edits) {
-            imp.edits(&doc, &a);
+        if let (Some(a), Some(c)) = (analyzed, &candidates) {
+            imp.edits(c, &a);
         }
         text_out
     });
