@@ -563,6 +563,18 @@ mod tests {
             vec![(d.as_slice(), Some("a".to_string()))]
         );
         assert!(guard(&At::Entry, Some("a"), &after, &step_at).is_empty());
+        // A decision whose else opens with its own (unmarked) rest that repeats a
+        // condition is not judged: the edge's condition is taken as its first branch's.
+        let rest = serde_json::json!({"decision": {"branches": [
+            {"when": "a", "steps": []},
+            {"when": "true", "steps": [{"meta": {"node_id": "d"}, "decision": {"branches": [
+                {"when": "b", "steps": []}, {"when": "b", "steps": []}]}}]}]},
+            "meta": {"node_id": "d"}});
+        let rest_at = |q: &[PathSeg]| (q == d.as_slice()).then_some(&rest);
+        assert_eq!(
+            guard(&At::Step(&d), Some("b"), &after, &rest_at),
+            vec![(d.as_slice(), Some("a".to_string()))]
+        );
     }
 
     #[test]
