@@ -606,4 +606,44 @@ mod tests {
         );
         assert!(beyond("e", &At::Entry, None), "an entry is not d");
     }
+
+    #[test]
+    fn an_edge_into_a_step_its_flow_does_not_run_is_reported() {
+        let kinds: HashMap<String, Value> = [("a", "llm_rigid"), ("b", "llm_rigid")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::from(v)))
+            .collect();
+        let a = serde_json::json!({"rigid": "x", "meta": {"node_id": "a"}});
+        let b = serde_json::json!({"rigid": "y", "meta": {"node_id": "b"}});
+        let steps = vec![
+            (p(&["core", "flows", "0", "steps", "0"]), &a),
+            (p(&["core", "flows", "1", "steps", "0"]), &b),
+        ];
+        let entries = vec![vec!["e1".to_string()], vec!["e2".to_string()]];
+        let edge = |id: &str, kind: &str, s: &str, t: &str| {
+            (
+                id.to_string(),
+                serde_json::json!({"id": id, "type": kind, "source": {"node": s, "port": "out"},
+                    "target": {"node": t, "port": "in"}}),
+                Vec::new(),
+            )
+        };
+        let edges = vec![
+            edge("x1", "sequential", "e1", "a"),
+            edge("x2", "sequential", "e2", "b"),
+            edge("x3", "sequential", "a", "b"),
+            edge("x4", "data", "a", "b"),
+        ];
+        let got = differences(&kinds, &steps, &entries, &edges);
+        let msgs: Vec<(Option<usize>, &str)> =
+            got.iter().map(|d| (d.edge, d.message.as_str())).collect();
+        assert_eq!(msgs.len(), 1, "{msgs:?}");
+        assert_eq!(msgs[0].0, Some(2));
+        assert!(
+            msgs[0]
+                .1
+                .starts_with("in flow 1 (core.flows[0]) the manifest does not run `b`"),
+            "{msgs:?}"
+        );
+    }
 }
