@@ -974,37 +974,23 @@ fn unwritable_diagnostics_exit_2() {
     let flow = flow.to_str().unwrap();
     let bundle = root.join("fixtures/ir/e414-unknown-target-flow.json");
     let bundle = bundle.to_str().unwrap();
+    let into_full = |args: &[&str]| {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = bin().args(args).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("error: cannot write the diagnostics"),
+            "{args:?}"
+        );
+    };
     for format in ["json", "github", "sarif"] {
-        for args in [
-            vec!["validate", flow, "--message-format", format],
-            vec!["verify", bundle, "--message-format", format],
-        ] {
-            let full = std::fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/full")
-                .unwrap();
-            let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
-                .args(&args)
-                .stdout(full)
-                .output()
-                .unwrap();
-            assert_eq!(out.status.code(), Some(2), "{args:?}");
-            assert!(
-                text(&out.stderr).contains("error: cannot write the diagnostics"),
-                "{args:?}"
-            );
-        }
+        into_full(&["validate", flow, "--message-format", format]);
+        into_full(&["verify", bundle, "--message-format", format]);
     }
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
-        .args(["validate", "--json", flow])
-        .stdout(full)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    into_full(&["validate", "--json", flow]);
 }
 
 /// A temporary file a killed run left beside its output is removed by the next write of
