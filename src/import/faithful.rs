@@ -481,6 +481,9 @@ mod tests {
         );
         assert!(!covered(&[g(None)], &step_at));
         assert!(!covered(&[], &step_at), "no edge at all");
+        // Past 4,096 edges into one step the check stops (a bound on work): covered.
+        assert!(!covered(&vec![g(Some("a")); 4096], &step_at));
+        assert!(covered(&vec![g(Some("a")); 4097], &step_at));
     }
 
     /// A condition repeated in the `decision_rest` that opens an else branch (marked, or
