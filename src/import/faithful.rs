@@ -608,6 +608,10 @@ mod tests {
             "the fallthrough does not take branch a"
         );
         assert!(beyond("e", &At::Entry, None), "an entry is not d");
+        assert!(
+            beyond("e", &At::Entry, Some("a")),
+            "nor does its condition take d's branch"
+        );
     }
 
     #[test]
