@@ -710,24 +710,37 @@ pub fn load_ir(name: &str, bytes: Vec<u8>) -> Result<LoadedIr, (SourceFile, Diag
         };
     }
     let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        let e = crate::scir::decode(&bytes)
+    let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+    let neither = |bytes: &[u8]| {
+        let e = crate::scir::decode(bytes)
             .err()
             .map(|e| e.message)
             .unwrap_or_default();
-        return Err((
-            SourceFile::new(name, ""),
-            Diagnostic::new(
-                Code::MalformedBundle,
-                format!("{e}; nor is it a JSON dump of an IR dict, which starts with '{{'"),
-            ),
-        ));
+        Diagnostic::new(
+            Code::MalformedBundle,
+            format!("{e}; nor is it a JSON dump of an IR dict, which starts with '{{'"),
+        )
+    };
+    // A dump is JSON text; one that is not a dict (what `inspect` prints for a bundle
+    // holding another value) loads too, and the verifier says E413, as for the bundle.
+    let json_like = matches!(
+        first,
+        Some(b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+    );
+    if !json_like {
+        return Err((SourceFile::new(name, ""), neither(&bytes)));
     }
+    let dict = first == Some(b'{');
+    let raw = (!dict).then(|| bytes.clone());
     let source = crate::load::decode(name, bytes).map_err(|f| (f.source, f.diagnostic))?;
     // As deep as a bundle may nest, so that whatever `inspect` prints verifies back.
     match on_large_stack(|| crate::load::parse_json_deep(&source.text, crate::scir::MAX_DEPTH)) {
         Ok(ir) => Ok(LoadedIr { source, ir }),
-        Err(d) => Err((source, d)),
+        Err(d) if dict => Err((source, d)),
+        Err(_) => Err((
+            SourceFile::new(name, ""),
+            neither(raw.as_deref().unwrap_or_default()),
+        )),
     }
 }
 

@@ -382,7 +382,8 @@ fn hostile_inputs_to_verify_and_inspect_are_clear_errors() {
             "truncated",
         ),
         ("text.txt", b"hello", 1, "not a SCIR bundle"),
-        ("list.json", b"[1, 2]", 1, "not a SCIR bundle"),
+        // JSON that is not a dict: refused as a bundle holding it is (docs/scir.md §3).
+        ("list.json", b"[1, 2]", 1, "E413"),
         ("bad.json", b"{\"schema_version\": 1,", 1, "SF100"),
         ("unterminated.json", b"{\"a\": 1", 1, "SF100"),
         ("incomplete-ir.json", b"{\"schema_version\": 1}", 1, "E413"),
@@ -647,4 +648,30 @@ fn entries_with_one_label_get_distinct_flow_names() {
     assert_eq!(names.len(), 301, "every flow has its own name");
     let label = scaiflow::lower::core::slug(entry["label"].as_str().unwrap());
     assert!(names.contains(format!("nightly-metrics-report-{label}-300").as_str()));
+}
+
+/// A bundle that holds something other than a dict is refused by the verifier (E413), and
+/// so is the JSON `inspect` prints for it: whatever `inspect` prints, `verify` reads back
+/// and judges alike (docs/scir.md §3).
+#[test]
+fn a_bundle_of_a_non_dict_and_its_dump_get_the_same_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("int.scir");
+    std::fs::write(&bundle, scir::encode(&serde_json::json!(42))).unwrap();
+    let out = scaiflow(&["verify", bundle.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("E413"), "{}", text(&out.stderr));
+    let dump = scaiflow(&["inspect", bundle.to_str().unwrap()], None);
+    assert_eq!(dump.status.code(), Some(0));
+    assert_eq!(text(&dump.stdout).trim(), "42");
+    let again = scaiflow(&["verify", "-"], Some(&dump.stdout));
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        text(&again.stderr).contains("error[E413]: the IR is an integer, not a dict"),
+        "{}",
+        text(&again.stderr)
+    );
+    // Text that is neither a bundle nor JSON still says both.
+    let neither = scaiflow(&["verify", "-"], Some(b"[1,"));
+    assert!(text(&neither.stderr).contains("nor is it a JSON dump"));
 }
