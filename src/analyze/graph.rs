@@ -417,6 +417,16 @@ mod tests {
     }
 
     #[test]
+    fn a_join_is_dominated_by_the_fork_only() {
+        // 0 -> {1, 2} -> 3: the join's immediate dominator is the fork, not a branch.
+        let g = graph(4, &[(0, 1), (0, 2), (1, 3), (2, 3)]);
+        let order = g.topo_order();
+        let d = Dominators::compute(&g, &[0], &order, &g.reachable_from(&[0]));
+        assert_eq!(d.idom(3), Some(0));
+        assert!(!d.dominates(1, 3) && !d.dominates(2, 3) && d.dominates(0, 3));
+    }
+
+    #[test]
     fn deep_dominator_trees_answer_in_constant_time() {
         let n = 200_000;
         let edges: Vec<(usize, usize)> = (1..n).map(|i| (i - 1, i)).collect();
