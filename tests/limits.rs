@@ -136,3 +136,31 @@ fn listed_names_are_bounded() {
         "output ports: port_0, port_1, port_2, port_3, port_4, port_5, port_6, port_7, port_8, port_9, … and 5 more"
     );
 }
+
+/// The suggestion budget bounds help text, never the diagnostics: a config key close to a
+/// documented one (SF118, reported only with its suggestion) is reported on every node,
+/// however many there are (the documented keys are a fixed list, outside the budget).
+#[test]
+fn config_key_typos_are_all_reported_past_the_suggestion_budget() {
+    let n = MAX_SUGGESTIONS + 6;
+    let mut nodes = vec![node("in", "entry_api")];
+    let mut edges = Vec::new();
+    let mut prev = ("in".to_string(), "out_request");
+    for i in 0..n {
+        let id = format!("s{i}");
+        let mut s = node(&id, "llm_rigid");
+        s["config"]["templat"] = json!("x");
+        nodes.push(s);
+        edges.push(json!({"id": format!("e{i}"), "type": "sequential",
+            "source": {"node": prev.0, "port": prev.1}, "target": {"node": id, "port": "in"}}));
+        prev = (id, "out");
+    }
+    let flow = json!({"id": "f", "name": "F", "version": "1.0.0", "nodes": nodes, "edges": edges});
+    let out = scaiflow::validate_source(&SourceFile::new("f.json", flow.to_string()));
+    let typos = out
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.as_str() == "SF118")
+        .count();
+    assert_eq!(typos, n, "{:?}", out.diagnostics.first());
+}

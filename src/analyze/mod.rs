@@ -18,7 +18,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::diagnostics::{Code, Diagnostic, Focus, JsonPath, PathSeg, SuggestBudget, listed};
+use crate::diagnostics::{
+    Code, Diagnostic, Focus, JsonPath, PathSeg, SuggestBudget, listed, suggestion,
+};
 use crate::load::SourceFile;
 use crate::model::{Edge, EdgeKind, Flow, LoopStyle, Node, NodeConfig, NodeKind};
 use crate::plugins;
@@ -853,12 +855,12 @@ impl Cx<'_> {
 
     /// The nodes up to position `until` of the topological order (`pos`: each node's
     /// position) that node `s` has always finished before they start. Only nodes reachable
-    /// from `s` can qualify, so only those are visited, in topological order. Along a sequence and at a decision's merge
-    /// every predecessor must guarantee it; at the join of a parallel fork (see
-    /// [`forks_in_parallel`]; the join is the node whose immediate dominator is the fork)
-    /// all branches have run, so one branch
-    /// guaranteeing it suffices — predecessors are grouped by branch, and within a branch
-    /// every predecessor must guarantee it. Nodes before `s` in the order never qualify.
+    /// from `s` can qualify, so only those are visited, in topological order. Along a
+    /// sequence and at a decision's merge every predecessor must guarantee it; at the join
+    /// of a parallel fork (see [`forks_in_parallel`]; the join is the node whose immediate
+    /// dominator is the fork) all branches have run, so one branch guaranteeing it suffices
+    /// — predecessors are grouped by branch, and within a branch every predecessor must
+    /// guarantee it. Nodes before `s` in the order never qualify.
     fn finished_before(
         &self,
         control: &Graph,
@@ -1020,7 +1022,9 @@ impl Cx<'_> {
             if known.contains(&key.as_str()) {
                 continue;
             }
-            if let Some(help) = self.suggestions.suggest(key, known.iter().copied()) {
+            // (The kind's documented keys: a fixed list, so no budget; SF118 is reported
+            // only with a suggestion, and a budget would drop the warning itself.)
+            if let Some(help) = suggestion(key, known.iter().copied()) {
                 self.push(
                     Diagnostic::new(
                         Code::UnknownConfigKey,
@@ -1278,12 +1282,9 @@ impl Cx<'_> {
             }
             None if p.closed => {
                 let names: Vec<&str> = p.methods.iter().map(|m| m.name).collect();
-                let help = self
-                    .suggestions
-                    .suggest(method, names.iter().copied())
-                    .unwrap_or_else(|| {
-                        format!("{plugin} methods: {}", listed(names.iter().copied()))
-                    });
+                // (A fixed list: no budget.)
+                let help = suggestion(method, names.iter().copied())
+                    .unwrap_or_else(|| format!("{plugin} methods: {}", listed(names.into_iter())));
                 self.push(
                     Diagnostic::new(
                         Code::UnknownPluginMethod,
