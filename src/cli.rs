@@ -596,22 +596,45 @@ const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(10 * 
 
 /// Removes the temporary files of `name` that killed runs left in `dir`: regular files
 /// named `.<name>.<16 hex digits>.tmp` (what [`create_temp`] makes) older than
-/// [`STALE_TEMP_AGE`]. Links and anything else are never touched.
+/// [`STALE_TEMP_AGE`]. Links and anything else are never touched. Each directory is listed
+/// once per run (a run writing N outputs into one directory does not list it N times).
 fn remove_stale_temps(dir: &std::path::Path, name: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    use std::sync::Mutex;
+    type Dirs = std::collections::HashMap<std::path::PathBuf, StaleTemps>;
+    static LISTED: Mutex<Option<Dirs>> = Mutex::new(None);
+    let Ok(mut listed) = LISTED.lock() else {
         return;
     };
-    let prefix = format!(".{name}.");
+    let stale = listed
+        .get_or_insert_with(Dirs::new)
+        .entry(dir.to_path_buf())
+        .or_insert_with(|| stale_temps(dir));
+    for path in stale.remove(name).unwrap_or_default() {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Stale temporary files, by the name of the output they were for.
+type StaleTemps = std::collections::HashMap<String, Vec<std::path::PathBuf>>;
+
+/// The stale temporary files of `dir`.
+fn stale_temps(dir: &std::path::Path) -> StaleTemps {
+    let mut out = StaleTemps::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for entry in entries.flatten() {
         let file = entry.file_name();
-        let Some(hex) = file
+        // `.<name>.<16 hex>.tmp`
+        let Some((name, hex)) = file
             .to_str()
-            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|f| f.strip_prefix('.'))
             .and_then(|f| f.strip_suffix(".tmp"))
+            .and_then(|f| f.rsplit_once('.'))
         else {
             continue;
         };
-        if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if name.is_empty() || hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             continue;
         }
         let old = std::fs::symlink_metadata(entry.path()).is_ok_and(|m| {
@@ -622,9 +645,10 @@ fn remove_stale_temps(dir: &std::path::Path, name: &str) {
                     .is_some_and(|age| age > STALE_TEMP_AGE)
         });
         if old {
-            let _ = std::fs::remove_file(entry.path());
+            out.entry(name.to_string()).or_default().push(entry.path());
         }
     }
+    out
 }
 
 /// The file a chain of symlinks ends at (the path itself when it is not a link, or does not
