@@ -150,37 +150,43 @@ pub fn compile_flow_with(
                     return Err(compile_error(diags));
                 }
             }
-            let values = scir::value_count(&ir);
-            if values > scir::MAX_VALUES {
-                diags.push(diagnostics::Diagnostic::new(
-                    diagnostics::Code::OutputTooLarge,
+            if scir::value_count(&ir) > scir::MAX_VALUES {
+                return Err(too_large(
+                    diags,
                     format!(
                         "the IR bundle would hold more than {} values (keys included), more than `scaiflow verify` reads; nothing is written",
                         scir::MAX_VALUES
                     ),
                 ));
-                return Err(compile_error(diags));
             }
             scir::encode(&ir)
         }
         OutputFormat::Scai => emit::scai::emit(&a, &core).into_bytes(),
     };
     if format == OutputFormat::Yaml && bytes.len() as u64 > import::MAX_MANIFEST_BYTES {
-        diags.push(diagnostics::Diagnostic::new(
-            diagnostics::Code::OutputTooLarge,
+        return Err(too_large(
+            diags,
             format!(
                 "the manifest would be {} bytes, more than the {} `scaiflow import` reads; nothing is written",
                 bytes.len(),
                 import::MAX_MANIFEST_BYTES
             ),
         ));
-        return Err(compile_error(diags));
     }
     Ok(Artifact {
         format,
         bytes,
         warnings: diags,
     })
+}
+
+/// SF004: the artifact would be more than its own readers read (docs/limits.md).
+fn too_large(mut diags: Vec<diagnostics::Diagnostic>, message: String) -> CompileError {
+    diags.push(diagnostics::Diagnostic::new(
+        diagnostics::Code::OutputTooLarge,
+        message,
+    ));
+    compile_error(diags)
 }
 
 fn compile_error(diags: Vec<diagnostics::Diagnostic>) -> CompileError {

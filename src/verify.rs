@@ -731,16 +731,14 @@ pub fn load_ir(name: &str, bytes: Vec<u8>) -> Result<LoadedIr, (SourceFile, Diag
         return Err((SourceFile::new(name, ""), neither(&bytes)));
     }
     let dict = first == Some(b'{');
-    let raw = (!dict).then(|| bytes.clone());
+    // (What the bundle error needs: the magic bytes it did not find.)
+    let head: Vec<u8> = bytes.iter().take(8).copied().collect();
     let source = crate::load::decode(name, bytes).map_err(|f| (f.source, f.diagnostic))?;
     // As deep as a bundle may nest, so that whatever `inspect` prints verifies back.
     match on_large_stack(|| crate::load::parse_json_deep(&source.text, crate::scir::MAX_DEPTH)) {
         Ok(ir) => Ok(LoadedIr { source, ir }),
         Err(d) if dict => Err((source, d)),
-        Err(_) => Err((
-            SourceFile::new(name, ""),
-            neither(raw.as_deref().unwrap_or_default()),
-        )),
+        Err(_) => Err((SourceFile::new(name, ""), neither(&head))),
     }
 }
 
