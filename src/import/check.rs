@@ -77,16 +77,11 @@ impl Importer {
         let mut out = Candidates::default();
         for (path, step) in steps {
             let Some(id) = own_node(step) else { continue };
-            let keyword = step
-                .as_object()
-                .and_then(|m| m.keys().find(|k| *k != "meta"))
-                .cloned()
-                .unwrap_or_default();
             let list = out.by_node.entry(id.to_string()).or_insert_with(|| {
                 out.order.push(id.to_string());
                 Vec::new()
             });
-            list.push((path, strip(step), keyword));
+            list.push((path, strip(step)));
         }
         out
     }
@@ -107,10 +102,15 @@ impl Importer {
                 continue;
             };
             let list = &candidates.by_node[id];
-            if list.iter().any(|(_, step, _)| step == want) {
+            if list.iter().any(|(_, step)| step == want) {
                 continue;
             }
-            let (path, _, keyword) = &list[0];
+            let (path, step) = &list[0];
+            // (Its keyword: the first key; stripping took `meta` out.)
+            let keyword = step
+                .as_object()
+                .and_then(|m| m.keys().next())
+                .map_or("", String::as_str);
             self.warn(
                 Code::ManifestEdited,
                 path,
@@ -122,15 +122,15 @@ impl Importer {
     }
 }
 
-/// A manifest's steps by node, stripped ([`strip`]), with their paths and keywords.
+/// A manifest's steps by node, stripped ([`strip`]), with their paths.
 #[derive(Default)]
 pub(super) struct Candidates {
     order: Vec<String>,
-    by_node: HashMap<String, Vec<(Vec<PathSeg>, Value, String)>>,
+    by_node: HashMap<String, Vec<(Vec<PathSeg>, Value)>>,
 }
 
 /// The node a step is the node's own step of (not a synthetic one).
-fn own_node(step: &Value) -> Option<&str> {
+pub(super) fn own_node(step: &Value) -> Option<&str> {
     let meta = step.get("meta")?;
     if meta.get("synthetic").is_some() {
         return None;

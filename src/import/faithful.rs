@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::structure::when_of;
+use super::structure::{kind_of, step_meta, when_of};
 use crate::diagnostics::PathSeg;
 use crate::model::NodeKind;
 
@@ -83,11 +83,7 @@ fn guarded_beyond<'p>(
         let Some(step) = step_at(&path[..i]) else {
             continue;
         };
-        let Some(n) = step
-            .get("meta")
-            .and_then(|m| m.get("node_id"))
-            .and_then(Value::as_str)
-        else {
+        let Some((n, _)) = step_meta(step) else {
             continue;
         };
         let foreign = match a_at {
@@ -162,13 +158,9 @@ fn enters(branches: &[Value], node: &str, j: usize, when: Option<&str>) -> bool 
 /// of an entry's is its fork), and not marked synthetic. (A node's first step in a flow
 /// is its own: the compiler's other steps of a node come after or inside it.)
 fn own_node<'v>(kinds: &HashMap<String, Value>, step: &'v Value) -> Option<&'v str> {
-    let meta = step.get("meta")?.as_object()?;
-    if meta.contains_key("synthetic") {
-        return None;
-    }
-    let id = meta.get("node_id")?.as_str()?;
-    let kind = serde_json::from_value::<NodeKind>(kinds.get(id)?.clone());
-    (!kind.is_ok_and(NodeKind::is_entry)).then_some(id)
+    let id = super::check::own_node(step)?;
+    kinds.contains_key(id).then_some(())?;
+    (!kind_of(kinds, id).is_some_and(NodeKind::is_entry)).then_some(id)
 }
 
 /// When an edge acts, relative to its target's place: the decisions and conditions (in
@@ -216,7 +208,7 @@ fn guard<'p>(
     // else branch takes the else.)
     let own = step_at(path).and_then(|s| s["decision"]["branches"].as_array());
     if let (Some(branches), true) = (own, common < path.len()) {
-        let node = step_at(path).and_then(own_node_id).unwrap_or_default();
+        let node = step_at(path).and_then(step_meta).map_or("", |m| m.0);
         let taken = (0..branches.len())
             .find(|&j| enters(branches, node, j, when))
             .map_or_else(|| when.map(String::from), |j| when_of(&branches[j]));
@@ -267,10 +259,6 @@ fn covered<'p>(guards: &[Guard<'p>], step_at: &dyn Fn(&'p [PathSeg]) -> Option<&
             return false;
         }
     }
-}
-
-fn own_node_id(step: &Value) -> Option<&str> {
-    step.get("meta")?.get("node_id")?.as_str()
 }
 
 /// One edge the manifest's flows do not all agree with.

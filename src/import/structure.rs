@@ -110,7 +110,7 @@ pub(super) struct Structure<'a> {
     groups: usize,
 }
 
-fn kind_of(kinds: &HashMap<String, Value>, id: &str) -> Option<NodeKind> {
+pub(super) fn kind_of(kinds: &HashMap<String, Value>, id: &str) -> Option<NodeKind> {
     kinds
         .get(id)
         .and_then(|k| serde_json::from_value::<NodeKind>(k.clone()).ok())
@@ -130,7 +130,7 @@ fn out_port(kinds: &HashMap<String, Value>, id: &str) -> String {
 }
 
 /// A step's node id and its `synthetic` marker, when it has a `meta` with a node id.
-fn step_meta(step: &Value) -> Option<(&str, Option<&str>)> {
+pub(super) fn step_meta(step: &Value) -> Option<(&str, Option<&str>)> {
     let meta = step.get("meta")?.as_object()?;
     let id = meta.get("node_id")?.as_str()?;
     Some((id, meta.get("synthetic").and_then(Value::as_str)))
