@@ -3,38 +3,14 @@
 
 mod common;
 
+use common::{bin, run_stdin};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scaiflow"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c.env_remove("GITHUB_ACTIONS").env_remove("NO_COLOR");
-    c
-}
+use std::process::{Output, Stdio};
 
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().expect("run scaiflow")
-}
-
-fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = bin()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn scaiflow");
-    // The tool may stop reading early (input limit); a broken pipe here is expected then.
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
 }
 
 fn text(b: &[u8]) -> String {

@@ -12,9 +12,10 @@
 //! The exhaustive loops are deterministic (no property-testing dependency): every offset, and
 //! every span of up to `MAX_SPAN` bytes, of every text.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
+
+mod common;
 
 use scaiflow::diagnostics::render;
 use scaiflow::diagnostics::{Code, Diagnostic, JsonPath, Location, Related};
@@ -420,12 +421,7 @@ fn escape_notation_is_documented() {
 // End to end, through the binary.
 // ---------------------------------------------------------------------------------------
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scaiflow"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c.env_remove("GITHUB_ACTIONS").env_remove("NO_COLOR");
-    c
-}
+use common::bin;
 
 fn run(args: &[&str], file: &Path) -> Output {
     bin()
@@ -652,35 +648,37 @@ fn raw_control_characters_in_source_lines() {
     let yaml = "name: demo\ncore: \"\u{1b}[2J\u{202e}\"\n";
     let path = dir.path().join("raw.yaml");
     std::fs::write(&path, yaml).unwrap();
-    for (format, _, out) in run_every_format(&["import"], &path) {
+    for (format, colored, out) in run_every_format(&["import"], &path) {
         assert_ne!(
             out.status.code(),
             Some(0),
             "{format}: {}",
             text(&out.stderr)
         );
+        if format == "human" && !colored {
+            assert!(
+                text(&out.stderr).contains(r#"core: "\u{1b}[2J\u{202e}""#),
+                "the YAML line is shown escaped: {}",
+                text(&out.stderr)
+            );
+        }
     }
     // And the same through standard input.
-    let mut child = bin()
-        .args([
+    let out = common::run_stdin(
+        &[
             "validate",
             "--message-format",
             "human",
             "--color",
             "never",
             "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(json.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        json.as_bytes(),
+    );
+    assert!(
+        text(&out.stderr).contains("error[SF100]"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_terminal_safe(&text(&out.stderr), false, "stdin");
 }

@@ -105,14 +105,8 @@ fn escape_into(out: &mut String, s: &str, keep: Keep, mut escaped: impl FnMut(Es
         }
         out.push_str(&s[copied..i]);
         let shown = out.len();
-        match c {
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            _ => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-        }
+        // (`\t`, `\n`, `\r`, else `\u{hex}`: every unsafe character is one Rust escapes so.)
+        let _ = write!(out, "{}", c.escape_default());
         escaped(Escape {
             orig: i,
             orig_len: c.len_utf8(),

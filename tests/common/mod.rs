@@ -163,15 +163,23 @@ pub fn variants(seed: u64, per_example: usize) -> Vec<Value> {
     out
 }
 
-/// Runs the `scaiflow` binary with `args` and `--message-format=short`, feeding `stdin`
-/// from a thread (the tool may stop reading early; a broken pipe is expected then).
+/// The `scaiflow` binary, run from the crate root, with no CI or colour setting inherited
+/// from the environment.
 #[allow(dead_code)]
-pub fn scaiflow_short(args: &[&str], stdin: &[u8]) -> std::process::Output {
+pub fn bin() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_scaiflow"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c.env_remove("GITHUB_ACTIONS").env_remove("NO_COLOR");
+    c
+}
+
+/// Runs `cmd`, feeding `stdin` from a thread (the tool may stop reading early; a broken
+/// pipe is expected then).
+#[allow(dead_code)]
+pub fn output_with_stdin(mut cmd: std::process::Command, stdin: &[u8]) -> std::process::Output {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
-        .args(args)
-        .arg("--message-format=short")
+    use std::process::Stdio;
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -185,4 +193,20 @@ pub fn scaiflow_short(args: &[&str], stdin: &[u8]) -> std::process::Output {
     let out = child.wait_with_output().expect("scaiflow runs");
     let _ = writer.join();
     out
+}
+
+/// [`bin`] with `args`, `stdin` fed to it.
+#[allow(dead_code)]
+pub fn run_stdin(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut c = bin();
+    c.args(args);
+    output_with_stdin(c, stdin)
+}
+
+/// Runs the `scaiflow` binary with `args` and `--message-format=short`, feeding `stdin`.
+#[allow(dead_code)]
+pub fn scaiflow_short(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_scaiflow"));
+    c.args(args).arg("--message-format=short");
+    output_with_stdin(c, stdin)
 }
