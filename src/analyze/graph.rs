@@ -230,7 +230,8 @@ impl Dominators {
             idom[r] = Some(None);
         }
         for &v in order {
-            if !reachable[v] || roots.contains(&v) {
+            // (A root already has its `Some(None)`.)
+            if !reachable[v] || idom[v].is_some() {
                 continue;
             }
             let mut acc: Option<Option<usize>> = None;

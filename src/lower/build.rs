@@ -723,7 +723,7 @@ impl Builder<'_, '_, '_> {
         );
         let mut split = hi;
         let mut single: HashMap<u32, Vec<usize>> = HashMap::new();
-        let mut from: Vec<(usize, u32)> = Vec::new(); // (child, first value of its suffix)
+        let mut from: Vec<usize> = Vec::new(); // children whose values are a suffix
         for &x in children {
             let t: &[u32] = self.s.cond[x]
                 .as_ref()
@@ -735,7 +735,7 @@ impl Builder<'_, '_, '_> {
                     if *first > lo && *last + 1 == hi && t.len() as u32 == hi - *first =>
                 {
                     split = split.min(*first);
-                    from.push((x, *first));
+                    from.push(x);
                 }
                 _ => {
                     let t = t.to_vec();
@@ -775,7 +775,7 @@ impl Builder<'_, '_, '_> {
             let left: Vec<u32> = (split..hi).collect();
             // In the children's order: the ones of a value past the split, and the suffixes.
             let mut members: Vec<usize> = single.into_values().flatten().collect();
-            members.extend(from.iter().map(|&(x, _)| x));
+            members.extend(&from);
             members.sort_unstable_by_key(|&x| self.f.pos[x]);
             if let Some(else_ctx) = ctx.and(d, &left, domain) {
                 let blocks = self.build(&members, &else_ctx, Some((d, &left)), d);

@@ -49,13 +49,6 @@ impl Cube {
             .map(|i| &self.lits[i])
     }
 
-    /// The values of `node`'s decision that the cube allows (all `0..domain` when it does
-    /// not constrain it).
-    pub fn allowed(&self, node: usize, domain: u32) -> Vec<u32> {
-        self.get(node)
-            .map_or_else(|| (0..domain).collect(), |l| l.vals.clone())
-    }
-
     /// `self ∧ X_node ∈ vals` (`vals` sorted); `None` when that can never hold.
     pub fn and(&self, node: usize, vals: &[u32], domain: u32) -> Option<Cube> {
         let mut lits = self.lits.clone();
