@@ -201,12 +201,15 @@ impl Importer {
         for d in faithful::differences(&kinds, steps, &flow_entries, &edges) {
             let mut diag = Diagnostic::new(Code::ImportDiffers, d.message);
             let mut origin = d.step.unwrap_or_else(|| flows_path.clone());
+            let mut what = "the edges into this step";
             if let Some((id, _, o)) = d.edge.and_then(|i| edges.get(i)) {
                 diag = diag.edge(id.clone());
                 origin = o.clone();
+                what = "this edge";
             }
-            let diag = diag
-                .help("review this edge on the canvas before compiling the imported flow; where the flows must differ, give them their own nodes");
+            let diag = diag.help(format!(
+                "review {what} on the canvas before compiling the imported flow; where the flows must differ, give them their own nodes instead of sharing one"
+            ));
             self.diags.push((diag, Some(origin)));
         }
         // Positions by step order, then declaration order.

@@ -98,9 +98,44 @@ struct Draft {
     alts: Vec<(usize, String)>,
 }
 
+impl Draft {
+    /// A draft from `source`'s `port`, with the defaults of what later flows refine.
+    fn new(
+        kind: &'static str,
+        source: String,
+        port: String,
+        target: Option<String>,
+        when: Option<String>,
+        origin: Vec<PathSeg>,
+    ) -> Draft {
+        Draft {
+            kind,
+            source,
+            port,
+            target,
+            when,
+            origin,
+            candidates: Vec::new(),
+            served: false,
+            flows: Vec::new(),
+            order_only: false,
+            alts: Vec::new(),
+        }
+    }
+}
+
+/// An edge with condition `when` is conditional, else sequential (a fallthrough).
+fn control_kind(when: &Option<String>) -> &'static str {
+    if when.is_some() {
+        "conditional"
+    } else {
+        "sequential"
+    }
+}
+
 pub(super) struct Structure<'a> {
-    /// Node id → node kind, of every node the import rebuilt.
-    kinds: &'a HashMap<String, Value>,
+    /// Node id → node kind (parsed once), of every node the import rebuilt.
+    kinds: HashMap<&'a str, Option<NodeKind>>,
     drafts: Vec<Draft>,
     /// Each edge found (source, port, target, condition, kind) → its draft.
     seen: HashMap<(String, String, String, Option<String>, &'static str), usize>,
@@ -116,9 +151,9 @@ pub(super) fn kind_of(kinds: &HashMap<String, Value>, id: &str) -> Option<NodeKi
         .and_then(|k| serde_json::from_value::<NodeKind>(k.clone()).ok())
 }
 
-/// The port a node's control flow leaves by (a loop's `done`).
-fn out_port(kinds: &HashMap<String, Value>, id: &str) -> String {
-    match kind_of(kinds, id) {
+/// The port a node of kind `kind` leaves by in control flow (a loop's `done`).
+fn out_port(kind: Option<NodeKind>) -> String {
+    match kind {
         Some(NodeKind::LogicLoop) => "done".into(),
         Some(k) => k
             .default_outputs()
@@ -154,13 +189,20 @@ fn steps_of(v: Option<&Value>) -> &[Value] {
 impl<'a> Structure<'a> {
     pub(super) fn new(kinds: &'a HashMap<String, Value>) -> Structure<'a> {
         Structure {
-            kinds,
+            kinds: kinds
+                .keys()
+                .map(|id| (id.as_str(), kind_of(kinds, id)))
+                .collect(),
             drafts: Vec::new(),
             seen: HashMap::new(),
             flow_ix: 0,
             node_flows: HashMap::new(),
             groups: 0,
         }
+    }
+
+    fn kind(&self, id: &str) -> Option<NodeKind> {
+        self.kinds.get(id).copied().flatten()
     }
 
     /// The control edges of one flow: its steps, entered from its entry nodes.
@@ -176,7 +218,7 @@ impl<'a> Structure<'a> {
     fn exit(&self, node: &str, port: Option<&str>, when: Option<String>) -> Exit {
         Exit {
             node: node.to_string(),
-            port: port.map_or_else(|| out_port(self.kinds, node), String::from),
+            port: port.map_or_else(|| out_port(self.kind(node)), String::from),
             when,
             slot: None,
             once: false,
@@ -224,11 +266,7 @@ impl<'a> Structure<'a> {
     }
 
     fn connect(&mut self, from: &Exit, target: &str, origin: &[PathSeg]) {
-        let kind = if from.when.is_some() {
-            "conditional"
-        } else {
-            "sequential"
-        };
+        let kind = control_kind(&from.when);
         if let Some(i) = from.slot
             && (self.drafts[i].target.is_none() || from.once)
         {
@@ -260,17 +298,16 @@ impl<'a> Structure<'a> {
             return;
         }
         self.push(Draft {
-            kind,
-            source: from.node.clone(),
-            port: from.port.clone(),
-            target: Some(target.to_string()),
-            when: from.when.clone(),
-            origin: origin.to_vec(),
-            candidates: Vec::new(),
-            served: false,
-            flows: Vec::new(),
             order_only: from.order_only,
             alts: from.alts.iter().map(|g| (*g, target.to_string())).collect(),
+            ..Draft::new(
+                kind,
+                from.node.clone(),
+                from.port.clone(),
+                Some(target.to_string()),
+                from.when.clone(),
+                origin.to_vec(),
+            )
         });
     }
 
@@ -313,8 +350,7 @@ impl<'a> Structure<'a> {
         // after the node's step, the step after a breakpoint, a `decision_rest` first in
         // its node's branch), or it belongs to an entry (a fork after the trigger).
         let synthetic = synthetic.or_else(|| {
-            (before == Some(id) || kind_of(self.kinds, id).is_some_and(NodeKind::is_entry))
-                .then_some("")
+            (before == Some(id) || self.kind(id).is_some_and(NodeKind::is_entry)).then_some("")
         });
         let id = id.to_string();
         let body = |kw: &str| step.get(kw).filter(|v| v.is_object());
@@ -349,7 +385,7 @@ impl<'a> Structure<'a> {
                 }
             }
             None => {
-                if !self.kinds.contains_key(&id) {
+                if !self.kinds.contains_key(id.as_str()) {
                     return preds;
                 }
                 self.saw(&id);
@@ -422,23 +458,14 @@ impl<'a> Structure<'a> {
                         exits.push(s);
                         continue;
                     }
-                    let slot = self.push(Draft {
-                        kind: if s.when.is_some() {
-                            "conditional"
-                        } else {
-                            "sequential"
-                        },
-                        source: s.node.clone(),
-                        port: s.port.clone(),
-                        target: None,
-                        when: s.when.clone(),
-                        origin: bp.clone(),
-                        candidates: Vec::new(),
-                        served: false,
-                        flows: Vec::new(),
-                        order_only: false,
-                        alts: Vec::new(),
-                    });
+                    let slot = self.push(Draft::new(
+                        control_kind(&s.when),
+                        s.node.clone(),
+                        s.port.clone(),
+                        None,
+                        s.when.clone(),
+                        bp.clone(),
+                    ));
                     exits.push(Exit {
                         slot,
                         once: decision,
@@ -572,20 +599,15 @@ impl<'a> Structure<'a> {
                     binds.get(name).cloned()
                 };
                 let Some(source) = source else { continue };
-                let port = out_port(self.kinds, &source);
-                self.push(Draft {
-                    kind: "data",
+                let port = out_port(self.kind(&source));
+                self.push(Draft::new(
+                    "data",
                     source,
                     port,
-                    target: Some(id.to_string()),
-                    when: None,
-                    origin: join(path, key("data_from")),
-                    candidates: Vec::new(),
-                    served: false,
-                    flows: Vec::new(),
-                    order_only: false,
-                    alts: Vec::new(),
-                });
+                    Some(id.to_string()),
+                    None,
+                    join(path, key("data_from")),
+                ));
             }
         }
     }
