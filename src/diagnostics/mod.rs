@@ -254,20 +254,25 @@ impl Diagnostic {
     }
 
     /// The span this diagnostic underlines (resolving related spans on the way).
+    /// Every span is snapped to char boundaries ([`snap`]): a parser may report a byte
+    /// inside a character, and renderers slice the text.
     fn span_with(&mut self, source: &str, index: &SpanIndex) -> Option<Range<usize>> {
         for rel in &mut self.related {
             if rel.span.is_none() {
                 rel.span = index.locate(source, &rel.path, Focus::Auto);
             }
+            rel.span = rel.span.as_ref().map(|s| snap(source, s));
         }
-        if let Some(l) = &self.location {
-            return Some(l.span.clone());
-        }
-        match (&self.path, &self.byte_span) {
-            (Some(path), _) => index.locate(source, path, self.focus),
-            (None, Some(span)) if span.end <= source.len() => Some(span.clone()),
-            _ => self.offset.map(|o| crate::span::char_span_at(source, o)),
-        }
+        let span = if let Some(l) = &self.location {
+            Some(l.span.clone())
+        } else {
+            match (&self.path, &self.byte_span) {
+                (Some(path), _) => index.locate(source, path, self.focus),
+                (None, Some(span)) if span.end <= source.len() => Some(span.clone()),
+                _ => self.offset.map(|o| crate::span::char_span_at(source, o)),
+            }
+        };
+        span.map(|s| snap(source, &s))
     }
 }
 
@@ -373,6 +378,30 @@ pub(crate) fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// The first char boundary at or after `i` (the end of `s` past it).
+pub(crate) fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// `span` moved onto char boundaries of `text`: the start down and the end up (a span that
+/// starts or ends inside a character covers all of it), within the text, never reversed
+/// (a reversed or empty span becomes empty at its start).
+pub(crate) fn snap(text: &str, span: &Range<usize>) -> Range<usize> {
+    let start = floor_char_boundary(text, span.start);
+    let end = if span.end > span.start {
+        ceil_char_boundary(text, span.end)
+    } else {
+        start
+    };
+    start..end
 }
 
 /// Words longer than this get no suggestion (edit distance is quadratic in length).

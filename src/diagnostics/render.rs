@@ -11,6 +11,7 @@
 //!   place that decides which characters are unsafe ([`is_unsafe`]) and how they are written
 //!   (`\n`, `\u{1b}`, `\u{202e}`); see "Terminal safety" in `docs/diagnostics.md`.
 
+use super::{floor_char_boundary, snap};
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
@@ -145,29 +146,6 @@ pub fn json_text(s: &str) -> Cow<'_, str> {
 // Positions: spans on char boundaries, lines and columns that agree with them.
 // ---------------------------------------------------------------------------------------
 
-fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i += 1;
-    }
-    i
-}
-
-/// `span` moved onto char boundaries of `text`: the start down and the end up (a span that
-/// starts or ends inside a character covers all of it), within the text, never reversed
-/// (a reversed or empty span becomes empty at its start).
-fn snap(text: &str, span: &Range<usize>) -> Range<usize> {
-    let start = super::floor_char_boundary(text, span.start);
-    let end = if span.end > span.start {
-        ceil_char_boundary(text, span.end)
-    } else {
-        start
-    };
-    start..end
-}
-
 /// 1-based (line, column in characters) of each offset, in one sweep over the text.
 /// `offsets` are sorted and on char boundaries.
 fn positions(text: &str, offsets: &[usize]) -> Vec<(usize, usize)> {
@@ -209,20 +187,8 @@ fn sound<'l>(text: &str, loc: &'l Location) -> Cow<'l, Location> {
 /// Resolves every diagnostic's location against its source (on char boundaries) and sorts
 /// them by position.
 pub fn prepare(source: &SourceFile, diags: &mut [Diagnostic]) {
-    let text = &source.text;
-    super::resolve_all(text, diags);
-    for d in diags.iter_mut() {
-        if let Some(loc) = &mut d.location
-            && let Cow::Owned(fixed) = sound(text, loc)
-        {
-            *loc = fixed;
-        }
-        for rel in &mut d.related {
-            if let Some(span) = &mut rel.span {
-                *span = snap(text, span);
-            }
-        }
-    }
+    // (Resolving snaps every span to char boundaries, in its one sweep over the text.)
+    super::resolve_all(&source.text, diags);
     super::sort(diags);
 }
 
@@ -492,10 +458,7 @@ impl miette::SourceCode for Excerpt<'_> {
             .iter()
             .find(|b| b.at <= start && end <= b.end())
             .ok_or(miette::MietteError::OutOfBounds)?;
-        let (s, e) = (
-            super::floor_char_boundary(&b.text, start - b.at),
-            end - b.at,
-        );
+        let (s, e) = (floor_char_boundary(&b.text, start - b.at), end - b.at);
         let l0 = b.line_in(s);
         let l1 = b.line_in(e.saturating_sub(1).max(s));
         // Without context miette wants the text from the span on, with the span's own line
