@@ -1,5 +1,6 @@
 //! Renderers for diagnostics: `human` (miette), `short`, `json` (one object per line),
-//! `github` (workflow commands) and `sarif` (2.1.0). See `docs/diagnostics.md`.
+//! `github` (workflow commands) and `sarif` (2.1.0, in `sarif.rs`: rule help, URIs, regions).
+//! See `docs/diagnostics.md`.
 //!
 //! Two rules hold for every format, whatever the input:
 //!
@@ -19,8 +20,11 @@ use std::ops::Range;
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
 use serde_json::{Value, json};
 
-use super::{Diagnostic, Location, Severity, codes};
+use super::{Diagnostic, Location, Severity};
 use crate::load::SourceFile;
+
+mod sarif;
+pub use sarif::sarif;
 
 /// The output formats of `--message-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -671,74 +675,6 @@ pub fn github_line(source: &SourceFile, d: &Diagnostic) -> String {
         msg.push_str(&format!("\nhelp: {}", printable(h)));
     }
     format!("::{cmd} {}::{}", props.join(","), gh_escape_data(&msg))
-}
-
-/// A SARIF 2.1.0 log of all diagnostics of a run.
-pub fn sarif(reports: &[(&SourceFile, &[Diagnostic])]) -> Value {
-    let mut used: Vec<codes::Code> = reports
-        .iter()
-        .flat_map(|(_, ds)| ds.iter().map(|d| d.code))
-        .collect();
-    used.sort();
-    used.dedup();
-    let rules: Vec<Value> = used
-        .iter()
-        .map(|c| {
-            let info = c.info();
-            json!({
-                "id": c.as_str(),
-                "shortDescription": {"text": info.title},
-                "fullDescription": {"text": info.explanation},
-                "defaultConfiguration": {"level": info.severity.as_str()},
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for (source, diags) in reports {
-        for d in diags.iter() {
-            let mut physical = json!({"artifactLocation": {"uri": json_text(&source.name)}});
-            if let Some(loc) = &d.location {
-                let l = sound(&source.text, loc);
-                physical["region"] = json!({
-                    "startLine": l.line,
-                    "startColumn": l.column,
-                    "endLine": l.end_line,
-                    "endColumn": l.end_column,
-                });
-            }
-            let mut location = json!({"physicalLocation": physical});
-            if let Some(p) = &d.path {
-                location["logicalLocations"] =
-                    json!([{"fullyQualifiedName": json_text(&p.to_string())}]);
-            }
-            let mut result = json!({
-                "ruleId": d.code.as_str(),
-                "level": d.severity.as_str(),
-                "message": {"text": json_text(&d.message)},
-                "locations": [location],
-            });
-            if let Some(id) = &d.node_id {
-                result["properties"] = json!({"node_id": json_text(id)});
-            }
-            if let Some(id) = &d.edge_id {
-                result["properties"]["edge_id"] = json!(json_text(id));
-            }
-            results.push(result);
-        }
-    }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "scaiflow",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
-    })
 }
 
 #[cfg(test)]
