@@ -2,7 +2,8 @@
 //!
 //! Codes are grouped by the stage that raises them (see `docs/diagnostics.md`):
 //! `SF0xx` reading the input, `SF1xx` JSON syntax and schema, `SF2xx` graph structure,
-//! `SF3xx` semantics, `SF5xx` import (YAML manifests), `E4xx` the IR verifier (ScaiCore's own verifier codes where upstream
+//! `SF3xx` semantics, `SF5xx` import (YAML manifests), `SF6xx` artifacts on disk (`compile
+//! --check`), `E4xx` the IR verifier (ScaiCore's own verifier codes where upstream
 //! documents them: E400, E402, E405; ours from E410). A code never changes meaning once
 //! published.
 
@@ -511,6 +512,39 @@ can draw (without scaiflow's own records, edges are rebuilt from the step struct
 
 Fix: review the named edge on the canvas before compiling the imported flow; where the
 flows must differ, give them their own nodes instead of sharing one.";
+
+    StaleArtifact = "SF601", Error, "the compiled artifact is out of date",
+"`scaiflow compile --check` compiled the flow in memory and the artifact on disk differs:
+the flow was edited after the artifact was written, the artifact was edited by hand, or it
+was written by another scaiflow version. What is deployed is the artifact, so a stale one
+deploys something other than what the canvas drew. The message gives the first line (or,
+for a binary bundle, the byte) that differs; `--diff` prints every change.
+
+Example:
+    $ scaiflow compile --check my.flow.json --message-format short
+    my.flow.json: error[SF601]: 'my.yaml' is stale: it differs from what
+    'my.flow.json' compiles to, from line 12
+
+Fix: run the command in the help line (`scaiflow compile my.flow.json`) and commit the
+result. Never edit a compiled artifact by hand: edit the flow and recompile.";
+
+    MissingArtifact = "SF602", Error, "the compiled artifact is missing",
+"`scaiflow compile --check` found no artifact where the flow's output belongs (the flow's
+name with `.flow.json` replaced by `.yaml`, `.scir` or `.scai`, or the `--out` path). A
+flow whose artifact was never committed cannot be deployed from the repository.
+
+Fix: run the command in the help line (`scaiflow compile my.flow.json`) and commit the
+new file.";
+
+    FlowErrorsSummarized = "SF603", Error, "the flow does not compile (its errors summarized)",
+"With `--summarize-invalid` (what the pre-commit hooks use next to `scaiflow validate`),
+`compile` and `compile --check` report a flow that does not compile once, with its error
+count and its first error, instead of repeating every error `scaiflow validate` already
+reports for it. Nothing is written, and no artifact can be compared, until the flow
+compiles.
+
+Fix: run the command in the help line (`scaiflow validate my.flow.json`) to see every
+error, fix them, then recompile.";
 
     NonDeterministicRigid = "E400", Error, "a non-deterministic operation inside rigid",
 "A rigid block must replay identically from a serialized scope when a flow resumes after a

@@ -1,0 +1,359 @@
+//! `scaiflow compile`: flows to artifacts; `--check` / `--diff` compare with the artifacts
+//! on disk (docs/ci.md, "`compile --check`").
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use super::files::{default_output, file_key, read_at_most, write_atomic};
+use super::report::{Emitter, FileReport, exit_code_of};
+use super::{CompileArgs, Ctx, inputs, shown};
+use crate::OutputFormat;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::load;
+
+pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
+    let mut flows = match inputs::expand(&args.flows, ctx.quiet) {
+        Ok(f) => f,
+        Err(msg) => return super::fail(&msg),
+    };
+    if args.from_artifacts {
+        if args.out.is_some() {
+            return super::fail(
+                "--from-artifacts finds each flow's own artifact; it cannot be used with --out",
+            );
+        }
+        flows = inputs::flows_of_artifacts(flows, args.format.extension());
+    }
+    let check = args.check || args.diff;
+    if args.out.is_some() && flows.len() > 1 {
+        return super::fail(&format!(
+            "--out takes a single FLOW ({} given)",
+            flows.len()
+        ));
+    }
+    let stdout_target = args.out.as_deref().is_some_and(inputs::is_stdin)
+        || (args.out.is_none() && flows.iter().any(|f| inputs::is_stdin(f)));
+    if check && stdout_target {
+        return super::fail(
+            "--check compares with an output file; it cannot check standard output",
+        );
+    }
+    if args.format == OutputFormat::Ir && !check && stdout_target && std::io::stdout().is_terminal()
+    {
+        return super::fail(
+            "refusing to write a binary SCIR bundle to a terminal; use --out FILE, or pipe it (e.g. into `scaiflow inspect -`)",
+        );
+    }
+    if let Err(msg) = check_targets(args, &flows) {
+        return super::fail(&msg);
+    }
+    // An artifact (or, with --diff, a diff) on stdout: diagnostics never go there.
+    let mut emitter = Emitter::new(ctx, (stdout_target && !check) || args.diff);
+    let mut exit = 0;
+    for path in &flows {
+        exit = exit.max(compile_one(args, path, &mut emitter, ctx.quiet));
+    }
+    exit.max(emitter.finish("compile", false))
+}
+
+/// Compiles one flow and writes, checks or diffs its artifact; the exit code.
+fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, quiet: bool) -> u8 {
+    let source = match load::read_source(path) {
+        Ok(source) => source,
+        Err(f) => {
+            let report = FileReport::new(f.source, vec![f.diagnostic]);
+            let exit = report.exit_code();
+            emitter.emit(report);
+            return exit;
+        }
+    };
+    let options = crate::CompileOptions {
+        verify: !args.no_verify,
+    };
+    let artifact = match crate::compile_flow_with(&source, args.format, options) {
+        Ok(a) => a,
+        Err(e) => {
+            // A failed compile is at least 1, even without a diagnostic.
+            let exit = exit_code_of(&e.errors).max(1);
+            let mut errors = e.errors;
+            if errors.is_empty() {
+                errors.push(Diagnostic::new(Code::SchemaViolation, e.message));
+            }
+            if args.summarize_invalid && exit == 1 {
+                errors = vec![summarized(path, &errors)];
+            }
+            emitter.emit(FileReport::new(source, errors));
+            return exit;
+        }
+    };
+    let mut diagnostics = artifact.warnings;
+    let target = match &args.out {
+        Some(o) if inputs::is_stdin(o) => None,
+        Some(o) => Some(o.clone()),
+        None if inputs::is_stdin(path) => None,
+        None => Some(default_output(path, args.format.extension())),
+    };
+    let outcome = match target {
+        None => super::to_stdout(&artifact.bytes).map(|()| 0),
+        Some(t) if args.check || args.diff => match compare(args, path, &t, &artifact.bytes) {
+            Ok(None) => Ok(0),
+            Ok(Some(d)) => {
+                diagnostics.push(d);
+                Ok(1)
+            }
+            Err(msg) => Err(msg),
+        },
+        Some(t) if args.fail_on_change => write_changed(&t, &artifact.bytes, quiet),
+        Some(t) => write_atomic(&t, &artifact.bytes)
+            .map(|()| 0)
+            .map_err(|e| format!("cannot write '{}': {e}", shown(&t))),
+    };
+    let exit = outcome.unwrap_or_else(|msg| super::fail(&msg));
+    if diagnostics.is_empty() {
+        emitter.clean_file();
+    } else {
+        emitter.emit(FileReport::new(source, diagnostics));
+    }
+    exit
+}
+
+/// `--fail-on-change`: writes the artifact only when it is missing or differs, says so on
+/// stderr (unless `quiet`), and asks for exit 1 then.
+fn write_changed(target: &Path, new: &[u8], quiet: bool) -> Result<u8, String> {
+    let was = match read_at_most(target, new.len() + 1) {
+        Ok(old) if old == new => return Ok(0),
+        Ok(_) => "it was stale",
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "it was missing",
+        Err(e) => return Err(format!("cannot read '{}': {e}", shown(target))),
+    };
+    write_atomic(target, new).map_err(|e| format!("cannot write '{}': {e}", shown(target)))?;
+    if !quiet {
+        super::note(&format!("compile: wrote '{}' ({was})", shown(target)));
+    }
+    Ok(1)
+}
+
+/// Compares the artifact on disk with the compiled bytes: `None` when up to date, else
+/// the SF601 / SF602 diagnostic (and, with `--diff`, the diff on stdout). `Err` when the
+/// comparison could not be made (a directory, no permission): exit 2, not "stale".
+fn compare(
+    args: &CompileArgs,
+    flow: &Path,
+    target: &Path,
+    new: &[u8],
+) -> Result<Option<Diagnostic>, String> {
+    // A longer file differs anyway; the output path may be a device or a huge file.
+    // A diff reads what import would (the largest manifest scaiflow writes).
+    let limit = if args.diff {
+        (crate::import::MAX_MANIFEST_BYTES as usize).max(new.len()) + 1
+    } else {
+        new.len() + 1
+    };
+    let old = match read_at_most(target, limit) {
+        Ok(old) => Some(old),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(format!("cannot read '{}': {e}", shown(target))),
+    };
+    if old.as_deref() == Some(new) {
+        return Ok(None);
+    }
+    if args.diff {
+        let text = match &old {
+            Some(o) if o.len() == limit => {
+                format!("File {} is too large to diff\n", target.display())
+            }
+            _ => diff(target, old.as_deref(), new, args.format),
+        };
+        super::to_stdout(text.as_bytes())?;
+    }
+    let fix = fix_command(args, flow);
+    let (shown_flow, shown_target) = (flow.display(), target.display());
+    let d = match &old {
+        None => Diagnostic::new(
+            Code::MissingArtifact,
+            format!("'{shown_target}' is missing: it is what '{shown_flow}' compiles to"),
+        )
+        .help(format!("to create it, run: {fix}")),
+        Some(old) => {
+            let at = match args.format {
+                OutputFormat::Ir => format!("from byte {}", first_difference(old, new)),
+                _ => format!("from line {}", first_different_line(old, new)),
+            };
+            Diagnostic::new(
+                Code::StaleArtifact,
+                format!("'{shown_target}' is stale: it differs from what '{shown_flow}' compiles to, {at}"),
+            )
+            .help(format!("to update it, run: {fix}"))
+        }
+    };
+    Ok(Some(d))
+}
+
+/// SF603: the flow's errors, counted, instead of repeated (`--summarize-invalid`).
+fn summarized(flow: &Path, errors: &[Diagnostic]) -> Diagnostic {
+    let n = errors.iter().filter(|d| d.is_error()).count().max(1);
+    let first = errors
+        .iter()
+        .find(|d| d.is_error())
+        .map(|d| format!(" (first: {}: {})", d.code, d.message))
+        .unwrap_or_default();
+    Diagnostic::new(
+        Code::FlowErrorsSummarized,
+        format!(
+            "'{}' does not compile ({} error{}){first}",
+            flow.display(),
+            n,
+            if n == 1 { "" } else { "s" }
+        ),
+    )
+    .help(format!(
+        "to see every error, run: scaiflow validate {}",
+        shell_quote(flow)
+    ))
+}
+
+/// The byte offset of the first difference (the shorter length when one is a prefix).
+fn first_difference(old: &[u8], new: &[u8]) -> usize {
+    old.iter()
+        .zip(new)
+        .position(|(a, b)| a != b)
+        .unwrap_or(old.len().min(new.len()))
+}
+
+/// The 1-based line of the first difference.
+fn first_different_line(old: &[u8], new: &[u8]) -> usize {
+    let at = first_difference(old, new);
+    1 + old[..at].iter().filter(|&&b| b == b'\n').count()
+}
+
+/// A unified diff from the file on disk to the compiled artifact, with paths `patch -p0`
+/// and `git apply` accept; a missing file diffs from `/dev/null`. A bundle is binary:
+/// one line says it differs, as `diff` does.
+fn diff(target: &Path, old: Option<&[u8]>, new: &[u8], format: OutputFormat) -> String {
+    let name = target.display().to_string();
+    if format == OutputFormat::Ir {
+        return format!("Binary file {name} differs\n");
+    }
+    let old_text = old.map(String::from_utf8_lossy).unwrap_or_default();
+    let new_text = String::from_utf8_lossy(new);
+    let from = if old.is_some() {
+        name.clone()
+    } else {
+        "/dev/null".to_string()
+    };
+    let text_diff = similar::TextDiff::from_lines(old_text.as_ref(), new_text.as_ref());
+    let mut unified = text_diff.unified_diff();
+    unified.context_radius(3).header(&from, &name);
+    let mut out = unified.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// The command that brings the artifact up to date, as one would type it.
+fn fix_command(args: &CompileArgs, flow: &Path) -> String {
+    let mut cmd = String::from("scaiflow compile");
+    match args.format {
+        OutputFormat::Yaml => {}
+        OutputFormat::Ir => cmd.push_str(" --format ir"),
+        OutputFormat::Scai => cmd.push_str(" --format scai"),
+    }
+    if args.no_verify {
+        cmd.push_str(" --no-verify");
+    }
+    if let Some(out) = &args.out {
+        cmd.push_str(" --out ");
+        cmd.push_str(&shell_quote(out));
+    }
+    cmd.push(' ');
+    cmd.push_str(&shell_quote(flow));
+    cmd
+}
+
+/// A path as a POSIX shell word: as is when it only has characters the shell leaves
+/// alone, else in single quotes (a `'` inside becomes `'\''`).
+fn shell_quote(p: &Path) -> String {
+    let s = p.display().to_string();
+    let plain = !s.is_empty()
+        && !s.starts_with('-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c));
+    if plain {
+        s
+    } else {
+        // A name starting with `-` gets `./` so it is not read as an option.
+        let s = if s.starts_with('-') {
+            format!("./{s}")
+        } else {
+            s
+        };
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// Refuses output paths that would destroy data: an output that is one of the inputs, or
+/// two inputs writing the same output.
+fn check_targets(args: &CompileArgs, flows: &[PathBuf]) -> Result<(), String> {
+    let inputs: Vec<PathBuf> = flows
+        .iter()
+        .filter(|f| !inputs::is_stdin(f))
+        .map(|f| file_key(f))
+        .collect();
+    let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
+    for flow in flows {
+        let target = match &args.out {
+            Some(o) if inputs::is_stdin(o) => continue,
+            Some(o) => o.clone(),
+            None if inputs::is_stdin(flow) => continue,
+            None => default_output(flow, args.format.extension()),
+        };
+        let key = file_key(&target);
+        if inputs.contains(&key) {
+            return Err(format!(
+                "the output '{}' is an input flow; refusing to overwrite it",
+                shown(&target)
+            ));
+        }
+        if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
+            return Err(format!(
+                "'{}' and '{}' would both write '{}'",
+                shown(other),
+                shown(flow),
+                shown(&target)
+            ));
+        }
+        seen.push((key, flow));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words() {
+        assert_eq!(
+            shell_quote(Path::new("flows/a-b_c.flow.json")),
+            "flows/a-b_c.flow.json"
+        );
+        assert_eq!(shell_quote(Path::new("my flow.json")), "'my flow.json'");
+        assert_eq!(shell_quote(Path::new("it's.json")), r"'it'\''s.json'");
+        assert_eq!(shell_quote(Path::new("-x.json")), "'./-x.json'");
+        assert_eq!(shell_quote(Path::new("$(rm).json")), "'$(rm).json'");
+        assert_eq!(shell_quote(Path::new("")), "''");
+    }
+
+    #[test]
+    fn first_differences() {
+        assert_eq!(first_difference(b"abc", b"abd"), 2);
+        assert_eq!(first_difference(b"ab", b"abc"), 2);
+        assert_eq!(first_difference(b"abc", b"ab"), 2);
+        assert_eq!(first_difference(b"", b"x"), 0);
+        assert_eq!(first_different_line(b"a\nb\nc\n", b"a\nb\nd\n"), 3);
+        assert_eq!(first_different_line(b"a\n", b"b\n"), 1);
+        // A missing last line is on the line after the last newline.
+        assert_eq!(first_different_line(b"a\nb\n", b"a\nb\nc\n"), 3);
+    }
+}

@@ -1,0 +1,49 @@
+//! `scaiflow graph`: a flow as a diagram (docs/graph.md).
+
+use super::report::{Emitter, FileReport};
+use super::{Ctx, GraphArgs, inputs::is_stdin, shown};
+use crate::load;
+
+pub(super) fn run(args: &GraphArgs, ctx: &Ctx) -> u8 {
+    let target = args.out.as_ref().filter(|o| !is_stdin(o));
+    if let Some(t) = target
+        && !is_stdin(&args.flow)
+        && super::files::file_key(t) == super::files::file_key(&args.flow)
+    {
+        return super::fail(&format!(
+            "the output '{}' is the flow; refusing to overwrite it",
+            shown(t)
+        ));
+    }
+    // Without --out the picture goes to stdout: diagnostics never do.
+    let mut emitter = Emitter::new(ctx, target.is_none());
+    let source = match load::read_source(&args.flow) {
+        Ok(source) => source,
+        Err(f) => {
+            let report = FileReport::new(f.source, vec![f.diagnostic]);
+            let exit = report.exit_code();
+            emitter.emit(report);
+            return exit.max(emitter.finish("graph", false));
+        }
+    };
+    let outcome = crate::graph::graph(&source, args.format);
+    let report = FileReport::new(source, outcome.diagnostics);
+    // A broken flow is still drawn (that is when a picture helps most); the exit code
+    // still says it is broken.
+    let mut exit = report.exit_code();
+    match &outcome.text {
+        Some(text) => {
+            let written = match target {
+                Some(t) => super::files::write_atomic(t, text.as_bytes())
+                    .map_err(|e| format!("cannot write '{}': {e}", shown(t))),
+                None => super::to_stdout(text.as_bytes()),
+            };
+            if let Err(msg) = written {
+                exit = exit.max(super::fail(&msg));
+            }
+        }
+        None => exit = exit.max(1),
+    }
+    emitter.emit(report);
+    exit.max(emitter.finish("graph", false))
+}

@@ -1,0 +1,57 @@
+//! `scaiflow import`: a YAML deploy manifest back to flow JSON.
+
+use super::files::{file_key, write_atomic};
+use super::report::{Emitter, FileReport};
+use super::{Ctx, ImportArgs, inputs::is_stdin, shown};
+use crate::diagnostics::Code;
+use crate::load;
+
+pub(super) fn run(args: &ImportArgs, ctx: &Ctx) -> u8 {
+    let target = args.out.as_ref().filter(|o| !is_stdin(o));
+    if let Some(t) = target
+        && !is_stdin(&args.manifest)
+        && file_key(t) == file_key(&args.manifest)
+    {
+        return super::fail(&format!(
+            "the output '{}' is the manifest; refusing to overwrite it",
+            shown(t)
+        ));
+    }
+    // Without --out (or with `--out -`) the flow goes to stdout: diagnostics never do.
+    let mut emitter = Emitter::new(ctx, target.is_none());
+    let read = load::read_bytes_limited(&args.manifest, crate::import::MAX_MANIFEST_BYTES)
+        .and_then(|(name, bytes)| load::decode(&name, bytes))
+        .map_err(|mut f| {
+            f.diagnostic.message = f
+                .diagnostic
+                .message
+                .replace("JSON text must be UTF-8", "a manifest must be UTF-8");
+            f
+        });
+    let source = match read {
+        Ok(source) => source,
+        Err(f) => {
+            let code = if f.diagnostic.code == Code::Io { 2 } else { 1 };
+            emitter.emit(FileReport::new(f.source, vec![f.diagnostic]));
+            return code.max(emitter.finish("import", false));
+        }
+    };
+    let outcome = crate::import::import_manifest(&source);
+    let report = FileReport::new(source, outcome.diagnostics);
+    let exit = match &outcome.flow {
+        Some(flow) => {
+            let written = match target {
+                Some(t) => write_atomic(t, flow.as_bytes())
+                    .map_err(|e| format!("cannot write '{}': {e}", shown(t))),
+                None => super::to_stdout(flow.as_bytes()),
+            };
+            match written {
+                Ok(()) => 0,
+                Err(msg) => super::fail(&msg),
+            }
+        }
+        None => 1,
+    };
+    emitter.emit(report);
+    exit.max(emitter.finish("import", false))
+}

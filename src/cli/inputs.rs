@@ -1,0 +1,99 @@
+//! The files a command line names: `-`, directories, and (for hooks) artifacts standing for
+//! their flows. See docs/ci.md, "Which files a command reads".
+
+use std::path::{Path, PathBuf};
+
+/// The suffix a directory argument looks for.
+pub(super) const FLOW_SUFFIX: &str = ".flow.json";
+
+/// The arguments with every directory replaced by the `*.flow.json` files under it
+/// (recursively, in sorted order; hidden entries — names starting with `.` — and links to
+/// directories are skipped). Files and `-` are kept as given, in order. Warns on stderr for a
+/// directory without flows (unless `quiet`). Errors: `-` twice, an unreadable directory.
+pub(super) fn expand(args: &[PathBuf], quiet: bool) -> Result<Vec<PathBuf>, String> {
+    if args.iter().filter(|p| is_stdin(p)).count() > 1 {
+        return Err("`-` (standard input) can be given only once".to_string());
+    }
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args {
+        if !is_stdin(arg) && std::fs::metadata(arg).is_ok_and(|m| m.is_dir()) {
+            let mut found = Vec::new();
+            walk(arg, &mut found)?;
+            if found.is_empty() && !quiet {
+                super::note(&format!(
+                    "warning: no `*{FLOW_SUFFIX}` files under '{}'",
+                    super::shown(arg)
+                ));
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(arg.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// `-` names standard input.
+pub(super) fn is_stdin(p: &Path) -> bool {
+    p.as_os_str() == "-"
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read the directory '{}': {e}", super::shown(dir)))?;
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| format!("cannot read the directory '{}': {e}", super::shown(dir)))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        // `file_type` does not follow links: a link to a directory is not walked (no loops),
+        // a link to a file is read like the file.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&path, found)?;
+        } else if name.ends_with(FLOW_SUFFIX) && !std::fs::metadata(&path).is_ok_and(|m| m.is_dir())
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// `compile --from-artifacts`: each argument naming an artifact of `ext` (`x.yaml`) stands
+/// for the flow beside it that compiles to it (`x.flow.json`); an artifact with no flow
+/// beside it is not one of ours (`.pre-commit-config.yaml`, or beside a plain `x.json`,
+/// which may be anything) and is dropped.
+/// Every other argument is kept. A flow named twice (itself and through its artifact) is
+/// kept once, where it first appears.
+pub(super) fn flows_of_artifacts(args: Vec<PathBuf>, ext: &str) -> Vec<PathBuf> {
+    let suffix = format!(".{ext}");
+    let mut out: Vec<PathBuf> = Vec::with_capacity(args.len());
+    let mut seen = std::collections::HashSet::new();
+    for arg in args {
+        let name = arg
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let flow = match name.strip_suffix(&suffix) {
+            Some(stem) if !stem.is_empty() && !is_stdin(&arg) => {
+                let flow = arg.with_file_name(format!("{stem}{FLOW_SUFFIX}"));
+                if !flow.is_file() {
+                    continue;
+                }
+                flow
+            }
+            _ => arg,
+        };
+        if is_stdin(&flow) || seen.insert(super::files::file_key(&flow)) {
+            out.push(flow);
+        }
+    }
+    out
+}

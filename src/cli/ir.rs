@@ -1,0 +1,58 @@
+//! `scaiflow verify` and `scaiflow inspect`: SCIR bundles and JSON dumps of the IR dict.
+
+use super::report::{Emitter, FileReport};
+use super::{Ctx, InspectArgs, VerifyArgs};
+use crate::load;
+
+/// Reads a bundle (or JSON dump) and decodes it; on failure, the report to show.
+fn read_ir(path: &std::path::Path) -> Result<crate::verify::LoadedIr, FileReport> {
+    let (name, bytes) =
+        load::read_bytes(path).map_err(|f| FileReport::new(f.source, vec![f.diagnostic]))?;
+    crate::verify::load_ir(&name, bytes).map_err(|(source, d)| FileReport::new(source, vec![d]))
+}
+
+pub(super) fn verify(args: &VerifyArgs, ctx: &Ctx) -> u8 {
+    if args
+        .bundles
+        .iter()
+        .filter(|p| super::inputs::is_stdin(p))
+        .count()
+        > 1
+    {
+        return super::fail("`-` (standard input) can be given only once");
+    }
+    let mut exit = 0;
+    let mut emitter = Emitter::new(ctx, false);
+    for path in &args.bundles {
+        let report = match read_ir(path) {
+            Ok(loaded) => {
+                let diagnostics = crate::verify::verify(&loaded.ir);
+                FileReport::new(loaded.source, diagnostics)
+            }
+            Err(report) => report,
+        };
+        exit = exit.max(report.exit_code());
+        emitter.emit(report);
+    }
+    exit.max(emitter.finish("verify", true))
+}
+
+pub(super) fn inspect(args: &InspectArgs, ctx: &Ctx) -> u8 {
+    // The dict goes to stdout: diagnostics never do.
+    let mut emitter = Emitter::new(ctx, true);
+    let exit = match read_ir(&args.bundle) {
+        Ok(loaded) => {
+            let text = serde_json::to_string_pretty(&loaded.ir).unwrap_or_default() + "\n";
+            match super::to_stdout(text.as_bytes()) {
+                Ok(()) => 0,
+                Err(msg) => super::fail(&msg),
+            }
+        }
+        Err(report) => {
+            let exit = report.exit_code();
+            emitter.emit(report);
+            exit
+        }
+    };
+    exit.max(emitter.finish("inspect", false))
+}
