@@ -1077,3 +1077,49 @@ fn fail_on_change_writes_only_what_changed_and_says_so() {
     );
     assert_eq!(out.status.code(), Some(2), "a fixer does not check");
 }
+
+/// `graph` draws a broken flow and still exits 1; `--out` writes the picture and keeps
+/// machine diagnostics on stdout; it never overwrites the flow.
+#[test]
+fn graph_draws_broken_flows_and_writes_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("b.flow.json"), BROKEN).unwrap();
+    let out = run(p, &["graph", "b.flow.json", "--message-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).starts_with("flowchart"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_diagnostics("json", &text(&out.stderr), &["SF204", "SF203"]);
+    for (format, head) in [("dot", "digraph"), ("svg", "<svg")] {
+        let file = format!("b.{format}");
+        let out = run(
+            p,
+            &[
+                "graph",
+                "b.flow.json",
+                "--format",
+                format,
+                "--out",
+                &file,
+                "--message-format",
+                "json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert_diagnostics("json", &text(&out.stdout), &["SF204", "SF203"]);
+        let drawn = std::fs::read_to_string(p.join(&file)).unwrap();
+        assert!(drawn.contains(head), "{format}: {drawn}");
+    }
+    let out = run(p, &["graph", "b.flow.json", "--out", "b.flow.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(p.join("b.flow.json")).unwrap(),
+        BROKEN
+    );
+    let out = run(p, &["graph", "missing.flow.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+}
