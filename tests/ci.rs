@@ -1123,3 +1123,46 @@ fn graph_draws_broken_flows_and_writes_files() {
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
 }
+
+/// A binary bundle is never written to a terminal (a pseudo-terminal from `script`, when
+/// util-linux has it); a pipe gets it.
+#[test]
+fn a_bundle_is_not_written_to_a_terminal() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("note: `script` (util-linux) is not installed; the terminal was not tried");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("w.flow.json"), WARNS).unwrap();
+    let exe = env!("CARGO_BIN_EXE_scaiflow");
+    let on_tty = |args: &str| {
+        std::process::Command::new("script")
+            .current_dir(dir.path())
+            .args(["-qec", &format!("'{exe}' {args}"), "/dev/null"])
+            .output()
+            .unwrap()
+    };
+    let out = on_tty("compile --format ir w.flow.json --out - --message-format short");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("refusing to write a binary SCIR bundle to a terminal"));
+    // YAML is text: a terminal gets it.
+    let out = on_tty("compile w.flow.json --out - --message-format short");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("flows:"),
+        "{}",
+        text(&out.stdout)
+    );
+    // --check never writes, so a terminal is no reason to refuse it.
+    let out = on_tty("compile --format ir --check w.flow.json --message-format short");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "missing, not refused: {}",
+        text(&out.stdout)
+    );
+}

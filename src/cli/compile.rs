@@ -38,8 +38,7 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
             "--check compares with an output file; it cannot check standard output",
         );
     }
-    if args.format == OutputFormat::Ir && !check && stdout_target && std::io::stdout().is_terminal()
-    {
+    if args.format == OutputFormat::Ir && stdout_target && std::io::stdout().is_terminal() {
         return super::fail(
             "refusing to write a binary SCIR bundle to a terminal; use --out FILE, or pipe it (e.g. into `scaiflow inspect -`)",
         );
