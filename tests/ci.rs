@@ -1076,6 +1076,16 @@ fn fail_on_change_writes_only_what_changed_and_says_so() {
         &["compile", "--fail-on-change", "--check", "a.flow.json"],
     );
     assert_eq!(out.status.code(), Some(2), "a fixer does not check");
+    // An artifact path that cannot be read is not "missing": nothing is written over it.
+    std::fs::remove_file(&yaml).unwrap();
+    std::fs::create_dir(&yaml).unwrap();
+    let out = run(p, &args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("error: cannot read 'a.yaml'"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// `graph` draws a broken flow and still exits 1; `--out` writes the picture and keeps
