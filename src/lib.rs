@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod graph;
 pub mod import;
+pub mod limits;
 pub mod load;
 pub mod lower;
 pub mod model;
@@ -87,11 +88,16 @@ impl std::error::Error for CompileError {}
 pub struct CompileOptions {
     /// Run the IR verifier on `ir` output (the default; YAML is never verified).
     pub verify: bool,
+    /// What the artifact's readers read: the output is refused (SF004) beyond it.
+    pub limits: limits::Limits,
 }
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions { verify: true }
+        CompileOptions {
+            verify: true,
+            limits: limits::Limits::default(),
+        }
     }
 }
 
@@ -151,26 +157,37 @@ pub fn compile_flow_with(
                     return Err(compile_error(diags));
                 }
             }
-            if scir::value_count(&ir) > scir::MAX_VALUES {
+            let max_values = options.limits.max_ir_values();
+            if scir::value_count_upto(&ir, max_values) > max_values {
                 return Err(too_large(
                     diags,
                     format!(
-                        "the IR bundle would hold more than {} values (keys included), more than `scaiflow verify` reads; nothing is written",
-                        scir::MAX_VALUES
+                        "the IR bundle would hold more than {max_values} values (keys included), more than `scaiflow verify` reads; nothing is written"
                     ),
                 ));
             }
-            scir::encode(&ir)
+            let bytes = scir::encode(&ir);
+            if bytes.len() as u64 > options.limits.max_input() {
+                return Err(too_large(
+                    diags,
+                    format!(
+                        "the IR bundle would be {} bytes, more than the {} `scaiflow verify` reads; nothing is written",
+                        bytes.len(),
+                        options.limits.max_input()
+                    ),
+                ));
+            }
+            bytes
         }
         OutputFormat::Scai => emit::scai::emit(&a, &core).into_bytes(),
     };
-    if format == OutputFormat::Yaml && bytes.len() as u64 > import::MAX_MANIFEST_BYTES {
+    let max_manifest = options.limits.max_manifest();
+    if format == OutputFormat::Yaml && bytes.len() as u64 > max_manifest {
         return Err(too_large(
             diags,
             format!(
-                "the manifest would be {} bytes, more than the {} `scaiflow import` reads; nothing is written",
+                "the manifest would be {} bytes, more than the {max_manifest} `scaiflow import` reads; nothing is written",
                 bytes.len(),
-                import::MAX_MANIFEST_BYTES
             ),
         ));
     }

@@ -70,15 +70,18 @@ fn read_limited(name: &str, reader: impl Read, limit: u64) -> Result<Vec<u8>, Lo
         ))
     })?;
     if buf.len() as u64 > limit {
-        return Err(fail(Diagnostic::new(
-            Code::TooLarge,
-            format!(
-                "'{name}' is larger than the {} MiB input limit",
-                limit / (1024 * 1024)
-            ),
-        )));
+        return Err(fail(too_large(format!(
+            "'{name}' is larger than the {} input limit",
+            crate::limits::shown(limit)
+        ))));
     }
     Ok(buf)
+}
+
+/// SF002, with the way out.
+fn too_large(message: String) -> Diagnostic {
+    Diagnostic::new(Code::TooLarge, message)
+        .help("the command line's --max-input-size raises the limit (docs/limits.md)")
 }
 
 /// Reads raw bytes from a path, or from stdin when the path is `-`.
@@ -109,14 +112,11 @@ pub fn read_bytes_limited(
     }
     if meta.len() > limit {
         return Err(LoadFailure {
-            diagnostic: Diagnostic::new(
-                Code::TooLarge,
-                format!(
-                    "'{path}' is {} bytes, larger than the {} MiB input limit",
-                    meta.len(),
-                    limit / (1024 * 1024)
-                ),
-            ),
+            diagnostic: too_large(format!(
+                "'{path}' is {} bytes, larger than the {} input limit",
+                meta.len(),
+                crate::limits::shown(limit)
+            )),
             source: SourceFile::new(path, ""),
         });
     }
@@ -158,7 +158,15 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadFailure> {
 
 /// Reads and decodes an input path (`-` for stdin).
 pub fn read_source(path: impl AsRef<Path>) -> Result<SourceFile, LoadFailure> {
-    let (name, bytes) = read_bytes(path)?;
+    read_source_with(path, crate::limits::Limits::default())
+}
+
+/// [`read_source`] under other limits (`--max-input-size`).
+pub fn read_source_with(
+    path: impl AsRef<Path>,
+    limits: crate::limits::Limits,
+) -> Result<SourceFile, LoadFailure> {
+    let (name, bytes) = read_bytes_limited(path, limits.max_input())?;
     decode(&name, bytes)
 }
 

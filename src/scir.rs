@@ -25,11 +25,16 @@ pub const MAX_VALUES: usize = 2_000_000;
 /// The values [`decode`] counts against [`MAX_VALUES`] for this dict: every value, and
 /// every map key. Stops counting past `MAX_VALUES + 1`.
 pub fn value_count(v: &Value) -> usize {
+    value_count_upto(v, MAX_VALUES)
+}
+
+/// [`value_count`], stopping past `max + 1`.
+pub fn value_count_upto(v: &Value, max: usize) -> usize {
     let mut count = 0usize;
     let mut stack = vec![v];
     while let Some(v) = stack.pop() {
         count += 1;
-        if count > MAX_VALUES {
+        if count > max {
             break;
         }
         match v {
@@ -65,8 +70,13 @@ pub fn encode(ir: &Value) -> Vec<u8> {
     out
 }
 
-/// Decodes a bundle back into the IR dict.
+/// Decodes a bundle back into the IR dict (at most [`MAX_VALUES`] values).
 pub fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
+    decode_upto(bytes, MAX_VALUES)
+}
+
+/// [`decode`] with another value limit (`--max-input-size` raises it: docs/limits.md).
+pub fn decode_upto(bytes: &[u8], max_values: usize) -> Result<Value, DecodeError> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         let shown: String = bytes
             .iter()
@@ -89,6 +99,7 @@ pub fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
     let mut r = Reader {
         bytes,
         pos: MAGIC.len(),
+        max_values,
     };
     if r.pos == bytes.len() {
         return Err(r.error("the bundle ends after the magic bytes; the IR dict is missing"));
@@ -211,6 +222,7 @@ fn write_len(out: &mut Vec<u8>, n: usize, fix: u8, b16: u8, b32: u8) {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    max_values: usize,
 }
 
 impl Reader<'_> {
@@ -256,9 +268,10 @@ impl Reader<'_> {
             let want_key = matches!(stack.last(), Some(Frame::Map { key: None, .. }));
             let at = self.pos;
             count += 1;
-            if count > MAX_VALUES {
+            if count > self.max_values {
                 return Err(self.error(&format!(
-                    "more than {MAX_VALUES} values (keys included); no IR dict is that large"
+                    "more than {} values (keys included); no IR dict is that large",
+                    self.max_values
                 )));
             }
             let mut v = match self.scalar_or_open()? {

@@ -697,8 +697,17 @@ pub struct LoadedIr {
 /// Reads IR from bytes: a SCIR bundle (it starts with `SCIR`), or a JSON dump of the same
 /// dict (it starts with `{`). A failure comes with the source to render it against.
 pub fn load_ir(name: &str, bytes: Vec<u8>) -> Result<LoadedIr, (SourceFile, Diagnostic)> {
+    load_ir_with(name, bytes, crate::limits::Limits::default())
+}
+
+/// [`load_ir`] under other limits (`--max-input-size`).
+pub fn load_ir_with(
+    name: &str,
+    bytes: Vec<u8>,
+    limits: crate::limits::Limits,
+) -> Result<LoadedIr, (SourceFile, Diagnostic)> {
     if bytes.starts_with(crate::scir::MAGIC) {
-        return match crate::scir::decode(&bytes) {
+        return match crate::scir::decode_upto(&bytes, limits.max_ir_values()) {
             Ok(ir) => Ok(LoadedIr {
                 source: SourceFile::new(name, ""),
                 ir,

@@ -164,3 +164,133 @@ fn config_key_typos_are_all_reported_past_the_suggestion_budget() {
         .count();
     assert_eq!(typos, n, "{:?}", out.diagnostics.first());
 }
+
+/// A flow of `mib` MiB: the example with one long template.
+fn big_flow(mib: usize) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("examples/customer-support.flow.json")).unwrap();
+    let mut flow: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let node = flow["nodes"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|n| n["type"] == "llm_rigid")
+        .expect("a rigid node");
+    node["config"]["template"] = json!("x".repeat(mib << 20));
+    flow.to_string()
+}
+
+/// `--max-input-size` raises the input limit and, with it, what the readers of compile's
+/// artifacts read: a flow past 16 MiB is refused by default (with the way out in its help),
+/// compiles with the flag, and its bundle and manifest read back with the same flag.
+#[test]
+fn max_input_size_raises_every_reader_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("big.flow.json"), big_flow(17)).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+            .current_dir(p)
+            .args(args)
+            .args(["--message-format", "json"])
+            .output()
+            .unwrap()
+    };
+    let code = |o: &std::process::Output| {
+        let s = String::from_utf8_lossy(&o.stdout).into_owned();
+        s.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|v| (v["code"].as_str().unwrap().to_string(), v["help"].clone()))
+            .collect::<Vec<_>>()
+    };
+    let out = run(&["validate", "big.flow.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let found = code(&out);
+    assert_eq!(found[0].0, "SF002");
+    assert!(found[0].1.as_str().unwrap().contains("--max-input-size"));
+    let out = run(&["validate", "big.flow.json", "--max-input-size", "32MiB"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for (format, file) in [("ir", "big.scir"), ("yaml", "big.yaml")] {
+        let out = run(&[
+            "compile",
+            "--format",
+            format,
+            "big.flow.json",
+            "--out",
+            file,
+            "--max-input-size",
+            "32MiB",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    // The bundle (over 16 MiB) is read back only under the same limit.
+    assert_eq!(code(&run(&["verify", "big.scir"]))[0].0, "SF002");
+    assert_eq!(
+        run(&["verify", "big.scir", "--max-input-size", "32MiB"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // The manifest (34 MiB: the template is written twice) is under import's 64 MiB.
+    let out = run(&[
+        "import",
+        "big.yaml",
+        "--out",
+        "back.flow.json",
+        "--max-input-size",
+        "32MiB",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        run(&["validate", "--max-input-size", "nope", "big.flow.json"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+/// `compile` refuses a bundle its reader would refuse: more bytes than the input limit.
+#[test]
+fn compile_refuses_a_bundle_larger_than_what_verify_reads() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("examples/customer-support.flow.json")).unwrap();
+    let src = SourceFile::new("f.flow.json", text);
+    let tight = scaiflow::CompileOptions {
+        verify: true,
+        limits: scaiflow::limits::Limits::with_max_input(1000),
+    };
+    let err = scaiflow::compile_flow_with(&src, scaiflow::OutputFormat::Ir, tight).unwrap_err();
+    let last = err.errors.last().unwrap();
+    assert_eq!(last.code.as_str(), "SF004");
+    assert!(
+        last.message
+            .contains("more than the 1000 `scaiflow verify` reads"),
+        "{}",
+        last.message
+    );
+    let ok =
+        scaiflow::compile_flow_with(&src, scaiflow::OutputFormat::Ir, Default::default()).unwrap();
+    let exact = scaiflow::CompileOptions {
+        verify: true,
+        limits: scaiflow::limits::Limits::with_max_input(ok.bytes.len() as u64),
+    };
+    assert!(
+        scaiflow::compile_flow_with(&src, scaiflow::OutputFormat::Ir, exact).is_ok(),
+        "the bound is inclusive"
+    );
+}

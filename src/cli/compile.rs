@@ -50,14 +50,15 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
     let mut emitter = Emitter::new(ctx, (stdout_target && !check) || args.diff);
     let mut exit = 0;
     for path in &flows {
-        exit = exit.max(compile_one(args, path, &mut emitter, ctx.quiet));
+        exit = exit.max(compile_one(args, path, &mut emitter, ctx));
     }
     exit.max(emitter.finish("compile", false))
 }
 
 /// Compiles one flow and writes, checks or diffs its artifact; the exit code.
-fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, quiet: bool) -> u8 {
-    let source = match load::read_source(path) {
+fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, ctx: &Ctx) -> u8 {
+    let (quiet, ctx_limits) = (ctx.quiet, ctx.limits);
+    let source = match load::read_source_with(path, ctx_limits) {
         Ok(source) => source,
         Err(f) => {
             let report = FileReport::new(f.source, vec![f.diagnostic]);
@@ -68,6 +69,7 @@ fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, quiet: bo
     };
     let options = crate::CompileOptions {
         verify: !args.no_verify,
+        limits: ctx_limits,
     };
     let artifact = match crate::compile_flow_with(&source, args.format, options) {
         Ok(a) => a,
@@ -94,14 +96,16 @@ fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, quiet: bo
     };
     let outcome = match target {
         None => super::to_stdout(&artifact.bytes).map(|()| 0),
-        Some(t) if args.check || args.diff => match compare(args, path, &t, &artifact.bytes) {
-            Ok(None) => Ok(0),
-            Ok(Some(d)) => {
-                diagnostics.push(d);
-                Ok(1)
+        Some(t) if args.check || args.diff => {
+            match compare(args, path, &t, &artifact.bytes, ctx_limits) {
+                Ok(None) => Ok(0),
+                Ok(Some(d)) => {
+                    diagnostics.push(d);
+                    Ok(1)
+                }
+                Err(msg) => Err(msg),
             }
-            Err(msg) => Err(msg),
-        },
+        }
         Some(t) if args.fail_on_change => write_changed(&t, &artifact.bytes, quiet),
         Some(t) => write_atomic(&t, &artifact.bytes)
             .map(|()| 0)
@@ -140,11 +144,15 @@ fn compare(
     flow: &Path,
     target: &Path,
     new: &[u8],
+    limits: crate::limits::Limits,
 ) -> Result<Option<Diagnostic>, String> {
     // A longer file differs anyway; the output path may be a device or a huge file.
     // A diff reads what import would (the largest manifest scaiflow writes).
     let limit = if args.diff {
-        (crate::import::MAX_MANIFEST_BYTES as usize).max(new.len()) + 1
+        usize::try_from(limits.max_manifest())
+            .unwrap_or(usize::MAX)
+            .max(new.len())
+            .saturating_add(1)
     } else {
         new.len() + 1
     };

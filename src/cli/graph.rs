@@ -17,7 +17,7 @@ pub(super) fn run(args: &GraphArgs, ctx: &Ctx) -> u8 {
     }
     // Without --out the picture goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, target.is_none());
-    let source = match load::read_source(&args.flow) {
+    let source = match load::read_source_with(&args.flow, ctx.limits) {
         Ok(source) => source,
         Err(f) => {
             let report = FileReport::new(f.source, vec![f.diagnostic]);

@@ -19,7 +19,7 @@ pub(super) fn run(args: &ImportArgs, ctx: &Ctx) -> u8 {
     }
     // Without --out (or with `--out -`) the flow goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, target.is_none());
-    let read = load::read_bytes_limited(&args.manifest, crate::import::MAX_MANIFEST_BYTES)
+    let read = load::read_bytes_limited(&args.manifest, ctx.limits.max_manifest())
         .and_then(|(name, bytes)| load::decode(&name, bytes))
         .map_err(|mut f| {
             f.diagnostic.message = f
@@ -36,7 +36,7 @@ pub(super) fn run(args: &ImportArgs, ctx: &Ctx) -> u8 {
             return code.max(emitter.finish("import", false));
         }
     };
-    let outcome = crate::import::import_manifest(&source);
+    let outcome = crate::import::import_manifest_with(&source, ctx.limits);
     let report = FileReport::new(source, outcome.diagnostics);
     let exit = match &outcome.flow {
         Some(flow) => {

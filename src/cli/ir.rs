@@ -5,10 +5,11 @@ use super::{Ctx, InspectArgs, VerifyArgs};
 use crate::load;
 
 /// Reads a bundle (or JSON dump) and decodes it; on failure, the report to show.
-fn read_ir(path: &std::path::Path) -> Result<crate::verify::LoadedIr, FileReport> {
-    let (name, bytes) =
-        load::read_bytes(path).map_err(|f| FileReport::new(f.source, vec![f.diagnostic]))?;
-    crate::verify::load_ir(&name, bytes).map_err(|(source, d)| FileReport::new(source, vec![d]))
+fn read_ir(path: &std::path::Path, ctx: &Ctx) -> Result<crate::verify::LoadedIr, FileReport> {
+    let (name, bytes) = load::read_bytes_limited(path, ctx.limits.max_input())
+        .map_err(|f| FileReport::new(f.source, vec![f.diagnostic]))?;
+    crate::verify::load_ir_with(&name, bytes, ctx.limits)
+        .map_err(|(source, d)| FileReport::new(source, vec![d]))
 }
 
 pub(super) fn verify(args: &VerifyArgs, ctx: &Ctx) -> u8 {
@@ -24,7 +25,7 @@ pub(super) fn verify(args: &VerifyArgs, ctx: &Ctx) -> u8 {
     let mut exit = 0;
     let mut emitter = Emitter::new(ctx, false);
     for path in &args.bundles {
-        let report = match read_ir(path) {
+        let report = match read_ir(path, ctx) {
             Ok(loaded) => {
                 let diagnostics = crate::verify::verify(&loaded.ir);
                 FileReport::new(loaded.source, diagnostics)
@@ -40,7 +41,7 @@ pub(super) fn verify(args: &VerifyArgs, ctx: &Ctx) -> u8 {
 pub(super) fn inspect(args: &InspectArgs, ctx: &Ctx) -> u8 {
     // The dict goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, true);
-    let exit = match read_ir(&args.bundle) {
+    let exit = match read_ir(&args.bundle, ctx) {
         Ok(loaded) => {
             let text = serde_json::to_string_pretty(&loaded.ir).unwrap_or_default() + "\n";
             match super::to_stdout(text.as_bytes()) {

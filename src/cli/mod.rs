@@ -57,6 +57,11 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// The largest input read, e.g. 100MiB [default: 16MiB]; the manifest, bundle and YAML
+    /// limits grow with it (docs/limits.md)
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::limits::parse_size)]
+    pub max_input_size: Option<u64>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -228,6 +233,7 @@ pub(crate) struct Ctx {
     color: bool,
     quiet: bool,
     output_file: Option<PathBuf>,
+    limits: crate::limits::Limits,
 }
 
 fn message_format(cli: &Cli) -> MessageFormat {
@@ -279,6 +285,10 @@ pub fn run(cli: Cli) -> u8 {
         color: use_color(cli.color, cli.output_file.is_some()),
         quiet: cli.quiet,
         output_file: cli.output_file.clone(),
+        limits: cli
+            .max_input_size
+            .map(crate::limits::Limits::with_max_input)
+            .unwrap_or_default(),
     };
     match &cli.command {
         Command::Validate(args) => validate::run(args, &ctx),

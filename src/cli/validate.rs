@@ -23,6 +23,7 @@ pub(super) fn run(args: &ValidateArgs, ctx: &Ctx) -> u8 {
             color: false,
             quiet: true,
             output_file: ctx.output_file.clone(),
+            limits: ctx.limits,
         };
         &json_ctx
     } else {
@@ -31,7 +32,7 @@ pub(super) fn run(args: &ValidateArgs, ctx: &Ctx) -> u8 {
     let mut exit = 0;
     let mut emitter = Emitter::new(ctx, false);
     for path in &flows {
-        let report = check_file(path);
+        let report = check_file(path, ctx.limits);
         exit = exit.max(report.exit_code());
         if args.json {
             emitter.clean_file();
@@ -43,8 +44,8 @@ pub(super) fn run(args: &ValidateArgs, ctx: &Ctx) -> u8 {
     exit.max(emitter.finish("validate", true))
 }
 
-fn check_file(path: &std::path::Path) -> FileReport {
-    match load::read_source(path) {
+fn check_file(path: &std::path::Path, limits: crate::limits::Limits) -> FileReport {
+    match load::read_source_with(path, limits) {
         Ok(source) => {
             let Outcome { diagnostics, .. } = crate::validate_source(&source);
             FileReport::new(source, diagnostics)

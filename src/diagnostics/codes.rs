@@ -47,11 +47,13 @@ directory, or permissions forbid reading it. scaiflow exits with status 2 (it co
 Fix: check the path. Use `-` to read the flow from standard input.";
 
     TooLarge = "SF002", Error, "the input is too large",
-"Flow files larger than 16 MiB are refused before they are read into memory. A canvas flow is
-normally a few kilobytes; a file this size is almost certainly not a flow (or is a flow with
-embedded data that belongs elsewhere).
+"Flow files larger than 16 MiB are refused before they are read into memory (manifests:
+64 MiB). A canvas flow is normally a few kilobytes; a file this size is almost certainly
+not a flow (or is a flow with embedded data that belongs elsewhere).
 
-Fix: move large payloads (documents, examples, fixtures) out of the flow and reference them.";
+Fix: move large payloads (documents, examples, fixtures) out of the flow and reference them.
+For a flow that really is this large, `--max-input-size 100MiB` (any command) raises the
+limit, and the limits of what compile writes with it (docs/limits.md).";
 
     InvalidUtf8 = "SF003", Error, "the input is not valid UTF-8",
 "JSON text must be UTF-8 encoded. The diagnostic points at the first byte that is not.

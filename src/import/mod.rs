@@ -53,12 +53,18 @@ pub struct ImportOutcome {
 /// Imports a manifest. The work runs on a large stack: YAML and JSON nest as deep as the
 /// flows they describe.
 pub fn import_manifest(source: &SourceFile) -> ImportOutcome {
-    crate::verify::on_large_stack(|| import_here(source))
+    import_manifest_with(source, crate::limits::Limits::default())
 }
 
-fn import_here(source: &SourceFile) -> ImportOutcome {
+/// [`import_manifest`] under other limits (`--max-input-size`: the YAML loading budget
+/// grows with it, as the manifests `compile` may write do).
+pub fn import_manifest_with(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutcome {
+    crate::verify::on_large_stack(|| import_here(source, limits))
+}
+
+fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutcome {
     let text = &source.text;
-    let doc = match yaml::load(text) {
+    let doc = match yaml::load(text, limits) {
         Ok(v) => v,
         Err(d) => {
             return ImportOutcome {

@@ -16,11 +16,12 @@ pub const MAX_YAML_DEPTH: usize = 2048;
 /// to a manifest several times its size (indentation, `meta` records).
 pub const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 
-fn yaml_options() -> serde_saphyr::Options {
+fn yaml_options(limits: crate::limits::Limits) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = MAX_YAML_DEPTH;
-    budget.max_nodes = 4_000_000;
-    budget.max_events = 8_000_000;
+    // (4,000,000 nodes and twice as many events per 16 MiB of input limit.)
+    budget.max_nodes = limits.max_yaml_nodes();
+    budget.max_events = limits.max_yaml_nodes().saturating_mul(2);
     // Emitted manifests have no anchors; hand-written ones need few. An alias bomb needs
     // many, or many replayed events.
     budget.max_anchors = 1_000;
@@ -42,8 +43,8 @@ fn error_at(code: Code, message: String, span: Option<Range<usize>>) -> Diagnost
 }
 
 /// Parses the manifest text; a syntax or budget problem is one located error.
-pub(super) fn load(text: &str) -> Result<Value, Diagnostic> {
-    match serde_saphyr::from_str_with_options(text, yaml_options()) {
+pub(super) fn load(text: &str, limits: crate::limits::Limits) -> Result<Value, Diagnostic> {
+    match serde_saphyr::from_str_with_options(text, yaml_options(limits)) {
         Ok(v) => Ok(v),
         Err(e) => {
             let span = e.location().and_then(|l| {
