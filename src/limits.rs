@@ -140,10 +140,10 @@ mod tests {
         let big = Limits::with_max_input(100_000_000);
         assert_eq!(
             big.max_manifest(),
-            7 * (64 << 20),
-            "100 MB is 6 and a bit times 16 MiB"
+            6 * (64 << 20),
+            "100 MB is 5.96 times 16 MiB, rounded up"
         );
-        assert_eq!(big.max_ir_values(), 14_000_000);
+        assert_eq!(big.max_ir_values(), 12_000_000);
         let exact = Limits::with_max_input(32 << 20);
         assert_eq!(exact.max_manifest(), 128 << 20);
         let huge = Limits::with_max_input(u64::MAX);

@@ -1176,3 +1176,53 @@ fn a_bundle_is_not_written_to_a_terminal() {
         text(&out.stdout)
     );
 }
+
+/// Many files run on every core, and the output and exit code are those of one core:
+/// the same bytes in the same order, whatever the scheduling.
+#[test]
+fn many_files_give_the_same_output_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let mut names = Vec::new();
+    for i in 0..40 {
+        let name = format!("f{i:02}.flow.json");
+        let text = match i % 3 {
+            0 => BROKEN.to_string(),
+            1 => WARNS.to_string(),
+            _ => WARNS.replace("\"F\"", &format!("\"Flow {i}\"")),
+        };
+        std::fs::write(p.join(&name), text).unwrap();
+        names.push(name);
+    }
+    names.push("missing.flow.json".to_string());
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let run_with = |threads: &str, args: &[&str]| {
+        let mut c = bin();
+        c.current_dir(p)
+            .args(args)
+            .args(&names)
+            .env("RAYON_NUM_THREADS", threads);
+        let out = c.output().unwrap();
+        (out.status.code(), out.stdout, out.stderr)
+    };
+    for args in [
+        &["validate", "--message-format", "json"][..],
+        &["validate", "--json"],
+        &["compile", "--check", "--message-format", "short"],
+        &["compile", "--diff", "--message-format", "short"],
+        &["compile", "--message-format", "sarif", "--format", "scai"],
+    ] {
+        let one = run_with("1", args);
+        assert_eq!(one.0, Some(2), "{args:?}: the missing file decides");
+        for threads in ["2", "4", "8"] {
+            assert_eq!(
+                run_with(threads, args),
+                one,
+                "{args:?} on {threads} threads"
+            );
+        }
+    }
+    // What compile wrote is the same too.
+    let yaml = std::fs::read(p.join("f01.scai")).unwrap();
+    assert!(!yaml.is_empty());
+}

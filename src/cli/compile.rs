@@ -9,7 +9,7 @@ use super::report::{Emitter, FileReport, exit_code_of};
 use super::{CompileArgs, Ctx, inputs, shown};
 use crate::OutputFormat;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::load;
+use crate::load::{self, SourceFile};
 
 pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
     let mut flows = match inputs::expand(&args.flows, ctx.quiet) {
@@ -49,30 +49,37 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
     // An artifact (or, with --diff, a diff) on stdout: diagnostics never go there.
     let mut emitter = Emitter::new(ctx, (stdout_target && !check) || args.diff);
     let mut exit = 0;
-    for path in &flows {
-        exit = exit.max(compile_one(args, path, &mut emitter, ctx));
-    }
+    // Compiling runs on every core; writing, checking and reporting follow in order.
+    inputs::in_order(
+        &flows,
+        |path| build(args, path, ctx.limits),
+        |(path, built)| exit = exit.max(deliver(args, &path, built, &mut emitter, ctx)),
+    );
     exit.max(emitter.finish("compile", false))
 }
 
-/// Compiles one flow and writes, checks or diffs its artifact; the exit code.
-fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, ctx: &Ctx) -> u8 {
-    let (quiet, ctx_limits) = (ctx.quiet, ctx.limits);
-    let source = match load::read_source_with(path, ctx_limits) {
+/// What compiling one flow gave: its artifact, or the report that stops it.
+enum Built {
+    Artifact(SourceFile, crate::Artifact),
+    Failed(FileReport, u8),
+}
+
+/// Reads and compiles one flow (no output yet: this runs in parallel).
+fn build(args: &CompileArgs, path: &Path, limits: crate::limits::Limits) -> (PathBuf, Built) {
+    let source = match load::read_source_with(path, limits) {
         Ok(source) => source,
         Err(f) => {
             let report = FileReport::new(f.source, vec![f.diagnostic]);
             let exit = report.exit_code();
-            emitter.emit(report);
-            return exit;
+            return (path.to_path_buf(), Built::Failed(report, exit));
         }
     };
     let options = crate::CompileOptions {
         verify: !args.no_verify,
-        limits: ctx_limits,
+        limits,
     };
-    let artifact = match crate::compile_flow_with(&source, args.format, options) {
-        Ok(a) => a,
+    let built = match crate::compile_flow_with(&source, args.format, options) {
+        Ok(a) => Built::Artifact(source, a),
         Err(e) => {
             // A failed compile is at least 1, even without a diagnostic.
             let exit = exit_code_of(&e.errors).max(1);
@@ -83,7 +90,18 @@ fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, ctx: &Ctx
             if args.summarize_invalid && exit == 1 {
                 errors = vec![summarized(path, &errors)];
             }
-            emitter.emit(FileReport::new(source, errors));
+            Built::Failed(FileReport::new(source, errors), exit)
+        }
+    };
+    (path.to_path_buf(), built)
+}
+
+/// Writes, checks or diffs one compiled artifact and reports; the exit code.
+fn deliver(args: &CompileArgs, path: &Path, built: Built, emitter: &mut Emitter, ctx: &Ctx) -> u8 {
+    let (source, artifact) = match built {
+        Built::Artifact(source, artifact) => (source, artifact),
+        Built::Failed(report, exit) => {
+            emitter.emit(report);
             return exit;
         }
     };
@@ -97,7 +115,7 @@ fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, ctx: &Ctx
     let outcome = match target {
         None => super::to_stdout(&artifact.bytes).map(|()| 0),
         Some(t) if args.check || args.diff => {
-            match compare(args, path, &t, &artifact.bytes, ctx_limits) {
+            match compare(args, path, &t, &artifact.bytes, ctx.limits) {
                 Ok(None) => Ok(0),
                 Ok(Some(d)) => {
                     diagnostics.push(d);
@@ -106,7 +124,7 @@ fn compile_one(args: &CompileArgs, path: &Path, emitter: &mut Emitter, ctx: &Ctx
                 Err(msg) => Err(msg),
             }
         }
-        Some(t) if args.fail_on_change => write_changed(&t, &artifact.bytes, quiet),
+        Some(t) if args.fail_on_change => write_changed(&t, &artifact.bytes, ctx.quiet),
         Some(t) => write_atomic(&t, &artifact.bytes)
             .map(|()| 0)
             .map_err(|e| format!("cannot write '{}': {e}", shown(&t))),

@@ -97,3 +97,24 @@ pub(super) fn flows_of_artifacts(args: Vec<PathBuf>, ext: &str) -> Vec<PathBuf> 
     }
     out
 }
+
+/// Runs `work` on every item, on every core (rayon; `RAYON_NUM_THREADS` caps it), and hands
+/// the results to `each` in the items' order, so output and exit codes do not depend on
+/// scheduling. Items go in batches of a few per core: at most a batch of results (source
+/// texts, reports) is held at once. One item runs on this thread.
+pub(super) fn in_order<T: Sync, R: Send>(
+    items: &[T],
+    work: impl Fn(&T) -> R + Sync,
+    mut each: impl FnMut(R),
+) {
+    use rayon::prelude::*;
+    if items.len() <= 1 {
+        items.iter().map(&work).for_each(each);
+        return;
+    }
+    let batch = rayon::current_num_threads().max(1) * 4;
+    for chunk in items.chunks(batch) {
+        let results: Vec<R> = chunk.par_iter().map(&work).collect();
+        results.into_iter().for_each(&mut each);
+    }
+}

@@ -31,16 +31,20 @@ pub(super) fn run(args: &ValidateArgs, ctx: &Ctx) -> u8 {
     };
     let mut exit = 0;
     let mut emitter = Emitter::new(ctx, false);
-    for path in &flows {
-        let report = check_file(path, ctx.limits);
-        exit = exit.max(report.exit_code());
-        if args.json {
-            emitter.clean_file();
-            emitter.write_raw(&(json_report(&report) + "\n"));
-        } else {
-            emitter.emit(report);
-        }
-    }
+    let limits = ctx.limits;
+    inputs::in_order(
+        &flows,
+        |path| check_file(path, limits),
+        |report| {
+            exit = exit.max(report.exit_code());
+            if args.json {
+                emitter.clean_file();
+                emitter.write_raw(&(json_report(&report) + "\n"));
+            } else {
+                emitter.emit(report);
+            }
+        },
+    );
     exit.max(emitter.finish("validate", true))
 }
 
