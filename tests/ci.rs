@@ -1071,6 +1071,13 @@ fn fail_on_change_writes_only_what_changed_and_says_so() {
         text(&out.stderr)
     );
     assert_eq!(std::fs::read(&yaml).unwrap(), good);
+    // Stale by what follows the compiled bytes: the whole file is compared.
+    let mut longer = good.clone();
+    longer.extend_from_slice(b"# appended by hand\n");
+    std::fs::write(&yaml, &longer).unwrap();
+    let out = run(p, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&yaml).unwrap(), good);
     let out = run(
         p,
         &["compile", "--fail-on-change", "--check", "a.flow.json"],
@@ -1225,4 +1232,31 @@ fn many_files_give_the_same_output_on_any_number_of_threads() {
     // What compile wrote is the same too.
     let yaml = std::fs::read(p.join("f01.scai")).unwrap();
     assert!(!yaml.is_empty());
+}
+
+/// `--diff` reads an artifact up to the largest manifest import reads (64 MiB by default):
+/// one of exactly that size is diffed, one byte more is said to be too large.
+#[test]
+fn diff_reads_artifacts_up_to_the_manifest_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("a.flow.json"), WARNS).unwrap();
+    let limit = scaiflow::limits::Limits::default().max_manifest();
+    for (size, too_large) in [(limit, false), (limit + 1, true)] {
+        // A sparse file: no 64 MiB written to the disk.
+        let f = std::fs::File::create(p.join("a.yaml")).unwrap();
+        f.set_len(size).unwrap();
+        drop(f);
+        let out = run(p, &["compile", "--diff", "a.flow.json", "-q"]);
+        assert_eq!(out.status.code(), Some(1));
+        let head = String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(200)]).into_owned();
+        if too_large {
+            assert_eq!(head, "File a.yaml is too large to diff\n");
+        } else {
+            assert!(
+                head.starts_with("--- a.yaml\n+++ a.yaml\n@@"),
+                "{size}: {head:?}"
+            );
+        }
+    }
 }
