@@ -44,6 +44,11 @@ fn record(out: &Output, code: &str) -> serde_json::Value {
     found.into_iter().next().unwrap()
 }
 
+/// What `--diff` writes after a name (docs/ci.md): a tab and a fixed timestamp, the epoch
+/// for an absent file.
+const EXISTS: &str = "\t2000-01-01 00:00:00.000000000 +0000";
+const ABSENT: &str = "\t1970-01-01 00:00:00.000000000 +0000";
+
 const FORMATS: [&str; 5] = ["human", "short", "json", "github", "sarif"];
 
 fn run_in(dir: &Path, args: &[&str], envs: &[(&str, &str)], stdin: &[u8]) -> Output {
@@ -136,7 +141,7 @@ fn an_artifact_on_stdout_is_never_mixed_with_diagnostics() {
     let graph: Check = |b| assert!(text(b).starts_with("flowchart"), "{}", text(b));
     let diff: Check = |b| {
         assert!(
-            text(b).starts_with("--- s.yaml\n+++ s.yaml\n@@"),
+            text(b).starts_with(&format!("--- s.yaml{EXISTS}\n+++ s.yaml{EXISTS}\n@@")),
             "{}",
             text(b)
         )
@@ -464,7 +469,9 @@ fn diff_prints_a_patch_that_brings_the_artifact_up_to_date() {
     assert_eq!(out.status.code(), Some(1));
     let created = text(&out.stdout);
     assert!(
-        created.starts_with("--- /dev/null\n+++ a.yaml\n@@ -0,0 +1,"),
+        created.starts_with(&format!(
+            "--- /dev/null{ABSENT}\n+++ a.yaml{EXISTS}\n@@ -0,0 +1,"
+        )),
         "{created}"
     );
     assert!(!dir.path().join("a.yaml").exists());
@@ -484,7 +491,10 @@ fn diff_prints_a_patch_that_brings_the_artifact_up_to_date() {
     let out = run(dir.path(), &["compile", "--diff", "a.flow.json"]);
     assert_eq!(out.status.code(), Some(1));
     let patch = text(&out.stdout);
-    assert!(patch.starts_with("--- a.yaml\n+++ a.yaml\n@@"), "{patch}");
+    assert!(
+        patch.starts_with(&format!("--- a.yaml{EXISTS}\n+++ a.yaml{EXISTS}\n@@")),
+        "{patch}"
+    );
     assert!(patch.contains("\n-extra: line\n"), "{patch}");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("a.yaml")).unwrap(),
@@ -746,11 +756,11 @@ fn colour_follows_force_color_clicolor_force_and_no_color() {
     assert!(!coloured(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")], &[]));
     assert!(!coloured(&[("FORCE_COLOR", "1")], &["--color", "never"]));
     assert!(coloured(&[("NO_COLOR", "1")], &["--color", "always"]));
-    // The files of --output-file are not coloured by FORCE_COLOR's terminal rule either…
+    // A file named by --output-file is not coloured, even with FORCE_COLOR…
     let out = run_in(
         dir.path(),
         &[&args[..], &["--output-file", "o.txt"]].concat(),
-        &[],
+        &[("FORCE_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
         b"",
     );
     assert_eq!(out.status.code(), Some(1));
@@ -1254,9 +1264,199 @@ fn diff_reads_artifacts_up_to_the_manifest_limit() {
             assert_eq!(head, "File a.yaml is too large to diff\n");
         } else {
             assert!(
-                head.starts_with("--- a.yaml\n+++ a.yaml\n@@"),
+                head.starts_with(&format!("--- a.yaml{EXISTS}\n+++ a.yaml{EXISTS}\n@@")),
                 "{size}: {head:?}"
             );
         }
     }
+}
+
+/// `--diff` names files so that `patch -p0` and `git apply -p0` read names with spaces
+/// whole, for a missing and a stale artifact; applying gives exactly the compiled one.
+#[test]
+fn diff_applies_to_names_with_spaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("my flow.flow.json"), WARNS).unwrap();
+    let flow = "my flow.flow.json";
+    let tools: Vec<(&str, Vec<&str>)> = vec![
+        ("patch", vec!["-p0", "-s", "-i", "d.diff"]),
+        ("git", vec!["apply", "-p0", "d.diff"]),
+    ];
+    for (tool, tool_args) in &tools {
+        if std::process::Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("note: `{tool}` is not installed; its case was not tried");
+            continue;
+        }
+        if *tool == "git" {
+            let init = std::process::Command::new("git")
+                .current_dir(p)
+                .args(["init", "-q"])
+                .output()
+                .unwrap();
+            assert!(init.status.success());
+        }
+        for stale in [false, true] {
+            let yaml = p.join("my flow.yaml");
+            let _ = std::fs::remove_file(&yaml);
+            if stale {
+                assert_eq!(run(p, &["compile", flow, "-q"]).status.code(), Some(0));
+                let text =
+                    std::fs::read_to_string(&yaml)
+                        .unwrap()
+                        .replacen("llm_rigid", "llm_stale", 1);
+                std::fs::write(&yaml, text).unwrap();
+            }
+            let out = run(p, &["compile", "--diff", flow, "-q"]);
+            assert_eq!(out.status.code(), Some(1));
+            std::fs::write(p.join("d.diff"), &out.stdout).unwrap();
+            let applied = std::process::Command::new(tool)
+                .current_dir(p)
+                .args(tool_args)
+                .output()
+                .unwrap();
+            assert!(
+                applied.status.success(),
+                "{tool} (stale: {stale}): {}",
+                text(&applied.stderr)
+            );
+            assert_eq!(
+                run(p, &["compile", "--check", flow, "-q"]).status.code(),
+                Some(0),
+                "{tool} (stale: {stale}) brought it up to date"
+            );
+        }
+    }
+}
+
+/// Regressions of the adversarial review: a linked flow keeps its own artifact; the same
+/// flow named twice compiles once; `--output-file` never replaces an input or an artifact,
+/// is not `-`, and defaults to the short format; the fix names `--max-input-size`.
+#[test]
+fn review_regressions_of_the_ci_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("a/b")).unwrap();
+    std::fs::create_dir_all(p.join("z")).unwrap();
+    std::fs::write(p.join("a/b/1.flow.json"), WARNS).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("../a/b/1.flow.json", p.join("z/link.flow.json")).unwrap();
+        assert_eq!(
+            run(p, &["compile", "a/b/1.flow.json", "z/link.flow.json", "-q"])
+                .status
+                .code(),
+            Some(0)
+        );
+        assert!(p.join("z/link.yaml").exists(), "the link's own artifact");
+        std::fs::write(p.join("z/link.yaml"), "edited: true\n").unwrap();
+        let out = run(
+            p,
+            &[
+                "compile",
+                "--check",
+                "--from-artifacts",
+                "a/b/1.flow.json",
+                "z/link.yaml",
+                "--message-format",
+                "short",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("error[SF601]: 'z/link.yaml' is stale"),
+            "{}",
+            text(&out.stderr)
+        );
+        std::fs::remove_file(p.join("z/link.flow.json")).unwrap();
+    }
+    let out = run(
+        p,
+        &[
+            "compile",
+            "a",
+            "a/b/1.flow.json",
+            "./a/b/1.flow.json",
+            "--message-format",
+            "short",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).matches("[SF210]").count(),
+        1,
+        "compiled once: {}",
+        text(&out.stderr)
+    );
+    let flow_before = std::fs::read(p.join("a/b/1.flow.json")).unwrap();
+    for (args, file) in [
+        (&["validate", "a/b/1.flow.json"][..], "a/b/1.flow.json"),
+        (&["compile", "a"], "a/b/1.yaml"),
+        (&["graph", "a/b/1.flow.json", "--out", "g.mmd"], "g.mmd"),
+    ] {
+        let out = run(p, &[args, &["--output-file", file]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("refusing to overwrite it"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(
+        std::fs::read(p.join("a/b/1.flow.json")).unwrap(),
+        flow_before
+    );
+    let out = run(p, &["validate", "a", "--output-file", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!p.join("-").exists());
+    let out = run(p, &["validate", "a", "--output-file", "d.txt"]);
+    assert_eq!(out.status.code(), Some(0));
+    let written = std::fs::read_to_string(p.join("d.txt")).unwrap();
+    assert!(
+        written.starts_with("a/b/1.flow.json:"),
+        "short by default: {written}"
+    );
+    std::fs::remove_file(p.join("a/b/1.yaml")).unwrap();
+    let out = run(
+        p,
+        &[
+            "compile",
+            "--check",
+            "a",
+            "--max-input-size",
+            "64MiB",
+            "--message-format",
+            "json",
+        ],
+    );
+    let rec = record(&out, "SF602");
+    assert_eq!(
+        rec["help"],
+        "to create it, run: scaiflow compile --max-input-size 67108864 a/b/1.flow.json"
+    );
+}
+
+/// `--help` and `--version` are output too: a failed write is exit 2.
+#[test]
+fn help_that_cannot_be_written_is_exit_2() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("note: no /dev/full here; not tried");
+        return;
+    }
+    for arg in ["--help", "--version"] {
+        let out = bin()
+            .arg(arg)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{arg}");
+        assert!(text(&out.stderr).contains("cannot write to stdout"));
+    }
+    let out = bin().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("scaiflow "));
 }

@@ -43,9 +43,10 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
             "refusing to write a binary SCIR bundle to a terminal; use --out FILE, or pipe it (e.g. into `scaiflow inspect -`)",
         );
     }
-    if let Err(msg) = check_targets(args, &flows) {
-        return super::fail(&msg);
-    }
+    let flows = match plan_targets(args, flows, ctx) {
+        Ok(f) => f,
+        Err(msg) => return super::fail(&msg),
+    };
     // An artifact (or, with --diff, a diff) on stdout: diagnostics never go there.
     let mut emitter = Emitter::new(ctx, (stdout_target && !check) || args.diff);
     let mut exit = 0;
@@ -191,7 +192,7 @@ fn compare(
         };
         super::to_stdout(text.as_bytes())?;
     }
-    let fix = fix_command(args, flow);
+    let fix = fix_command(args, flow, limits);
     let (shown_flow, shown_target) = (flow.display(), target.display());
     let d = match &old {
         None => Diagnostic::new(
@@ -256,19 +257,31 @@ fn first_different_line(old: &[u8], new: &[u8]) -> usize {
 /// one line says it differs, as `diff` does.
 fn diff(target: &Path, old: Option<&[u8]>, new: &[u8], format: OutputFormat) -> String {
     let name = target.display().to_string();
+    // A file that is not text (a bundle, or an artifact that is not UTF-8) gets no hunks
+    // that could not apply: one line, as `diff` prints.
+    let (Ok(old_text), Ok(new_text)) = (
+        std::str::from_utf8(old.unwrap_or_default()),
+        std::str::from_utf8(new),
+    ) else {
+        return format!("Binary file {name} differs\n");
+    };
     if format == OutputFormat::Ir {
         return format!("Binary file {name} differs\n");
     }
-    let old_text = old.map(String::from_utf8_lossy).unwrap_or_default();
-    let new_text = String::from_utf8_lossy(new);
-    let from = if old.is_some() {
-        name.clone()
-    } else {
-        "/dev/null".to_string()
+    // A tab and a timestamp end each name, as GNU diff writes them: `patch` and
+    // `git apply` then read names with spaces whole. The timestamps are fixed (the output
+    // is the same on every run): the epoch marks an absent file, as in GNU diff (git reads
+    // it so too), and a file that exists gets 2000-01-01.
+    const EXISTS: &str = "\t2000-01-01 00:00:00.000000000 +0000";
+    const ABSENT: &str = "\t1970-01-01 00:00:00.000000000 +0000";
+    let from = match old {
+        Some(_) => format!("{name}{EXISTS}"),
+        None => format!("/dev/null{ABSENT}"),
     };
-    let text_diff = similar::TextDiff::from_lines(old_text.as_ref(), new_text.as_ref());
+    let to = format!("{name}{EXISTS}");
+    let text_diff = similar::TextDiff::from_lines(old_text, new_text);
     let mut unified = text_diff.unified_diff();
-    unified.context_radius(3).header(&from, &name);
+    unified.context_radius(3).header(&from, &to);
     let mut out = unified.to_string();
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
@@ -277,8 +290,11 @@ fn diff(target: &Path, old: Option<&[u8]>, new: &[u8], format: OutputFormat) -> 
 }
 
 /// The command that brings the artifact up to date, as one would type it.
-fn fix_command(args: &CompileArgs, flow: &Path) -> String {
+fn fix_command(args: &CompileArgs, flow: &Path, limits: crate::limits::Limits) -> String {
     let mut cmd = String::from("scaiflow compile");
+    if limits != crate::limits::Limits::default() {
+        cmd.push_str(&format!(" --max-input-size {}", limits.max_input()));
+    }
     match args.format {
         OutputFormat::Yaml => {}
         OutputFormat::Ir => cmd.push_str(" --format ir"),
@@ -317,40 +333,69 @@ fn shell_quote(p: &Path) -> String {
     }
 }
 
-/// Refuses output paths that would destroy data: an output that is one of the inputs, or
-/// two inputs writing the same output.
-fn check_targets(args: &CompileArgs, flows: &[PathBuf]) -> Result<(), String> {
-    let inputs: Vec<PathBuf> = flows
+/// The flows to compile, one per output: a flow named twice (through a directory and
+/// itself, or itself and its artifact) is compiled once, where it first appears. Then
+/// refuses outputs that would destroy data: an output that is one of the inputs, two
+/// different flows writing the same output (`x.json` and `x.flow.json`), or an
+/// `--output-file` that is an input or an output.
+fn plan_targets(
+    args: &CompileArgs,
+    flows: Vec<PathBuf>,
+    ctx: &Ctx,
+) -> Result<Vec<PathBuf>, String> {
+    use std::collections::{HashMap, HashSet};
+    let target_of = |flow: &Path| match &args.out {
+        Some(o) if inputs::is_stdin(o) => None,
+        Some(o) => Some(o.clone()),
+        None if inputs::is_stdin(flow) => None,
+        None => Some(default_output(flow, args.format.extension())),
+    };
+    let mut kept = Vec::with_capacity(flows.len());
+    let mut writers: HashMap<PathBuf, PathBuf> = HashMap::new();
+    // Flows are compared as given (made absolute), not resolved: a link to a flow
+    // elsewhere has its own artifact beside it.
+    let mut same_flow: HashMap<PathBuf, PathBuf> = HashMap::new();
+    for flow in flows {
+        let Some(target) = target_of(&flow) else {
+            kept.push(flow);
+            continue;
+        };
+        let key = file_key(&target);
+        let flow_key = std::path::absolute(&flow).unwrap_or_else(|_| flow.clone());
+        match writers.get(&key) {
+            Some(_) if same_flow.get(&key) == Some(&flow_key) => continue,
+            Some(other) => {
+                return Err(format!(
+                    "'{}' and '{}' would both write '{}'",
+                    shown(other),
+                    shown(&flow),
+                    shown(&target)
+                ));
+            }
+            None => {}
+        }
+        writers.insert(key.clone(), flow.clone());
+        same_flow.insert(key, flow_key);
+        kept.push(flow);
+    }
+    let inputs: HashSet<PathBuf> = kept
         .iter()
         .filter(|f| !inputs::is_stdin(f))
         .map(|f| file_key(f))
         .collect();
-    let mut seen: Vec<(PathBuf, &Path)> = Vec::new();
-    for flow in flows {
-        let target = match &args.out {
-            Some(o) if inputs::is_stdin(o) => continue,
-            Some(o) => o.clone(),
-            None if inputs::is_stdin(flow) => continue,
-            None => default_output(flow, args.format.extension()),
-        };
-        let key = file_key(&target);
-        if inputs.contains(&key) {
+    for flow in &kept {
+        if let Some(target) = target_of(flow)
+            && inputs.contains(&file_key(&target))
+        {
             return Err(format!(
                 "the output '{}' is an input flow; refusing to overwrite it",
                 shown(&target)
             ));
         }
-        if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
-            return Err(format!(
-                "'{}' and '{}' would both write '{}'",
-                shown(other),
-                shown(flow),
-                shown(&target)
-            ));
-        }
-        seen.push((key, flow));
     }
-    Ok(())
+    let targets: Vec<PathBuf> = kept.iter().filter_map(|f| target_of(f)).collect();
+    super::guard_output_file(ctx, kept.iter().chain(&targets).map(|p| p.as_path()))?;
+    Ok(kept)
 }
 
 #[cfg(test)]

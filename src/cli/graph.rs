@@ -15,6 +15,12 @@ pub(super) fn run(args: &GraphArgs, ctx: &Ctx) -> u8 {
             shown(t)
         ));
     }
+    let written = target.map(|t| t.as_path());
+    if let Err(msg) =
+        super::guard_output_file(ctx, [args.flow.as_path()].into_iter().chain(written))
+    {
+        return super::fail(&msg);
+    }
     // Without --out the picture goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, target.is_none());
     let source = match load::read_source_with(&args.flow, ctx.limits) {

@@ -17,6 +17,12 @@ pub(super) fn run(args: &ImportArgs, ctx: &Ctx) -> u8 {
             shown(t)
         ));
     }
+    let written = target.map(|t| t.as_path());
+    if let Err(msg) =
+        super::guard_output_file(ctx, [args.manifest.as_path()].into_iter().chain(written))
+    {
+        return super::fail(&msg);
+    }
     // Without --out (or with `--out -`) the flow goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, target.is_none());
     let read = load::read_bytes_limited(&args.manifest, ctx.limits.max_manifest())

@@ -70,12 +70,11 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
 /// for the flow beside it that compiles to it (`x.flow.json`); an artifact with no flow
 /// beside it is not one of ours (`.pre-commit-config.yaml`, or beside a plain `x.json`,
 /// which may be anything) and is dropped.
-/// Every other argument is kept. A flow named twice (itself and through its artifact) is
-/// kept once, where it first appears.
+/// Every other argument is kept. (A flow named twice, itself and through its artifact, is
+/// compiled once: `compile` keeps one flow per output.)
 pub(super) fn flows_of_artifacts(args: Vec<PathBuf>, ext: &str) -> Vec<PathBuf> {
     let suffix = format!(".{ext}");
     let mut out: Vec<PathBuf> = Vec::with_capacity(args.len());
-    let mut seen = std::collections::HashSet::new();
     for arg in args {
         let name = arg
             .file_name()
@@ -91,9 +90,7 @@ pub(super) fn flows_of_artifacts(args: Vec<PathBuf>, ext: &str) -> Vec<PathBuf> 
             }
             _ => arg,
         };
-        if is_stdin(&flow) || seen.insert(super::files::file_key(&flow)) {
-            out.push(flow);
-        }
+        out.push(flow);
     }
     out
 }

@@ -22,6 +22,9 @@ pub(super) fn verify(args: &VerifyArgs, ctx: &Ctx) -> u8 {
     {
         return super::fail("`-` (standard input) can be given only once");
     }
+    if let Err(msg) = super::guard_output_file(ctx, args.bundles.iter().map(|b| b.as_path())) {
+        return super::fail(&msg);
+    }
     let mut exit = 0;
     let mut emitter = Emitter::new(ctx, false);
     for path in &args.bundles {
@@ -39,6 +42,9 @@ pub(super) fn verify(args: &VerifyArgs, ctx: &Ctx) -> u8 {
 }
 
 pub(super) fn inspect(args: &InspectArgs, ctx: &Ctx) -> u8 {
+    if let Err(msg) = super::guard_output_file(ctx, [args.bundle.as_path()]) {
+        return super::fail(&msg);
+    }
     // The dict goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, true);
     let exit = match read_ir(&args.bundle, ctx) {

@@ -218,12 +218,29 @@ pub struct ManArgs {
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+        Err(e) if e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            // --help, --version: the text is the output; a failed write is exit 2.
+            let text = e.render();
+            let text = if std::io::stdout().is_terminal() {
+                text.ansi().to_string()
+            } else {
+                text.to_string()
+            };
+            return ExitCode::from(match to_stdout(text.as_bytes()) {
+                Ok(()) => 0,
+                Err(msg) => fail(&msg),
+            });
         }
     };
+    if cli.output_file.as_deref().is_some_and(inputs::is_stdin) {
+        return ExitCode::from(fail(
+            "--output-file names a file; without it, diagnostics go to stdout or stderr (docs/ci.md, \"Streams\")",
+        ));
+    }
     ExitCode::from(run(cli))
 }
 
@@ -238,7 +255,10 @@ pub(crate) struct Ctx {
 
 fn message_format(cli: &Cli) -> MessageFormat {
     cli.message_format.unwrap_or_else(|| {
-        if env_is("GITHUB_ACTIONS", "true") {
+        if cli.output_file.is_some() {
+            // A file is not a terminal, nor an Actions log.
+            MessageFormat::Short
+        } else if env_is("GITHUB_ACTIONS", "true") {
             MessageFormat::Github
         } else if std::io::stderr().is_terminal() {
             MessageFormat::Human
@@ -259,20 +279,20 @@ fn env_set(name: &str) -> bool {
 
 /// Whether human diagnostics are coloured (docs/ci.md, "Colour"): `--color always|never`
 /// decides; otherwise NO_COLOR turns colour off, FORCE_COLOR or CLICOLOR_FORCE (set, not
-/// empty, not `0`) turns it on, and else a terminal is coloured — the diagnostics' own
-/// terminal, never a file named by `--output-file`.
+/// empty, not `0`) turns it on, and else a terminal is coloured. A file named by
+/// `--output-file` is coloured only with `--color always`.
 fn use_color(choice: ColorChoice, to_file: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
             let forced = |n| env_set(n) && !env_is(n, "0") && !env_is(n, "false");
-            if env_set("NO_COLOR") {
+            if to_file || env_set("NO_COLOR") {
                 false
             } else if forced("FORCE_COLOR") || forced("CLICOLOR_FORCE") {
                 true
             } else {
-                !to_file && std::io::stderr().is_terminal()
+                std::io::stderr().is_terminal()
             }
         }
     }
@@ -307,6 +327,27 @@ pub fn run(cli: Cli) -> u8 {
 /// escaped (docs/diagnostics.md, "Terminal safety").
 fn shown(p: &std::path::Path) -> String {
     render::printable(&p.display().to_string()).into_owned()
+}
+
+/// Refuses an `--output-file` that is one of the run's inputs or of the files it writes:
+/// the diagnostics would replace them.
+fn guard_output_file<'a>(
+    ctx: &Ctx,
+    files: impl IntoIterator<Item = &'a std::path::Path>,
+) -> Result<(), String> {
+    let Some(out) = &ctx.output_file else {
+        return Ok(());
+    };
+    let key = files::file_key(out);
+    for f in files {
+        if !inputs::is_stdin(f) && files::file_key(f) == key {
+            return Err(format!(
+                "--output-file '{}' is a file this run reads or writes; refusing to overwrite it",
+                shown(out)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Prints an error of the command line itself (not a diagnostic of an input).

@@ -14,6 +14,9 @@ pub(super) fn run(args: &ValidateArgs, ctx: &Ctx) -> u8 {
         Ok(f) => f,
         Err(msg) => return super::fail(&msg),
     };
+    if let Err(msg) = super::guard_output_file(ctx, flows.iter().map(|f| f.as_path())) {
+        return super::fail(&msg);
+    }
     // `--json` is a message format of its own (upstream's): one object per file, where
     // machine-readable diagnostics go.
     let json_ctx;
