@@ -918,6 +918,18 @@ fn pre_commit_hooks_run_what_they_say() {
         } else {
             assert_eq!(hook["language"], "script");
             assert_eq!(words[0], "scripts/pre-commit-hook");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(root.join(words[0]))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert!(
+                    mode & 0o111 != 0,
+                    "pre-commit runs the script itself: it is executable"
+                );
+            }
         }
         assert_eq!(
             hook["require_serial"], true,
@@ -1459,4 +1471,43 @@ fn help_that_cannot_be_written_is_exit_2() {
     let out = bin().arg("--version").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).starts_with("scaiflow "));
+}
+
+/// The human summary line counts files, failed files, errors and warnings.
+#[test]
+fn the_human_summary_counts_what_was_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::write(p.join("w.flow.json"), WARNS).unwrap();
+    std::fs::write(p.join("b.flow.json"), BROKEN).unwrap();
+    let last_line = |args: &[&str]| {
+        let out = run(
+            p,
+            &[args, &["--message-format", "human", "--color", "never"]].concat(),
+        );
+        text(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        last_line(&["validate", "w.flow.json", "w.flow.json"]),
+        "validate: 2 files ok (2 warnings)"
+    );
+    assert_eq!(
+        last_line(&["validate", "b.flow.json", "w.flow.json"]),
+        "validate: 2 errors in 1 of 2 files, 1 warning"
+    );
+    // compile counts a flow it compiled without a word too.
+    let clean = WARNS.replace(
+        ",\n           {\"id\": \"node_x\", \"type\": \"llm_rigid\", \"label\": \"X\", \"position\": {\"x\": 0, \"y\": 240},\n            \"config\": {\"template\": \"Never\"}}",
+        "",
+    );
+    assert_ne!(clean, WARNS);
+    std::fs::write(p.join("ok.flow.json"), clean).unwrap();
+    assert_eq!(
+        last_line(&["compile", "b.flow.json", "ok.flow.json", "ok.flow.json"]),
+        "compile: 2 errors in 1 of 2 files"
+    );
 }

@@ -81,7 +81,8 @@ pub(super) fn flows_of_artifacts(args: Vec<PathBuf>, ext: &str) -> Vec<PathBuf> 
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let flow = match name.strip_suffix(&suffix) {
-            Some(stem) if !stem.is_empty() && !is_stdin(&arg) => {
+            // (`-` has no such suffix; a file named `.yaml` is what `.flow.json` compiles to.)
+            Some(stem) => {
                 let flow = arg.with_file_name(format!("{stem}{FLOW_SUFFIX}"));
                 if !flow.is_file() {
                     continue;
