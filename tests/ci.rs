@@ -1510,4 +1510,10 @@ fn the_human_summary_counts_what_was_reported() {
         last_line(&["compile", "b.flow.json", "ok.flow.json", "ok.flow.json"]),
         "compile: 2 errors in 1 of 2 files"
     );
+    // compile says nothing of a clean run, and sums up one with warnings.
+    assert_eq!(last_line(&["compile", "ok.flow.json"]), "");
+    assert_eq!(
+        last_line(&["compile", "w.flow.json"]),
+        "compile: 1 file ok (1 warning)"
+    );
 }
