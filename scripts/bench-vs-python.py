@@ -5,7 +5,7 @@
 
 Generates a flow of each size with the peer's gen_flow.py, then runs scaiflow and the peer
 alternately (RUNS times each, default 5) and prints the median wall time, the median peak
-memory (each process's own, from wait4) and the ratios. The machines are shared and noisy:
+memory (each process's own, from GNU time) and the ratios. The machines are shared and noisy:
 quote ratios from one run, never compare absolute figures across runs (docs/performance.md).
 
 Needs a release build (made here), and for the peer: python3 -m pip install jsonschema
@@ -20,16 +20,25 @@ RUNS = int(os.environ.get("RUNS", "5"))
 
 
 def run(cmd):
-    """Wall seconds and peak resident KiB of one process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{err}")
-    return wall, usage.ru_maxrss
+    """Wall seconds and peak resident KiB of one process.
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`) when it is there: a child's
+    `ru_maxrss` as `wait4` reports it keeps the high-water mark of the forked Python
+    process it started as (Linux carries it across exec), tens of MiB that are not the
+    measured program's."""
+    gnu_time = os.path.exists("/usr/bin/time")
+    with tempfile.NamedTemporaryFile("r") as rss:
+        full = (["/usr/bin/time", "-f", "%M", "-o", rss.name] if gnu_time else []) + cmd
+        start = time.perf_counter()
+        proc = subprocess.Popen(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"failed: {' '.join(cmd)}\n{err}")
+        peak = int(rss.read().split()[-1]) if gnu_time else usage.ru_maxrss
+    return wall, peak
 
 
 def main(sizes):
