@@ -282,11 +282,9 @@ fn diff(target: &Path, old: Option<&[u8]>, new: &[u8], format: OutputFormat) -> 
     let text_diff = similar::TextDiff::from_lines(old_text, new_text);
     let mut unified = text_diff.unified_diff();
     unified.context_radius(3).header(&from, &to);
-    let mut out = unified.to_string();
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
+    // (Every line similar writes ends in a newline; a last line without one is followed
+    // by the `\ No newline at end of file` marker, as in `diff`.)
+    unified.to_string()
 }
 
 /// The command that brings the artifact up to date, as one would type it.
@@ -413,6 +411,25 @@ mod tests {
         assert_eq!(shell_quote(Path::new("-x.json")), "'./-x.json'");
         assert_eq!(shell_quote(Path::new("$(rm).json")), "'$(rm).json'");
         assert_eq!(shell_quote(Path::new("")), "''");
+    }
+
+    #[test]
+    fn diffs_end_in_a_newline_and_mark_a_missing_one() {
+        let p = Path::new("a.yaml");
+        for (old, new) in [
+            (&b"a\nb"[..], &b"a\nc\n"[..]),
+            (b"a\nb\n", b"a\nc"),
+            (b"a", b"b"),
+        ] {
+            let d = diff(p, Some(old), new, OutputFormat::Yaml);
+            assert!(d.ends_with('\n'), "{d:?}");
+            assert!(d.contains("\\ No newline at end of file\n"), "{d:?}");
+        }
+        assert_eq!(diff(p, Some(b"x\n"), b"x\n", OutputFormat::Yaml), "");
+        assert_eq!(
+            diff(p, Some(b"\xff\n"), b"x\n", OutputFormat::Yaml),
+            "Binary file a.yaml differs\n"
+        );
     }
 
     #[test]
