@@ -13,7 +13,7 @@ use crate::span::offset_of_line_col;
 
 /// Inputs larger than this are refused before they are read whole (documented in
 /// `docs/diagnostics.md`, SF002).
-pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+pub const MAX_INPUT_BYTES: u64 = crate::limits::DEFAULT_MAX_INPUT;
 
 /// Name under which standard input appears in diagnostics.
 pub const STDIN_NAME: &str = "<stdin>";

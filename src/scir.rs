@@ -22,13 +22,8 @@ pub const MAX_DEPTH: usize = 1024;
 /// largest flow the compiler accepts (16 MiB of JSON) yields far fewer.
 pub const MAX_VALUES: usize = 2_000_000;
 
-/// The values [`decode`] counts against [`MAX_VALUES`] for this dict: every value, and
-/// every map key. Stops counting past `MAX_VALUES + 1`.
-pub fn value_count(v: &Value) -> usize {
-    value_count_upto(v, MAX_VALUES)
-}
-
-/// [`value_count`], stopping past `max + 1`.
+/// The values [`decode`] counts against its limit for this dict: every value, and every
+/// map key. Stops counting past `max + 1`.
 pub fn value_count_upto(v: &Value, max: usize) -> usize {
     let mut count = 0usize;
     let mut stack = vec![v];

@@ -810,10 +810,6 @@ fn man_pages_for_the_tool_and_every_command() {
     let out = run(dir.path(), &["man"]);
     assert_eq!(out.status.code(), Some(0));
     let page = text(&out.stdout);
-    assert!(
-        page.starts_with(".ie \\n(.g .ds Aq") || page.contains(".TH scaiflow 1"),
-        "{page}"
-    );
     assert!(page.contains(".TH scaiflow 1"));
     assert!(page.contains("Exit status"));
     let out = run(dir.path(), &["man", "--dir", "man1"]);
@@ -952,7 +948,6 @@ fn pre_commit_hooks_run_what_they_say() {
             assert!(err.contains("SF204"), "{entry}: {err}");
         }
     }
-    let _ = std::fs::remove_file(p.join("ok.yaml"));
 }
 
 /// The hook regexes are `\.flow\.json$` or `(\.flow\.json|\.yaml)$`; a tiny matcher for

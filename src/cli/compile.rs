@@ -349,10 +349,11 @@ fn plan_targets(
         None => Some(default_output(flow, args.format.extension())),
     };
     let mut kept = Vec::with_capacity(flows.len());
-    let mut writers: HashMap<PathBuf, PathBuf> = HashMap::new();
-    // Flows are compared as given (made absolute), not resolved: a link to a flow
-    // elsewhere has its own artifact beside it.
-    let mut same_flow: HashMap<PathBuf, PathBuf> = HashMap::new();
+    // Each output's key → the flow that writes it, as given and made absolute: flows are
+    // compared as given, not resolved, so a link to a flow elsewhere has its own artifact
+    // beside it.
+    let mut writers: HashMap<PathBuf, (PathBuf, PathBuf)> = HashMap::new();
+    let mut targets: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(flows.len());
     for flow in flows {
         let Some(target) = target_of(&flow) else {
             kept.push(flow);
@@ -361,8 +362,8 @@ fn plan_targets(
         let key = file_key(&target);
         let flow_key = std::path::absolute(&flow).unwrap_or_else(|_| flow.clone());
         match writers.get(&key) {
-            Some(_) if same_flow.get(&key) == Some(&flow_key) => continue,
-            Some(other) => {
+            Some((_, same)) if *same == flow_key => continue,
+            Some((other, _)) => {
                 return Err(format!(
                     "'{}' and '{}' would both write '{}'",
                     shown(other),
@@ -372,8 +373,8 @@ fn plan_targets(
             }
             None => {}
         }
-        writers.insert(key.clone(), flow.clone());
-        same_flow.insert(key, flow_key);
+        writers.insert(key.clone(), (flow.clone(), flow_key));
+        targets.push((target, key));
         kept.push(flow);
     }
     let inputs: HashSet<PathBuf> = kept
@@ -381,18 +382,14 @@ fn plan_targets(
         .filter(|f| !inputs::is_stdin(f))
         .map(|f| file_key(f))
         .collect();
-    for flow in &kept {
-        if let Some(target) = target_of(flow)
-            && inputs.contains(&file_key(&target))
-        {
-            return Err(format!(
-                "the output '{}' is an input flow; refusing to overwrite it",
-                shown(&target)
-            ));
-        }
+    if let Some((target, _)) = targets.iter().find(|(_, key)| inputs.contains(key)) {
+        return Err(format!(
+            "the output '{}' is an input flow; refusing to overwrite it",
+            shown(target)
+        ));
     }
-    let targets: Vec<PathBuf> = kept.iter().filter_map(|f| target_of(f)).collect();
-    super::guard_output_file(ctx, kept.iter().chain(&targets).map(|p| p.as_path()))?;
+    let written = targets.iter().map(|(t, _)| t.as_path());
+    super::guard_output_file(ctx, kept.iter().map(|p| p.as_path()).chain(written))?;
     Ok(kept)
 }
 

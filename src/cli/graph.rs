@@ -1,26 +1,14 @@
 //! `scaiflow graph`: a flow as a diagram (docs/graph.md).
 
 use super::report::{Emitter, FileReport};
-use super::{Ctx, GraphArgs, inputs::is_stdin, shown};
+use super::{Ctx, GraphArgs, shown};
 use crate::load;
 
 pub(super) fn run(args: &GraphArgs, ctx: &Ctx) -> u8 {
-    let target = args.out.as_ref().filter(|o| !is_stdin(o));
-    if let Some(t) = target
-        && !is_stdin(&args.flow)
-        && super::files::file_key(t) == super::files::file_key(&args.flow)
-    {
-        return super::fail(&format!(
-            "the output '{}' is the flow; refusing to overwrite it",
-            shown(t)
-        ));
-    }
-    let written = target.map(|t| t.as_path());
-    if let Err(msg) =
-        super::guard_output_file(ctx, [args.flow.as_path()].into_iter().chain(written))
-    {
-        return super::fail(&msg);
-    }
+    let target = match super::single_output(ctx, &args.flow, args.out.as_ref(), "flow") {
+        Ok(t) => t,
+        Err(msg) => return super::fail(&msg),
+    };
     // Without --out the picture goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, target.is_none());
     let source = match load::read_source_with(&args.flow, ctx.limits) {

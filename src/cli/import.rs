@@ -1,28 +1,16 @@
 //! `scaiflow import`: a YAML deploy manifest back to flow JSON.
 
-use super::files::{file_key, write_atomic};
+use super::files::write_atomic;
 use super::report::{Emitter, FileReport};
-use super::{Ctx, ImportArgs, inputs::is_stdin, shown};
+use super::{Ctx, ImportArgs, shown};
 use crate::diagnostics::Code;
 use crate::load;
 
 pub(super) fn run(args: &ImportArgs, ctx: &Ctx) -> u8 {
-    let target = args.out.as_ref().filter(|o| !is_stdin(o));
-    if let Some(t) = target
-        && !is_stdin(&args.manifest)
-        && file_key(t) == file_key(&args.manifest)
-    {
-        return super::fail(&format!(
-            "the output '{}' is the manifest; refusing to overwrite it",
-            shown(t)
-        ));
-    }
-    let written = target.map(|t| t.as_path());
-    if let Err(msg) =
-        super::guard_output_file(ctx, [args.manifest.as_path()].into_iter().chain(written))
-    {
-        return super::fail(&msg);
-    }
+    let target = match super::single_output(ctx, &args.manifest, args.out.as_ref(), "manifest") {
+        Ok(t) => t,
+        Err(msg) => return super::fail(&msg),
+    };
     // Without --out (or with `--out -`) the flow goes to stdout: diagnostics never do.
     let mut emitter = Emitter::new(ctx, target.is_none());
     let read = load::read_bytes_limited(&args.manifest, ctx.limits.max_manifest())

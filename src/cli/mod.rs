@@ -350,6 +350,28 @@ fn guard_output_file<'a>(
     Ok(())
 }
 
+/// The `--out` file of a one-input command (`None`: stdout), refused when it is the input
+/// (`what` names it) or when `--output-file` is one of the two.
+fn single_output<'a>(
+    ctx: &Ctx,
+    input: &std::path::Path,
+    out: Option<&'a PathBuf>,
+    what: &str,
+) -> Result<Option<&'a PathBuf>, String> {
+    let target = out.filter(|o| !inputs::is_stdin(o));
+    if let Some(t) = target
+        && !inputs::is_stdin(input)
+        && files::file_key(t) == files::file_key(input)
+    {
+        return Err(format!(
+            "the output '{}' is the {what}; refusing to overwrite it",
+            shown(t)
+        ));
+    }
+    guard_output_file(ctx, [input].into_iter().chain(target.map(|t| t.as_path())))?;
+    Ok(target)
+}
+
 /// Prints an error of the command line itself (not a diagnostic of an input).
 fn fail(msg: &str) -> u8 {
     note(&format!("error: {msg}"));
