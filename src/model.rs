@@ -416,6 +416,15 @@ pub enum EdgeKind {
 }
 
 impl EdgeKind {
+    /// The kind as written in flow JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Sequential => "sequential",
+            EdgeKind::Conditional => "conditional",
+            EdgeKind::Data => "data",
+        }
+    }
+
     /// Sequential and conditional edges transfer control; data edges do not.
     pub fn is_control(self) -> bool {
         self != EdgeKind::Data
@@ -785,6 +794,13 @@ impl NodeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edge_kind_names_are_the_serde_names() {
+        for k in [EdgeKind::Sequential, EdgeKind::Conditional, EdgeKind::Data] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
 
     #[test]
     fn bindings() {

@@ -1,0 +1,202 @@
+//! The manifest as a borrowing view: the data the YAML manifest holds, built from the
+//! analyzed flow and the lowered core without copying them, and serialised on demand.
+//!
+//! Each value serialises with exactly the calls `serde_json::Value` makes for the same
+//! data (`serialize_map(Some(len))` + entries, `serialize_seq(Some(len))` + elements,
+//! `serialize_str`, `serialize_bool`, numbers through `serde_json::Number`), so the YAML
+//! text is byte for byte what serialising the equivalent `Value` tree gives — without
+//! building, and then dropping, that tree (docs/performance.md).
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value;
+
+/// One value of the manifest.
+pub(super) enum V<'a> {
+    Str(&'a str),
+    Bool(bool),
+    Num(&'a serde_json::Number),
+    /// A value of the flow, verbatim.
+    Json(&'a Value),
+    /// A value made for the manifest (per flow, never per node).
+    Owned(Value),
+    Map(Obj<'a>),
+    Seq(Vec<V<'a>>),
+    /// A list of strings of the flow.
+    Strs(Vec<&'a str>),
+    /// A map of the flow, verbatim.
+    JsonMap(&'a serde_json::Map<String, Value>),
+    /// A value serialised when the manifest is written (steps, node records): built one
+    /// at a time, so the whole manifest never exists at once.
+    Lazy(Box<dyn Fn() -> V<'a> + 'a>),
+}
+
+/// A map with `serde_json::Map`'s insertion semantics: inserting an existing key replaces
+/// its value in place (the key keeps its first position).
+#[derive(Default)]
+pub(super) struct Obj<'a> {
+    entries: Vec<(&'a str, V<'a>)>,
+}
+
+impl<'a> Obj<'a> {
+    pub(super) fn new() -> Self {
+        Obj {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Inserts or replaces `key` (a scan: the manifest's own maps have a handful of keys;
+    /// a flow's maps come in through [`Obj::extend_json`]).
+    pub(super) fn insert(&mut self, key: &'a str, value: V<'a>) {
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// Inserts every entry of a flow's map (whose keys are distinct): each key is looked
+    /// up among the entries that were here before, so a map of n keys costs O(n) scans of
+    /// those few entries, never O(n²).
+    pub(super) fn extend_json(&mut self, map: &'a serde_json::Map<String, Value>) {
+        self.extend_json_filtered(map, |_| true);
+    }
+
+    /// [`Obj::extend_json`] for the keys `keep` accepts.
+    pub(super) fn extend_json_filtered(
+        &mut self,
+        map: &'a serde_json::Map<String, Value>,
+        keep: impl Fn(&str) -> bool,
+    ) {
+        let before = self.entries.len();
+        self.entries.reserve(map.len());
+        for (k, v) in map.iter().filter(|(k, _)| keep(k)) {
+            match self.entries[..before].iter_mut().find(|(key, _)| *key == k) {
+                Some(slot) => slot.1 = V::Json(v),
+                None => self.entries.push((k, V::Json(v))),
+            }
+        }
+    }
+
+    /// Keeps the entries whose key `keep` accepts.
+    pub(super) fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.entries.retain(|(k, _)| keep(k));
+    }
+}
+
+impl<'a> From<Obj<'a>> for V<'a> {
+    fn from(o: Obj<'a>) -> Self {
+        V::Map(o)
+    }
+}
+
+impl<'a> From<&'a str> for V<'a> {
+    fn from(s: &'a str) -> Self {
+        V::Str(s)
+    }
+}
+
+impl<'a> From<&'a String> for V<'a> {
+    fn from(s: &'a String) -> Self {
+        V::Str(s)
+    }
+}
+
+impl Serialize for V<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            V::Str(x) => s.serialize_str(x),
+            V::Bool(b) => s.serialize_bool(*b),
+            V::Num(n) => n.serialize(s),
+            V::Json(v) => v.serialize(s),
+            V::Owned(v) => v.serialize(s),
+            V::JsonMap(m) => m.serialize(s),
+            V::Map(o) => o.serialize(s),
+            V::Seq(xs) => {
+                let mut seq = s.serialize_seq(Some(xs.len()))?;
+                for x in xs {
+                    seq.serialize_element(x)?;
+                }
+                seq.end()
+            }
+            V::Strs(xs) => {
+                let mut seq = s.serialize_seq(Some(xs.len()))?;
+                for x in xs {
+                    seq.serialize_element(x)?;
+                }
+                seq.end()
+            }
+            V::Lazy(f) => f().serialize(s),
+        }
+    }
+}
+
+impl Serialize for Obj<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.entries.len()))?;
+        for (k, v) in &self.entries {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn insert_replaces_in_place_like_serde_json_map() {
+        let flow = json!({"b": 1, "a": 2, "c": 3});
+        let map = flow.as_object().unwrap();
+        let mut o = Obj::new();
+        o.insert("a", V::Str("first"));
+        o.insert("z", V::Str("zz"));
+        o.extend_json(map);
+        o.insert("z", V::Bool(true));
+        let mut want = serde_json::Map::new();
+        want.insert("a".into(), "first".into());
+        want.insert("z".into(), "zz".into());
+        want.extend(map.clone());
+        want.insert("z".into(), true.into());
+        assert_eq!(serde_json::to_value(&o).unwrap(), Value::Object(want));
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            r#"{"a":2,"z":true,"b":1,"c":3}"#
+        );
+    }
+
+    #[test]
+    fn filtered_extend_and_retain() {
+        let flow = json!({"type": "x", "cron": "* * * * *", "tz": "UTC"});
+        let mut o = Obj::new();
+        o.insert("type", V::Str("schedule"));
+        o.extend_json_filtered(flow.as_object().unwrap(), |k| k != "type");
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            r#"{"type":"schedule","cron":"* * * * *","tz":"UTC"}"#
+        );
+        o.retain(|k| k != "cron");
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            r#"{"type":"schedule","tz":"UTC"}"#
+        );
+    }
+
+    #[test]
+    fn every_variant_serialises_as_its_value() {
+        let j = json!({"k": [1, -2, 2.5, null]});
+        let m = j.as_object().unwrap();
+        let lazy = V::Lazy(Box::new(|| V::Seq(vec![V::Bool(false), V::Str("s")])));
+        let mut o = Obj::new();
+        o.insert("json", V::Json(&j));
+        o.insert("owned", V::Owned(json!({"o": 1})));
+        o.insert("map", V::JsonMap(m));
+        o.insert("strs", V::Strs(vec!["a", "b"]));
+        o.insert("lazy", lazy);
+        assert_eq!(
+            serde_json::to_value(&o).unwrap(),
+            json!({"json": j, "owned": {"o": 1}, "map": j, "strs": ["a", "b"],
+                "lazy": [false, "s"]})
+        );
+    }
+}
