@@ -26,14 +26,52 @@ pub mod verify;
 /// Everything `scaiflow validate` checks: schema, the analyze stage, and that the graph can
 /// be structured (the first part of lowering). `analyzed` is set when there is no error.
 pub fn validate_source(source: &load::SourceFile) -> analyze::Outcome {
-    let mut out = analyze::analyze_source(source);
-    if let Some(a) = &out.analyzed
-        && let Err(diags) = lower::structure(a)
-    {
-        out.diagnostics.extend(diags);
-        out.analyzed = None;
+    validate_source_with(source, Reclaim::Free)
+}
+
+/// [`validate_source`]; with [`Reclaim::LeaveToExit`] the document tree and the analyzed
+/// flow are not freed (the outcome then never holds the analyzed flow).
+pub fn validate_source_with(source: &load::SourceFile, reclaim: Reclaim) -> analyze::Outcome {
+    let mut out = analyze::analyze_source_with(source, reclaim);
+    let structured = out.analyzed.as_ref().map(lower::structure);
+    match structured {
+        Some(Ok(bodies)) => reclaim.release(bodies),
+        Some(Err(diags)) => {
+            out.diagnostics.extend(diags);
+            reclaim.release(out.analyzed.take());
+        }
+        None => {}
+    }
+    if reclaim == Reclaim::LeaveToExit {
+        reclaim.release(out.analyzed.take());
     }
     out
+}
+
+/// What to do with a run's big intermediate trees (the parsed document, the analyzed flow,
+/// the lowered core) once they are no longer needed.
+///
+/// Freeing them is millions of small `free` calls: about a fifth of a 10,000-node compile
+/// (docs/performance.md). A process that exits right after the call can leave them to the
+/// operating system, which takes the whole address space back at once; the CLI does so
+/// when it has a single input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reclaim {
+    /// Free as usual (the default, and the only choice for a long-lived process).
+    #[default]
+    Free,
+    /// Do not free: the process exits after this call.
+    LeaveToExit,
+}
+
+impl Reclaim {
+    /// Drops `value`, or leaves it to the process's exit.
+    pub fn release<T>(self, value: T) {
+        match self {
+            Reclaim::Free => drop(value),
+            Reclaim::LeaveToExit => std::mem::forget(value),
+        }
+    }
 }
 
 /// Output formats of `compile`.
@@ -90,6 +128,9 @@ pub struct CompileOptions {
     pub verify: bool,
     /// What the artifact's readers read: the output is refused (SF004) beyond it.
     pub limits: limits::Limits,
+    /// Free the analyzed flow, the lowered core and the IR module at the end, or leave them
+    /// to the process's exit.
+    pub reclaim: Reclaim,
 }
 
 impl Default for CompileOptions {
@@ -97,6 +138,7 @@ impl Default for CompileOptions {
         CompileOptions {
             verify: true,
             limits: limits::Limits::default(),
+            reclaim: Reclaim::Free,
         }
     }
 }
@@ -116,7 +158,10 @@ pub fn compile_flow_with(
     format: OutputFormat,
     options: CompileOptions,
 ) -> Result<Artifact, CompileError> {
-    let outcome = analyze::analyze_source(source);
+    // The document tree is freed even when the rest is left to the exit: lowering and
+    // emission reuse its memory (leaving it costs a fifth more peak memory for a tenth
+    // of the time, docs/performance.md).
+    let outcome = analyze::analyze_source_with(source, Reclaim::Free);
     let mut diags = outcome.diagnostics;
     let structured = outcome
         .analyzed
@@ -130,57 +175,9 @@ pub fn compile_flow_with(
         None => return Err(compile_error(diags)),
     };
     let core = lower::core::lower(&a, &bodies);
-    let bytes = match format {
-        OutputFormat::Yaml => emit::yaml::emit(&a, &core)
-            .map_err(|message| CompileError {
-                message,
-                errors: Vec::new(),
-            })?
-            .into_bytes(),
-        OutputFormat::Ir => {
-            let ir = emit::ir::module(&a, &core);
-            if options.verify {
-                let errors = verify::verify(&ir);
-                if !errors.is_empty() {
-                    // Point each problem at the canvas node it comes from.
-                    diags.extend(errors.into_iter().map(|mut d| {
-                        if let Some(i) = d.node_id.as_ref().and_then(|id| a.nodes_by_id.get(id)) {
-                            d.path = Some(
-                                diagnostics::JsonPath::root()
-                                    .key("nodes")
-                                    .index(*i)
-                                    .key("id"),
-                            );
-                        }
-                        d
-                    }));
-                    return Err(compile_error(diags));
-                }
-            }
-            let max_values = options.limits.max_ir_values();
-            if scir::value_count_upto(&ir, max_values) > max_values {
-                return Err(too_large(
-                    diags,
-                    format!(
-                        "the IR bundle would hold more than {max_values} values (keys included), more than `scaiflow verify` reads; nothing is written"
-                    ),
-                ));
-            }
-            let bytes = scir::encode(&ir);
-            if bytes.len() as u64 > options.limits.max_input() {
-                return Err(too_large(
-                    diags,
-                    format!(
-                        "the IR bundle would be {} bytes, more than the {} `scaiflow verify` reads; nothing is written",
-                        bytes.len(),
-                        options.limits.max_input()
-                    ),
-                ));
-            }
-            bytes
-        }
-        OutputFormat::Scai => emit::scai::emit(&a, &core).into_bytes(),
-    };
+    let bytes = emit_artifact(&a, &core, format, options, &mut diags);
+    options.reclaim.release((a, bodies, core));
+    let bytes = bytes?;
     let max_manifest = options.limits.max_manifest();
     if format == OutputFormat::Yaml && bytes.len() as u64 > max_manifest {
         return Err(too_large(
@@ -198,6 +195,68 @@ pub fn compile_flow_with(
     })
 }
 
+/// Emits the artifact of a lowered core (for `ir`, verified and size-checked).
+fn emit_artifact(
+    a: &analyze::AnalyzedFlow,
+    core: &lower::core::Core,
+    format: OutputFormat,
+    options: CompileOptions,
+    diags: &mut Vec<diagnostics::Diagnostic>,
+) -> Result<Vec<u8>, CompileError> {
+    Ok(match format {
+        OutputFormat::Yaml => emit::yaml::emit(a, core)
+            .map_err(|message| CompileError {
+                message,
+                errors: Vec::new(),
+            })?
+            .into_bytes(),
+        OutputFormat::Ir => {
+            let ir = emit::ir::module(a, core);
+            if options.verify {
+                let errors = verify::verify(&ir);
+                if !errors.is_empty() {
+                    // Point each problem at the canvas node it comes from.
+                    diags.extend(errors.into_iter().map(|mut d| {
+                        if let Some(i) = d.node_id.as_ref().and_then(|id| a.nodes_by_id.get(id)) {
+                            d.path = Some(
+                                diagnostics::JsonPath::root()
+                                    .key("nodes")
+                                    .index(*i)
+                                    .key("id"),
+                            );
+                        }
+                        d
+                    }));
+                    return Err(compile_error(std::mem::take(diags)));
+                }
+            }
+            let max_values = options.limits.max_ir_values();
+            if scir::value_count_upto(&ir, max_values) > max_values {
+                return Err(too_large(
+                    std::mem::take(diags),
+                    format!(
+                        "the IR bundle would hold more than {max_values} values (keys included), more than `scaiflow verify` reads; nothing is written"
+                    ),
+                ));
+            }
+            let bytes = scir::encode(&ir);
+            options.reclaim.release(ir);
+            if bytes.len() as u64 > options.limits.max_input() {
+                return Err(too_large(
+                    std::mem::take(diags),
+                    format!(
+                        "the IR bundle would be {} bytes, more than the {} `scaiflow verify` reads; nothing is written",
+                        bytes.len(),
+                        options.limits.max_input()
+                    ),
+                ));
+            }
+            bytes
+        }
+        OutputFormat::Scai => emit::scai::emit(a, core).into_bytes(),
+    })
+}
+
 /// SF004: the artifact would be more than its own readers read (docs/limits.md).
 fn too_large(mut diags: Vec<diagnostics::Diagnostic>, message: String) -> CompileError {
     diags.push(diagnostics::Diagnostic::new(
@@ -212,5 +271,52 @@ fn compile_error(diags: Vec<diagnostics::Diagnostic>) -> CompileError {
     CompileError {
         message: format!("flow has {n} error{}", if n == 1 { "" } else { "s" }),
         errors: diags,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(text: &str) -> load::SourceFile {
+        load::SourceFile::new("t.flow.json", text)
+    }
+
+    #[test]
+    fn leaving_memory_to_the_exit_changes_no_result() {
+        let good = std::fs::read_to_string("examples/customer-support.flow.json").unwrap();
+        // One flow that validates, one with a structure error (a cycle), one the schema refuses.
+        let cyclic = r#"{"id":"c","name":"C","version":"1.0.0","nodes":[
+            {"id":"e","type":"entry_api","label":"E","position":{"x":0,"y":0}},
+            {"id":"a","type":"llm_rigid","label":"A","position":{"x":0,"y":1},"config":{"template":"x"}},
+            {"id":"b","type":"llm_rigid","label":"B","position":{"x":0,"y":2},"config":{"template":"y"}}],
+            "edges":[
+            {"id":"1","type":"sequential","source":{"node":"e","port":"out_request"},"target":{"node":"a","port":"in"}},
+            {"id":"2","type":"sequential","source":{"node":"a","port":"out"},"target":{"node":"b","port":"in"}},
+            {"id":"3","type":"sequential","source":{"node":"b","port":"out"},"target":{"node":"a","port":"in"}}]}"#;
+        for text in [good.as_str(), cyclic, r#"{"id": 1}"#] {
+            let src = source(text);
+            let freed = validate_source_with(&src, Reclaim::Free);
+            let left = validate_source_with(&src, Reclaim::LeaveToExit);
+            assert_eq!(freed.diagnostics, left.diagnostics);
+            assert!(
+                left.analyzed.is_none(),
+                "nothing is handed back when left to the exit"
+            );
+            assert_eq!(freed.analyzed.is_some(), !freed.has_errors());
+        }
+        assert!(!validate_source(&source(&good)).has_errors());
+        assert!(validate_source(&source(cyclic)).has_errors());
+        for format in [OutputFormat::Yaml, OutputFormat::Ir, OutputFormat::Scai] {
+            let options = |reclaim| CompileOptions {
+                reclaim,
+                ..CompileOptions::default()
+            };
+            let src = source(&good);
+            assert_eq!(
+                compile_flow_with(&src, format, options(Reclaim::Free)),
+                compile_flow_with(&src, format, options(Reclaim::LeaveToExit))
+            );
+        }
     }
 }

@@ -273,6 +273,7 @@ fn compile_refuses_a_bundle_larger_than_what_verify_reads() {
     let tight = scaiflow::CompileOptions {
         verify: true,
         limits: scaiflow::limits::Limits::with_max_input(1000),
+        ..Default::default()
     };
     let err = scaiflow::compile_flow_with(&src, scaiflow::OutputFormat::Ir, tight).unwrap_err();
     let last = err.errors.last().unwrap();
@@ -288,6 +289,7 @@ fn compile_refuses_a_bundle_larger_than_what_verify_reads() {
     let exact = scaiflow::CompileOptions {
         verify: true,
         limits: scaiflow::limits::Limits::with_max_input(ok.bytes.len() as u64),
+        ..Default::default()
     };
     assert!(
         scaiflow::compile_flow_with(&src, scaiflow::OutputFormat::Ir, exact).is_ok(),

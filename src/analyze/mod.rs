@@ -75,8 +75,17 @@ impl Outcome {
 
 /// Parses and analyzes a source text.
 pub fn analyze_source(source: &SourceFile) -> Outcome {
+    analyze_source_with(source, crate::Reclaim::Free)
+}
+
+/// [`analyze_source`], freeing the document tree or leaving it to the process's exit.
+pub fn analyze_source_with(source: &SourceFile, reclaim: crate::Reclaim) -> Outcome {
     match crate::load::parse_json(&source.text) {
-        Ok(doc) => analyze_value(&doc),
+        Ok(doc) => {
+            let outcome = analyze_value(&doc);
+            reclaim.release(doc);
+            outcome
+        }
         Err(d) => Outcome {
             diagnostics: vec![d],
             analyzed: None,

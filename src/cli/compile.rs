@@ -51,9 +51,10 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
     let mut emitter = Emitter::new(ctx, (stdout_target && !check) || args.diff);
     let mut exit = 0;
     // Compiling runs on every core; writing, checking and reporting follow in order.
+    let reclaim = inputs::reclaim_for(flows.len());
     inputs::in_order(
         &flows,
-        |path| build(args, path, ctx.limits),
+        |path| build(args, path, ctx.limits, reclaim),
         |(path, built)| exit = exit.max(deliver(args, &path, built, &mut emitter, ctx)),
     );
     exit.max(emitter.finish("compile", false))
@@ -66,7 +67,12 @@ enum Built {
 }
 
 /// Reads and compiles one flow (no output yet: this runs in parallel).
-fn build(args: &CompileArgs, path: &Path, limits: crate::limits::Limits) -> (PathBuf, Built) {
+fn build(
+    args: &CompileArgs,
+    path: &Path,
+    limits: crate::limits::Limits,
+    reclaim: crate::Reclaim,
+) -> (PathBuf, Built) {
     let source = match load::read_source_with(path, limits) {
         Ok(source) => source,
         Err(f) => {
@@ -78,6 +84,7 @@ fn build(args: &CompileArgs, path: &Path, limits: crate::limits::Limits) -> (Pat
     let options = crate::CompileOptions {
         verify: !args.no_verify,
         limits,
+        reclaim,
     };
     let built = match crate::compile_flow_with(&source, args.format, options) {
         Ok(a) => Built::Artifact(source, a),

@@ -35,9 +35,10 @@ pub(super) fn run(args: &ValidateArgs, ctx: &Ctx) -> u8 {
     let mut exit = 0;
     let mut emitter = Emitter::new(ctx, false);
     let limits = ctx.limits;
+    let reclaim = inputs::reclaim_for(flows.len());
     inputs::in_order(
         &flows,
-        |path| check_file(path, limits),
+        |path| check_file(path, limits, reclaim),
         |report| {
             exit = exit.max(report.exit_code());
             if args.json {
@@ -51,10 +52,14 @@ pub(super) fn run(args: &ValidateArgs, ctx: &Ctx) -> u8 {
     exit.max(emitter.finish("validate", true))
 }
 
-fn check_file(path: &std::path::Path, limits: crate::limits::Limits) -> FileReport {
+fn check_file(
+    path: &std::path::Path,
+    limits: crate::limits::Limits,
+    reclaim: crate::Reclaim,
+) -> FileReport {
     match load::read_source_with(path, limits) {
         Ok(source) => {
-            let Outcome { diagnostics, .. } = crate::validate_source(&source);
+            let Outcome { diagnostics, .. } = crate::validate_source_with(&source, reclaim);
             FileReport::new(source, diagnostics)
         }
         Err(f) => FileReport::new(f.source, vec![f.diagnostic]),
