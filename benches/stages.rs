@@ -1,0 +1,310 @@
+//! `cargo bench --bench stages [-- SIZES]`: the time of every stage of every job on
+//! generated flows of 1,000, 10,000 and 100,000 nodes (or the sizes given), and each job's
+//! end-to-end wall time and peak memory as a `scaiflow` process.
+//!
+//! The flows have the shape of `../shared/bench/gen_flow.py` (the generator the Python peer
+//! comparison uses, `scripts/bench-vs-python.py`): segments of a flexible LLM step, a plugin
+//! search, a decision diamond with a guarded and a rigid arm, a merge and a checkpoint.
+//! Stage times are the best of a few runs in this process (one run at 100,000 nodes);
+//! the process rows are one run of the release binary under GNU time (`/usr/bin/time`,
+//! "n/a" without it). Targets are in docs/performance.md; none is asserted here.
+
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use scaiflow::load::SourceFile;
+use serde_json::{Value, json};
+
+/// A flow of about `n` nodes, shaped as `gen_flow.py` shapes them.
+fn flow(n: usize) -> String {
+    let port = |p: &str| json!([{"id": p, "label": p, "type": "object"}]);
+    let mut nodes = vec![json!({"id": "n0", "type": "entry_api", "label": "API",
+        "position": {"x": 0, "y": 0}, "config": {"method": "POST", "path": "/"},
+        "inputs": [], "outputs": port("out_request")})];
+    let mut edges: Vec<Value> = Vec::new();
+    let add = |nodes: &mut Vec<Value>, kind: &str, label: String, config: Value| {
+        let id = format!("n{}", nodes.len());
+        let y = 120 * (nodes.len() + 1);
+        nodes.push(
+            json!({"id": id, "type": kind, "label": label, "position": {"x": 0, "y": y},
+            "config": config, "inputs": port("in"), "outputs": port("out")}),
+        );
+        id
+    };
+    let link = |edges: &mut Vec<Value>, a: &str, ap: &str, b: &str, cond: Option<String>| {
+        let mut e = json!({"id": format!("e{}", edges.len()),
+            "type": if cond.is_some() { "conditional" } else { "sequential" },
+            "source": {"node": a, "port": ap}, "target": {"node": b, "port": "in"}});
+        if let Some(c) = cond {
+            e["condition"] = json!(c);
+        }
+        edges.push(e);
+    };
+    let (mut prev, mut prev_port) = ("n0".to_string(), "out_request");
+    let mut seg = 0;
+    while nodes.len() < n {
+        seg += 1;
+        let a = add(
+            &mut nodes,
+            "llm_flexible",
+            format!("Classify {seg}"),
+            json!({
+            "goal": format!("Classify item {seg} by intent and urgency."), "llm_role": "fast",
+            "output_schema": {"intent": "enum[question, complaint, request]", "confidence": "float"},
+            "input_bindings": {"text": "{{request.text}}"}, "guidance": "Answer in JSON."}),
+        );
+        link(&mut edges, &prev, prev_port, &a, None);
+        let b = add(
+            &mut nodes,
+            "tool_plugin",
+            format!("Search {seg}"),
+            json!({
+            "plugin": "scaidrive", "method": "search",
+            "args": {"path": format!("/kb/{seg}/"), "query": "{{request.text}}"}}),
+        );
+        link(&mut edges, &a, "out", &b, None);
+        let d = add(
+            &mut nodes,
+            "logic_decision",
+            format!("Confident {seg}?"),
+            json!({"style": "if"}),
+        );
+        link(&mut edges, &b, "out", &d, None);
+        let g = add(
+            &mut nodes,
+            "llm_guarded",
+            format!("Answer {seg}"),
+            json!({
+            "goal": "Answer from the knowledge base.", "llm_role": "primary",
+            "guard": "results.length > 0", "validate": "result.citations.length > 0",
+            "output_schema": {"response": "string", "citations": "array"}}),
+        );
+        let r = add(
+            &mut nodes,
+            "llm_rigid",
+            format!("Fallback {seg}"),
+            json!({"template": "Sorry, nothing found for {{request.text}}."}),
+        );
+        link(
+            &mut edges,
+            &d,
+            "out",
+            &g,
+            Some(format!("confidence > 0.{}", seg % 9 + 1)),
+        );
+        link(&mut edges, &d, "out", &r, Some("true".into()));
+        let m = add(
+            &mut nodes,
+            "llm_rigid",
+            format!("Merge {seg}"),
+            json!({"template": "done {{request.id}}"}),
+        );
+        link(&mut edges, &g, "out", &m, None);
+        link(&mut edges, &r, "out", &m, None);
+        let c = add(
+            &mut nodes,
+            "checkpoint",
+            format!("Approve {seg}"),
+            json!({"type": "approval",
+            "prompt": format!("Approve answer {seg}?"), "options": ["approve", "reject"], "timeout": "1h"}),
+        );
+        link(&mut edges, &m, "out", &c, None);
+        (prev, prev_port) = (c, "out");
+    }
+    serde_json::to_string_pretty(&json!({"id": format!("flow_bench_{n}"), "name": format!("Bench {n}"),
+        "version": "1.0.0", "scaicore_target": "0.2", "metadata": {"description": "benchmark flow"},
+        "nodes": nodes, "edges": edges, "variables": [],
+        "config": {"core_identity": {"name": "Bench", "models": [
+            {"role": "primary", "ref": "scaigrid", "model": "openai/gpt-4o", "modalities": ["text", "structured_output"]},
+            {"role": "fast", "ref": "scaigrid", "model": "openai/gpt-4o-mini", "modalities": ["text"]}]},
+            "plugins": [], "capabilities": [], "publish_as_model": false, "model_visibility_group_ids": []},
+        "tests": []}))
+    .expect("a JSON value serialises")
+}
+
+fn best<T>(runs: u32, mut f: impl FnMut() -> T) -> (Duration, T) {
+    let mut best = Duration::MAX;
+    let mut out = None;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = black_box(f());
+        best = best.min(t.elapsed());
+        out = Some(r);
+    }
+    (best, out.expect("at least one run"))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e3)
+}
+
+/// One run of the release binary under GNU time: (wall seconds, peak MiB).
+fn process(args: &[&str]) -> Option<(f64, f64)> {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%e %M", env!("CARGO_BIN_EXE_scaiflow")])
+        .args(args)
+        .output()
+        .ok()?;
+    let last = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()?
+        .to_string();
+    let mut it = last.split_whitespace();
+    let wall: f64 = it.next()?.parse().ok()?;
+    let kib: f64 = it.next()?.parse().ok()?;
+    Some((wall, kib / 1024.0))
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 10_000, 100_000]
+    } else {
+        sizes
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    println!("in-process stages, ms (best of 5; of 1 at 100,000 nodes and more):");
+    println!(
+        "{:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8}",
+        "nodes",
+        "MB",
+        "parse",
+        "schema",
+        "model",
+        "struct",
+        "lower",
+        "yaml",
+        "ir",
+        "scai",
+        "import",
+        "imp.MB"
+    );
+    let mut processes = Vec::new();
+    for &n in &sizes {
+        let text = flow(n);
+        let runs = if n >= 100_000 { 1 } else { 5 };
+        let limits = scaiflow::limits::Limits::with_max_input((text.len() as u64).max(16 << 20));
+        let (parse, doc) = best(runs, || {
+            scaiflow::load::parse_json(&text).expect("valid JSON")
+        });
+        let (schema, errors) = best(runs, || scaiflow::schema::validate(&doc));
+        assert!(errors.is_empty(), "{:?}", &errors[..1]);
+        // The model and its analysis: everything `analyze_value` does after the schema.
+        let (checked, outcome) = best(runs, || scaiflow::analyze::analyze_value(&doc));
+        let model = checked.saturating_sub(schema);
+        drop(doc);
+        let a = outcome.analyzed.expect("the flow analyzes");
+        let (structure, bodies) =
+            best(runs, || scaiflow::lower::structure(&a).expect("structured"));
+        let (lower, core) = best(runs, || scaiflow::lower::core::lower(&a, &bodies));
+        let (yaml, manifest) = best(runs, || {
+            scaiflow::emit::yaml::emit(&a, &core).expect("YAML")
+        });
+        let (ir, _) = best(runs, || {
+            let module = scaiflow::emit::ir::module(&a, &core);
+            assert!(scaiflow::verify::verify(&module).is_empty());
+            scaiflow::scir::encode(&module).len()
+        });
+        let (scai, _) = best(runs, || scaiflow::emit::scai::emit(&a, &core).len());
+        let yaml_source = SourceFile::new("m.yaml", manifest.clone());
+        let (import, imported) = best(runs.min(3), || {
+            scaiflow::import::import_manifest_with(&yaml_source, limits)
+        });
+        assert!(
+            imported.flow.is_some(),
+            "{:?}",
+            imported.diagnostics.first()
+        );
+        println!(
+            "{n:>8} {:>9.2} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8.2}",
+            text.len() as f64 / 1e6,
+            ms(parse),
+            ms(schema),
+            ms(model),
+            ms(structure),
+            ms(lower),
+            ms(yaml),
+            ms(ir),
+            ms(scai),
+            ms(import),
+            manifest.len() as f64 / 1e6,
+        );
+        let flow_path = dir.path().join(format!("f{n}.flow.json"));
+        let manifest_path = dir.path().join(format!("f{n}.yaml"));
+        std::fs::write(&flow_path, &text).expect("write the flow");
+        std::fs::write(&manifest_path, &manifest).expect("write the manifest");
+        processes.push((n, text.len(), flow_path, manifest_path));
+    }
+    println!("\nscaiflow processes: wall s / peak MiB (one run each; x: peak / input size):");
+    println!(
+        "{:>8} {:>18} {:>18} {:>18} {:>18} {:>18}",
+        "nodes", "validate", "compile yaml", "compile ir", "compile scai", "import"
+    );
+    for (n, bytes, flow_path, manifest_path) in processes {
+        let size = bytes.max(16 << 20).to_string();
+        let out = |name: &str| dir.path().join(name).display().to_string();
+        let f = flow_path.to_str().expect("UTF-8 temp path");
+        let m = manifest_path.to_str().expect("UTF-8 temp path");
+        let manifest_bytes = std::fs::metadata(&manifest_path).map_or(1, |m| m.len());
+        let jobs: [(Vec<String>, u64); 5] = [
+            (vec!["validate".into(), f.into()], bytes as u64),
+            (
+                vec!["compile".into(), f.into(), "--out".into(), out("o.yaml")],
+                bytes as u64,
+            ),
+            (
+                vec![
+                    "compile".into(),
+                    "--format".into(),
+                    "ir".into(),
+                    f.into(),
+                    "--out".into(),
+                    out("o.scir"),
+                ],
+                bytes as u64,
+            ),
+            (
+                vec![
+                    "compile".into(),
+                    "--format".into(),
+                    "scai".into(),
+                    f.into(),
+                    "--out".into(),
+                    out("o.scai"),
+                ],
+                bytes as u64,
+            ),
+            (
+                vec![
+                    "import".into(),
+                    m.into(),
+                    "--out".into(),
+                    out("back.flow.json"),
+                ],
+                manifest_bytes,
+            ),
+        ];
+        let cells: Vec<String> = jobs
+            .iter()
+            .map(|(args, input)| {
+                let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+                args.extend(["--max-input-size", &size]);
+                match process(&args) {
+                    Some((wall, mib)) => format!(
+                        "{wall:.2} / {mib:.0} ({:.0}x)",
+                        mib * 1024.0 * 1024.0 / *input as f64
+                    ),
+                    None => "n/a".into(),
+                }
+            })
+            .collect();
+        println!(
+            "{n:>8} {:>18} {:>18} {:>18} {:>18} {:>18}",
+            cells[0], cells[1], cells[2], cells[3], cells[4]
+        );
+    }
+}
