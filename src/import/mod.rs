@@ -78,17 +78,36 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
     let flow = imp.flow(&doc);
     // What the edit check needs of the manifest, moved out of it; then the rest of the
     // manifest goes (docs/limits.md).
-    let candidates = match &flow {
-        Some(f) if f.check_edits => Some(check::candidates(doc)),
-        _ => {
-            drop(doc);
-            None
-        }
+    let want_edits = flow.as_ref().is_some_and(|f| f.check_edits);
+    // What the edit check needs of the manifest is moved out of it, and the rest of the
+    // manifest dropped (docs/limits.md), on a second thread while the flow is validated:
+    // neither needs the other. (Here, after validation, when no thread can be started.)
+    let mut manifest = Some(doc);
+    let (checked, candidates) = std::thread::scope(|s| {
+        let pending = &mut manifest;
+        let side = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(s, move || {
+                let doc = pending.take()?;
+                want_edits.then(|| check::candidates(doc))
+            })
+            .ok();
+        let checked = flow.map(|mut flow| {
+            // (The text is what is validated and written: no tree of the flow is built.)
+            let text = std::mem::take(&mut flow.text);
+            imp.validate(text, &flow)
+        });
+        let candidates = match side {
+            Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            None => None,
+        };
+        (checked, candidates)
+    });
+    let candidates = match manifest.take() {
+        Some(doc) => want_edits.then(|| check::candidates(doc)),
+        None => candidates,
     };
-    let text_out = flow.map(|mut flow| {
-        // (The text is what is validated and written: no tree of the flow is built.)
-        let text = std::mem::take(&mut flow.text);
-        let (text_out, checked) = imp.validate(text, &flow);
+    let text_out = checked.map(|(text_out, checked)| {
         if let (Some((a, bodies)), Some(c)) = (checked, candidates) {
             imp.edits(c, &a, &bodies);
         }
