@@ -3,23 +3,34 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{BRANCHING, Imported, Importer, LOOPING, join, key};
 use crate::diagnostics::{Code, Diagnostic, PathSeg, Severity};
 use crate::load::SourceFile;
 
+/// What the edit check needs of a valid flow: the analyzed flow and its structure.
+pub(super) type Checked = (crate::analyze::AnalyzedFlow, Vec<crate::lower::FlowBody>);
+
 impl Importer {
-    /// Validates the imported flow (schema, analyze, structure); its diagnostics point at
-    /// the YAML the offending part came from.
-    /// Returns the analyzed flow when it has no error.
-    pub(super) fn validate(
-        &mut self,
-        text: &str,
-        flow: &Imported,
-    ) -> Option<crate::analyze::AnalyzedFlow> {
-        let source = SourceFile::new("imported.flow.json", text.to_string());
-        let outcome = crate::validate_source(&source);
+    /// Validates the imported flow (schema, analyze, structure: what
+    /// [`crate::validate_source`] runs); its diagnostics point at the YAML the offending
+    /// part came from. Takes the flow's text and gives it back, with the analyzed flow and
+    /// its structure when it has no error (the edit check lowers them, no second
+    /// structuring).
+    pub(super) fn validate(&mut self, text: String, flow: &Imported) -> (String, Option<Checked>) {
+        let source = SourceFile::new("imported.flow.json", text);
+        let mut outcome = crate::analyze::analyze_source(&source);
+        let mut bodies = None;
+        if let Some(a) = &outcome.analyzed {
+            match crate::lower::structure(a) {
+                Ok(b) => bodies = Some(b),
+                Err(diags) => {
+                    outcome.diagnostics.extend(diags);
+                    outcome.analyzed = None;
+                }
+            }
+        }
         for d in outcome.diagnostics {
             // A hand-written manifest without triggers has no entry: warned about above.
             if !flow.emitted && d.code == Code::NoEntry {
@@ -52,51 +63,21 @@ impl Importer {
             out.help = d.help.clone();
             self.diags.push((out, Some(origin.clone())));
         }
-        outcome.analyzed
-    }
-
-    /// The manifest's steps as `edits` compares them (stripped, per node), taken before
-    /// the manifest is dropped: import does not hold the whole manifest while it
-    /// recompiles the flow (docs/limits.md, "Memory").
-    pub(super) fn candidates(&mut self, manifest: &Value) -> Candidates {
-        let mut steps: Vec<(Vec<PathSeg>, &Value)> = Vec::new();
-        let flows_path = vec![key("core"), key("flows")];
-        for (i, f) in manifest["core"]["flows"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let sp = join(&join(&flows_path, PathSeg::Index(i)), key("steps"));
-            if let Some(list) = f.get("steps").and_then(Value::as_array) {
-                self.walk(list, &sp, &mut steps);
-            }
-        }
-        // Each node's candidate steps (without the `synthetic` marker a step the compiler
-        // added for the node is among them), in first-seen order.
-        let mut out = Candidates::default();
-        for (path, step) in steps {
-            let Some(id) = own_node(step) else { continue };
-            let list = out.by_node.entry(id.to_string()).or_insert_with(|| {
-                out.order.push(id.to_string());
-                Vec::new()
-            });
-            list.push((path, strip(step)));
-        }
-        out
+        (source.text, outcome.analyzed.zip(bodies))
     }
 
     /// Warns about steps edited after compilation: each step of the manifest is compared
     /// with the step its `meta` compiles to; where none of a node's steps is, the first is
     /// warned about, and the edit is not imported.
-    pub(super) fn edits(&mut self, candidates: &Candidates, a: &crate::analyze::AnalyzedFlow) {
+    pub(super) fn edits(
+        &mut self,
+        candidates: Candidates,
+        a: &crate::analyze::AnalyzedFlow,
+        bodies: &[crate::lower::FlowBody],
+    ) {
         // The manifest the flow compiles to, as data (what its YAML loads back to).
-        let Ok(bodies) = crate::lower::structure(a) else {
-            return;
-        };
-        let again = crate::emit::yaml::manifest(a, &crate::lower::core::lower(a, &bodies));
-        let compiled = steps_by_node(&again);
-        drop(again);
+        let again = crate::emit::yaml::manifest(a, &crate::lower::core::lower(a, bodies));
+        let compiled = steps_by_node(again);
         for id in &candidates.order {
             let Some(want) = compiled.get(id) else {
                 continue;
@@ -122,6 +103,69 @@ impl Importer {
     }
 }
 
+/// The manifest's steps as `edits` compares them (stripped, per node), moved out of the
+/// manifest (nothing is copied) before the rest of it is dropped: import does not hold
+/// the whole manifest while it recompiles the flow (docs/limits.md, "Memory"). The steps
+/// are those [`Importer::walk`] collects, in its order; it found no problem in them
+/// (else there is no flow to check).
+pub(super) fn candidates(mut manifest: Value) -> Candidates {
+    /// Each step of a list, then (when scaiflow wrote it: it has `meta`) its nested
+    /// steps, depth-first, as `walk` visits them.
+    fn take(list: Vec<Value>, path: &[PathSeg], out: &mut Candidates) {
+        for (i, mut step) in list.into_iter().enumerate() {
+            let p = join(path, PathSeg::Index(i));
+            let mut nested: Vec<(Vec<PathSeg>, Vec<Value>)> = Vec::new();
+            if let Some(m) = step.as_object_mut()
+                && m.contains_key("meta")
+            {
+                for kw in BRANCHING {
+                    if let Some(Value::Object(b)) = m.get_mut(kw)
+                        && let Some(Value::Array(branches)) = b.get_mut("branches")
+                    {
+                        let bp = join(&join(&p, key(kw)), key("branches"));
+                        for (j, br) in branches.iter_mut().enumerate() {
+                            if let Some(Value::Array(inner)) = br.get_mut("steps") {
+                                let sp = join(&join(&bp, PathSeg::Index(j)), key("steps"));
+                                nested.push((sp, std::mem::take(inner)));
+                            }
+                        }
+                    }
+                }
+                for kw in LOOPING {
+                    if let Some(Value::Object(l)) = m.get_mut(kw)
+                        && let Some(Value::Array(inner)) = l.get_mut("steps")
+                    {
+                        let sp = join(&join(&p, key(kw)), key("steps"));
+                        nested.push((sp, std::mem::take(inner)));
+                    }
+                }
+            }
+            // (The nested lists taken out are among what stripping removes.)
+            if let Some(id) = own_node(&step).map(str::to_string) {
+                let list = out.by_node.entry(id.clone()).or_insert_with(|| {
+                    out.order.push(id);
+                    Vec::new()
+                });
+                list.push((p, strip(step)));
+            }
+            for (sp, inner) in nested {
+                take(inner, &sp, out);
+            }
+        }
+    }
+    let mut out = Candidates::default();
+    let flows_path = vec![key("core"), key("flows")];
+    if let Some(Value::Array(flows)) = manifest.get_mut("core").and_then(|c| c.get_mut("flows")) {
+        for (i, f) in flows.iter_mut().enumerate() {
+            let sp = join(&join(&flows_path, PathSeg::Index(i)), key("steps"));
+            if let Some(Value::Array(list)) = f.get_mut("steps") {
+                take(std::mem::take(list), &sp, &mut out);
+            }
+        }
+    }
+    out
+}
+
 /// A manifest's steps by node, stripped ([`strip`]), with their paths.
 #[derive(Default)]
 pub(super) struct Candidates {
@@ -139,73 +183,67 @@ pub(super) fn own_node(step: &Value) -> Option<&str> {
 }
 
 /// A step without its `meta`, and without nested steps (each of those is compared on its
-/// own). Copies only the step's own level: nested steps are never cloned, so the work is
-/// linear in the manifest however deep it nests (`docs/limits.md`).
-fn strip(step: &Value) -> Value {
-    let Some(m) = step.as_object() else {
-        return step.clone();
+/// own). Takes the step: nothing is copied, the work is the step's own level, linear in
+/// the manifest however deep it nests (`docs/limits.md`). (Keys are removed in place,
+/// keeping the others' order: the first key names the step in a warning.)
+fn strip(mut step: Value) -> Value {
+    let Some(m) = step.as_object_mut() else {
+        return step;
     };
-    let without = |o: &Map<String, Value>| -> Map<String, Value> {
-        o.iter()
-            .filter(|(k, _)| *k != "steps")
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    };
-    let mut out = Map::new();
-    for (k, v) in m {
-        if k == "meta" {
+    m.shift_remove("meta");
+    for (k, v) in m.iter_mut() {
+        let Some(o) = v.as_object_mut() else { continue };
+        if !(BRANCHING.contains(&k.as_str()) || LOOPING.contains(&k.as_str())) {
             continue;
         }
-        let v = match v.as_object() {
-            Some(o) if BRANCHING.contains(&k.as_str()) || LOOPING.contains(&k.as_str()) => {
-                let mut inner = Map::new();
-                for (ik, iv) in o {
-                    if ik == "steps" {
-                        continue;
-                    }
-                    let iv = match iv {
-                        Value::Array(bs) if ik == "branches" => Value::Array(
-                            bs.iter()
-                                .map(|b| {
-                                    b.as_object()
-                                        .map_or_else(|| b.clone(), |b| Value::Object(without(b)))
-                                })
-                                .collect(),
-                        ),
-                        other => other.clone(),
-                    };
-                    inner.insert(ik.clone(), iv);
-                }
-                Value::Object(inner)
+        o.shift_remove("steps");
+        if let Some(Value::Array(bs)) = o.get_mut("branches") {
+            for b in bs.iter_mut().filter_map(Value::as_object_mut) {
+                b.shift_remove("steps");
             }
-            _ => v.clone(),
-        };
-        out.insert(k.clone(), v);
+        }
     }
-    Value::Object(out)
+    step
 }
 
 /// Each node's own step in a manifest, stripped ([`strip`]), by node id (the first, when
-/// several flows run it).
-fn steps_by_node(manifest: &Value) -> HashMap<String, Value> {
-    fn walk(list: &[Value], out: &mut HashMap<String, Value>) {
-        for step in list {
-            if let Some(id) = own_node(step) {
-                out.entry(id.to_string()).or_insert_with(|| strip(step));
-            }
+/// several flows run it). Takes the manifest: its steps are moved, not copied.
+fn steps_by_node(mut manifest: Value) -> HashMap<String, Value> {
+    fn walk(list: Vec<Value>, out: &mut HashMap<String, Value>) {
+        for mut step in list {
+            // The nested lists first (all of them are among what stripping removes).
+            let mut nested: Vec<Vec<Value>> = Vec::new();
             for kw in BRANCHING {
-                for b in step[kw]["branches"].as_array().into_iter().flatten() {
-                    walk(b["steps"].as_array().map_or(&[], Vec::as_slice), out);
+                if let Some(Value::Array(bs)) = step.get_mut(kw).and_then(|d| d.get_mut("branches"))
+                {
+                    for b in bs.iter_mut() {
+                        if let Some(Value::Array(inner)) = b.get_mut("steps") {
+                            nested.push(std::mem::take(inner));
+                        }
+                    }
                 }
             }
             for kw in LOOPING {
-                walk(step[kw]["steps"].as_array().map_or(&[], Vec::as_slice), out);
+                if let Some(Value::Array(inner)) = step.get_mut(kw).and_then(|l| l.get_mut("steps"))
+                {
+                    nested.push(std::mem::take(inner));
+                }
+            }
+            if let Some(id) = own_node(&step).map(str::to_string) {
+                out.entry(id).or_insert_with(|| strip(step));
+            }
+            for inner in nested {
+                walk(inner, out);
             }
         }
     }
     let mut out = HashMap::new();
-    for f in manifest["core"]["flows"].as_array().into_iter().flatten() {
-        walk(f["steps"].as_array().map_or(&[], Vec::as_slice), &mut out);
+    if let Some(Value::Array(flows)) = manifest.get_mut("core").and_then(|c| c.get_mut("flows")) {
+        for f in flows.iter_mut() {
+            if let Some(Value::Array(list)) = f.get_mut("steps") {
+                walk(std::mem::take(list), &mut out);
+            }
+        }
     }
     out
 }

@@ -3,6 +3,7 @@
 //! `scaiflow_meta`, the edges from the step structure. scaiflow's own keys refine it where
 //! present (`meta.rs`). See `docs/import.md`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
@@ -10,7 +11,7 @@ use serde_json::{Map, Value, json};
 use super::hand_written::package_ok;
 use super::meta::{NodeRec, record_id, recorded_edges, registry, sort_by_order};
 use super::structure::Structure;
-use super::{HANDWRITTEN_VERSION, Imported, Importer, faithful, join, key, layout};
+use super::{HANDWRITTEN_VERSION, Imported, Importer, Out, faithful, join, key, layout};
 use crate::diagnostics::{Code, Diagnostic, PathSeg};
 
 /// The trigger types that are entry nodes, and their kinds.
@@ -122,9 +123,9 @@ impl Importer {
                             .map_or_else(|| format!("{ty} trigger"), String::from);
                         NodeRec {
                             id,
-                            kind: kind.into(),
-                            label: label.into(),
-                            config: Some(Value::Object(config)),
+                            kind: Cow::Owned(kind.into()),
+                            label: Cow::Owned(label.into()),
+                            config: Some(Cow::Owned(Value::Object(config))),
                             inputs: None,
                             outputs: None,
                             position: None,
@@ -177,26 +178,30 @@ impl Importer {
         nodes.retain(|n| seen.insert(n.id.clone()));
         let kinds: HashMap<String, Value> = nodes
             .iter()
-            .map(|n| (n.id.clone(), n.kind.clone()))
+            .map(|n| (n.id.clone(), n.kind.clone().into_owned()))
             .collect();
         // Edges: scaiflow's records when the manifest has them, else the structure.
-        let mut edges = if sm.is_some_and(|s| s.contains_key("edge_order")) {
-            recorded_edges(&nodes)
-        } else {
-            let mut st = Structure::new(&kinds);
-            let mut per_flow = Vec::new();
-            for (i, (fp, f)) in flows.iter().enumerate() {
-                let sp = join(fp, key("steps"));
-                let list = f
-                    .get("steps")
-                    .and_then(Value::as_array)
-                    .map_or(&[][..], Vec::as_slice);
-                st.flow(list, &sp, &flow_entries[i]);
-                per_flow.push((sp, list, flow_entries[i].clone()));
-            }
-            st.data(&per_flow);
-            st.finish()
-        };
+        let mut edges: Vec<(String, Cow<Value>, Vec<PathSeg>)> =
+            if sm.is_some_and(|s| s.contains_key("edge_order")) {
+                recorded_edges(&nodes)
+            } else {
+                let mut st = Structure::new(&kinds);
+                let mut per_flow = Vec::new();
+                for (i, (fp, f)) in flows.iter().enumerate() {
+                    let sp = join(fp, key("steps"));
+                    let list = f
+                        .get("steps")
+                        .and_then(Value::as_array)
+                        .map_or(&[][..], Vec::as_slice);
+                    st.flow(list, &sp, &flow_entries[i]);
+                    per_flow.push((sp, list, flow_entries[i].clone()));
+                }
+                st.data(&per_flow);
+                st.finish()
+                    .into_iter()
+                    .map(|(id, e, p)| (id, Cow::Owned(e), p))
+                    .collect()
+            };
         // Where one canvas cannot draw what the flows run (they share their edges).
         for d in faithful::differences(&kinds, steps, &flow_entries, &edges) {
             let mut diag = Diagnostic::new(Code::ImportDiffers, d.message);
@@ -213,17 +218,17 @@ impl Importer {
             self.diags.push((diag, Some(origin)));
         }
         // Positions by step order, then declaration order.
-        let placed: Vec<Value> = nodes
+        let placed: Vec<Cow<Value>> = nodes
             .iter()
             .enumerate()
             .map(|(i, n)| layout::position(n, i))
             .collect();
-        let mut nodes: Vec<(NodeRec, Value)> = nodes.into_iter().zip(placed).collect();
+        let mut nodes: Vec<(NodeRec, Cow<Value>)> = nodes.into_iter().zip(placed).collect();
         sort_by_order(sm, "node_order", &mut nodes, |(n, _)| n.id.as_str());
         sort_by_order(sm, "edge_order", &mut edges, |(id, _, _)| id.as_str());
 
         // The flow's top level.
-        let get = |k: &str| sm.and_then(|s| s.get(k)).cloned();
+        let get = |k: &str| sm.and_then(|s| s.get(k)).map(Cow::Borrowed);
         let mut unknown_core = Map::new();
         // scaiflow's own copy of the flow's config (`flow_keys` says whether it had one).
         let mut config =
@@ -264,8 +269,8 @@ impl Importer {
             extra.insert("unknown_core".into(), Value::Object(unknown_core));
         }
         if !extra.is_empty() {
-            let md = metadata.get_or_insert_with(|| json!({}));
-            if let Some(md) = md.as_object_mut() {
+            let md = metadata.get_or_insert_with(|| Cow::Owned(json!({})));
+            if let Some(md) = md.to_mut().as_object_mut() {
                 for (k, v) in extra {
                     // What an earlier import kept comes first.
                     match (md.get_mut(&k), v) {
@@ -328,43 +333,58 @@ impl Importer {
         for (id, _, p) in &edges {
             edge_origin.entry(id.clone()).or_insert_with(|| p.clone());
         }
-        let mut doc = Map::new();
+        // The flow's keys in order (a key named twice keeps its first place and takes its
+        // last value, as a map's insert does).
+        let mut doc: Vec<(Cow<str>, Out)> = Vec::new();
+        let mut placed_at: HashMap<String, usize> = HashMap::new();
+        let owned = |v: Value| Some(Out::Val(Cow::Owned(v)));
         for k in keys {
             let v = match k.as_str() {
-                "$schema" => get("schema"),
-                "id" => {
-                    get("source_id").or_else(|| Some(core_name.unwrap_or("imported-flow").into()))
-                }
+                "$schema" => get("schema").map(Out::Val),
+                "id" => get("source_id")
+                    .map(Out::Val)
+                    .or_else(|| owned(core_name.unwrap_or("imported-flow").into())),
                 "name" => get("flow_name")
-                    .or_else(|| Some(persona.or(core_name).unwrap_or("imported-flow").into())),
-                "version" => get("source_version").or_else(|| Some(HANDWRITTEN_VERSION.into())),
-                "scaicore_target" => get("scaicore_target").or_else(|| {
+                    .map(Out::Val)
+                    .or_else(|| owned(persona.or(core_name).unwrap_or("imported-flow").into())),
+                "version" => get("source_version")
+                    .map(Out::Val)
+                    .or_else(|| owned(HANDWRITTEN_VERSION.into())),
+                "scaicore_target" => get("scaicore_target").map(Out::Val).or_else(|| {
                     core.get("runtime_version")
                         .and_then(Value::as_str)
                         .filter(|v| is_major_minor(v))
-                        .map(Value::from)
+                        .and_then(|v| owned(v.into()))
                 }),
-                "metadata" => metadata.take(),
-                "nodes" => Some(Value::Array(
-                    nodes
+                "metadata" => metadata.take().map(Out::Val),
+                "nodes" => Some(Out::List(
+                    nodes.iter().map(|(n, pos)| n.to_out(pos)).collect(),
+                )),
+                "edges" => Some(Out::List(
+                    edges
                         .iter()
-                        .map(|(n, pos)| n.to_value(pos.clone()))
+                        .map(|(_, e, _)| Out::Val(Cow::Borrowed(&**e)))
                         .collect(),
                 )),
-                "edges" => Some(Value::Array(
-                    edges.iter().map(|(_, e, _)| e.clone()).collect(),
-                )),
-                "variables" => get("variables").or_else(|| assigned_variables(&nodes)),
-                "config" => config.take(),
-                "tests" => get("tests"),
+                "variables" => get("variables")
+                    .map(Out::Val)
+                    .or_else(|| assigned_variables(&nodes).and_then(owned)),
+                "config" => config.take().and_then(owned),
+                "tests" => get("tests").map(Out::Val),
                 _ => None,
             };
             if let Some(v) = v {
-                doc.insert(k, v);
+                match placed_at.get(&k) {
+                    Some(&i) => doc[i].1 = v,
+                    None => {
+                        placed_at.insert(k.clone(), doc.len());
+                        doc.push((Cow::Owned(k), v));
+                    }
+                }
             }
         }
         Some(Imported {
-            doc: Value::Object(doc),
+            text: super::flow_text(&Out::Map(doc)),
             emitted: sm.is_some(),
             // Steps are compared with what their `meta` compiles to only in manifests scaiflow
             // wrote (its own keys are there): another compiler renders the same node its own
@@ -507,7 +527,7 @@ fn is_major_minor(v: &str) -> bool {
 /// The variables a manifest without scaiflow's `variables` must declare: those its
 /// `data_variable_set` nodes set, in node order, of type `any` (the manifest does not say
 /// their type).
-fn assigned_variables(nodes: &[(NodeRec, Value)]) -> Option<Value> {
+fn assigned_variables(nodes: &[(NodeRec, Cow<Value>)]) -> Option<Value> {
     let mut names: Vec<&str> = Vec::new();
     for (n, _) in nodes {
         if n.kind.as_str() == Some("data_variable_set")

@@ -276,7 +276,7 @@ pub(super) fn differences(
     kinds: &HashMap<String, Value>,
     steps: &[(Vec<PathSeg>, &Value)],
     entries: &[Vec<String>],
-    edges: &[(String, Value, Vec<PathSeg>)],
+    edges: &[(String, std::borrow::Cow<Value>, Vec<PathSeg>)],
 ) -> Vec<Difference> {
     // Node → flow → where it runs.
     let mut runs: HashMap<&str, Vec<(usize, At)>> = HashMap::new();
@@ -618,8 +618,10 @@ mod tests {
         let edge = |id: &str, kind: &str, s: &str, t: &str| {
             (
                 id.to_string(),
-                serde_json::json!({"id": id, "type": kind, "source": {"node": s, "port": "out"},
+                std::borrow::Cow::Owned(
+                    serde_json::json!({"id": id, "type": kind, "source": {"node": s, "port": "out"},
                     "target": {"node": t, "port": "in"}}),
+                ),
                 Vec::new(),
             )
         };

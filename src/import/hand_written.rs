@@ -193,7 +193,7 @@ impl Importer {
             doc.insert("config".into(), Value::Object(config));
         }
         Imported {
-            doc: Value::Object(doc),
+            text: super::flow_text(&doc),
             emitted: false,
             check_edits: false,
             node_origin,

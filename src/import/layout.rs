@@ -3,6 +3,8 @@
 //! `LAYOUT_STEP` apart, by the node's place in step order (entries first, then the steps
 //! as the manifest lists them, depth-first, then detached nodes).
 
+use std::borrow::Cow;
+
 use serde_json::{Value, json};
 
 use super::LAYOUT_STEP;
@@ -18,9 +20,9 @@ fn is_position(v: &Value) -> bool {
 }
 
 /// The position of the node found `index`-th in step order.
-pub(super) fn position(node: &NodeRec, index: usize) -> Value {
-    match &node.position {
-        Some(p) if is_position(p) => p.clone(),
-        _ => json!({"x": 0, "y": LAYOUT_STEP * index as u64}),
+pub(super) fn position<'v>(node: &NodeRec<'v>, index: usize) -> Cow<'v, Value> {
+    match node.position {
+        Some(p) if is_position(p) => Cow::Borrowed(p),
+        _ => Cow::Owned(json!({"x": 0, "y": LAYOUT_STEP * index as u64})),
     }
 }

@@ -4,46 +4,50 @@
 //! declaration orders and the flow's own `config`. None of them is required
 //! (`docs/import.md`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Importer, join, key, show};
+use super::{Importer, Out, join, key, show};
 use crate::diagnostics::{Code, PathSeg};
 
-/// A node rebuilt from a `meta` record (or a trigger), with where it came from.
-pub(super) struct NodeRec {
+/// A node rebuilt from a `meta` record (or a trigger), with where it came from. Its parts
+/// borrow the manifest's values: they are written out, not copied (`super::Out`).
+pub(super) struct NodeRec<'v> {
     pub id: String,
-    pub kind: Value,
-    pub label: Value,
-    pub config: Option<Value>,
-    pub inputs: Option<Value>,
-    pub outputs: Option<Value>,
+    pub kind: Cow<'v, Value>,
+    pub label: Cow<'v, Value>,
+    pub config: Option<Cow<'v, Value>>,
+    pub inputs: Option<&'v Value>,
+    pub outputs: Option<&'v Value>,
     /// `node_position`, when the record has one.
-    pub position: Option<Value>,
+    pub position: Option<&'v Value>,
     /// `node_edges` with their YAML paths, when the record has them.
-    pub edges: Vec<(Value, Vec<PathSeg>)>,
+    pub edges: Vec<(&'v Value, Vec<PathSeg>)>,
     pub origin: Vec<PathSeg>,
 }
 
-impl NodeRec {
+impl<'v> NodeRec<'v> {
     /// The node as the flow spells it; `position` from the record or auto-layout.
-    pub fn to_value(&self, position: Value) -> Value {
-        let mut node = Map::new();
-        node.insert("id".into(), self.id.clone().into());
-        node.insert("type".into(), self.kind.clone());
-        node.insert("label".into(), self.label.clone());
-        node.insert("position".into(), position);
+    pub fn to_out<'a>(&'a self, position: &'a Value) -> Out<'a> {
+        let val = |v: &'a Value| Out::Val(Cow::Borrowed(v));
+        let mut node: Vec<(Cow<'a, str>, Out<'a>)> = vec![
+            ("id".into(), Out::Val(Cow::Owned(self.id.clone().into()))),
+            ("type".into(), val(&self.kind)),
+            ("label".into(), val(&self.label)),
+            ("position".into(), val(position)),
+        ];
         if let Some(c) = &self.config {
-            node.insert("config".into(), c.clone());
+            node.push(("config".into(), val(c)));
         }
-        if let Some(p) = &self.inputs {
-            node.insert("inputs".into(), p.clone());
+        if let Some(p) = self.inputs {
+            node.push(("inputs".into(), val(p)));
         }
-        if let Some(p) = &self.outputs {
-            node.insert("outputs".into(), p.clone());
+        if let Some(p) = self.outputs {
+            node.push(("outputs".into(), val(p)));
         }
-        Value::Object(node)
+        Out::Map(node)
     }
 }
 
@@ -61,12 +65,12 @@ impl Importer {
     /// A node from a `meta` record: `node_id` and `node_kind` are required; a missing
     /// `node_label` is the id, a missing `node_config` is `{}`. `None` (and an error when
     /// `required`, for scaiflow's own records) when the record has no id or kind.
-    pub(super) fn node_record(
+    pub(super) fn node_record<'v>(
         &mut self,
-        meta: &Map<String, Value>,
+        meta: &'v Map<String, Value>,
         path: &[PathSeg],
         required: bool,
-    ) -> Option<NodeRec> {
+    ) -> Option<NodeRec<'v>> {
         let id = if required {
             // scaiflow's own records: the id and kind are required, the rest defaults.
             meta.get("node_kind")
@@ -93,8 +97,7 @@ impl Importer {
         } else {
             Some(
                 meta.get("node_config")
-                    .cloned()
-                    .unwrap_or_else(|| json!({})),
+                    .map_or_else(|| Cow::Owned(json!({})), Cow::Borrowed),
             )
         };
         let ep = join(path, key("node_edges"));
@@ -102,29 +105,31 @@ impl Importer {
             .list(meta.get("node_edges"), &ep, "`node_edges`")
             .iter()
             .enumerate()
-            .map(|(j, e)| (e.clone(), join(&ep, PathSeg::Index(j))))
+            .map(|(j, e)| (e, join(&ep, PathSeg::Index(j))))
             .collect();
         Some(NodeRec {
             id: id.to_string(),
-            kind: meta["node_kind"].clone(),
-            label: meta.get("node_label").cloned().unwrap_or_else(|| id.into()),
+            kind: Cow::Borrowed(&meta["node_kind"]),
+            label: meta
+                .get("node_label")
+                .map_or_else(|| Cow::Owned(id.into()), Cow::Borrowed),
             config,
-            inputs: meta.get("node_inputs").cloned(),
-            outputs: meta.get("node_outputs").cloned(),
-            position: meta.get("node_position").cloned(),
+            inputs: meta.get("node_inputs"),
+            outputs: meta.get("node_outputs"),
+            position: meta.get("node_position"),
             edges,
             origin: path.to_vec(),
         })
     }
 
     /// The records of a list in `scaiflow_meta` (`entries`, `detached`).
-    pub(super) fn records(
+    pub(super) fn records<'v>(
         &mut self,
-        sm: &Map<String, Value>,
+        sm: &'v Map<String, Value>,
         sm_path: &[PathSeg],
         name: &str,
         what: &str,
-    ) -> Vec<(NodeRec, Option<String>)> {
+    ) -> Vec<(NodeRec<'v>, Option<String>)> {
         let lp = join(sm_path, key(name));
         let mut out = Vec::new();
         for (i, e) in self.list(sm.get(name), &lp, name).iter().enumerate() {
@@ -224,7 +229,9 @@ pub(super) fn sort_by_order<T>(
 }
 
 /// Edges from the records' `node_edges`, first of each id, in record order.
-pub(super) fn recorded_edges(nodes: &[NodeRec]) -> Vec<(String, Value, Vec<PathSeg>)> {
+pub(super) fn recorded_edges<'v>(
+    nodes: &[NodeRec<'v>],
+) -> Vec<(String, Cow<'v, Value>, Vec<PathSeg>)> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for n in nodes {
@@ -235,7 +242,7 @@ pub(super) fn recorded_edges(nodes: &[NodeRec]) -> Vec<(String, Value, Vec<PathS
                 .unwrap_or_default()
                 .to_string();
             if seen.insert(id.clone()) {
-                out.push((id, e.clone(), p.clone()));
+                out.push((id, Cow::Borrowed(*e), p.clone()));
             }
         }
     }

@@ -26,6 +26,7 @@ mod meta;
 mod structure;
 mod yaml;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value};
@@ -74,20 +75,41 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
         }
     };
     let mut imp = Importer { diags: Vec::new() };
-    let mut flow = imp.flow(&doc);
-    // What the edit check needs of the manifest; then the manifest goes (docs/limits.md).
-    let candidates = flow
-        .as_ref()
-        .filter(|f| f.check_edits)
-        .map(|_| imp.candidates(&doc));
-    drop(doc);
-    let text_out = flow.as_mut().map(|flow| {
-        let text_out = serde_json::to_string_pretty(&flow.doc).unwrap_or_default() + "\n";
-        // (The text is what is validated and written: the tree is not needed again.)
-        flow.doc = Value::Null;
-        let analyzed = imp.validate(&text_out, flow);
-        if let (Some(a), Some(c)) = (analyzed, &candidates) {
-            imp.edits(c, &a);
+    let flow = imp.flow(&doc);
+    // What the edit check needs of the manifest, moved out of it; then the rest of the
+    // manifest goes (docs/limits.md).
+    let want_edits = flow.as_ref().is_some_and(|f| f.check_edits);
+    // What the edit check needs of the manifest is moved out of it, and the rest of the
+    // manifest dropped (docs/limits.md), on a second thread while the flow is validated:
+    // neither needs the other. (Here, after validation, when no thread can be started.)
+    let mut manifest = Some(doc);
+    let (checked, candidates) = std::thread::scope(|s| {
+        let pending = &mut manifest;
+        let side = std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(s, move || {
+                let doc = pending.take()?;
+                want_edits.then(|| check::candidates(doc))
+            })
+            .ok();
+        let checked = flow.map(|mut flow| {
+            // (The text is what is validated and written: no tree of the flow is built.)
+            let text = std::mem::take(&mut flow.text);
+            imp.validate(text, &flow)
+        });
+        let candidates = match side {
+            Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            None => None,
+        };
+        (checked, candidates)
+    });
+    let candidates = match manifest.take() {
+        Some(doc) => want_edits.then(|| check::candidates(doc)),
+        None => candidates,
+    };
+    let text_out = checked.map(|(text_out, checked)| {
+        if let (Some((a, bodies)), Some(c)) = (checked, candidates) {
+            imp.edits(c, &a, &bodies);
         }
         text_out
     });
@@ -112,7 +134,8 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
 
 /// The imported flow and where its parts came from.
 struct Imported {
-    doc: Value,
+    /// The flow JSON text (pretty, ending in a newline).
+    text: String,
     /// Whether the manifest has `scaiflow_meta` (a compiler's output): the analyze
     /// stage's errors stop the import. Without it the flow is a draft to finish on the
     /// canvas, and those findings are warnings.
@@ -125,6 +148,43 @@ struct Imported {
     edge_origin: HashMap<String, Vec<PathSeg>>,
     /// Where flow-level problems point (`scaiflow_meta`, or `core`).
     flow_origin: Vec<PathSeg>,
+}
+
+/// A JSON value written from borrowed parts: serialised exactly as the `Value` it stands
+/// for (same map and sequence calls, same lengths), so the flow's text is written without
+/// first copying the manifest's values into a tree of its own.
+pub(super) enum Out<'v> {
+    Val(Cow<'v, Value>),
+    Map(Vec<(Cow<'v, str>, Out<'v>)>),
+    List(Vec<Out<'v>>),
+}
+
+impl serde::Serialize for Out<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Out::Val(v) => v.serialize(s),
+            Out::Map(entries) => {
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k.as_ref(), v)?;
+                }
+                m.end()
+            }
+            Out::List(items) => {
+                let mut l = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    l.serialize_element(v)?;
+                }
+                l.end()
+            }
+        }
+    }
+}
+
+/// The flow's text, as `scaiflow import` writes it: pretty JSON ending in a newline.
+pub(super) fn flow_text(doc: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(doc).unwrap_or_default() + "\n"
 }
 
 struct Importer {
