@@ -283,6 +283,15 @@ mod tests {
     }
 
     #[test]
+    fn release_frees_or_leaves() {
+        let value = std::rc::Rc::new(());
+        Reclaim::Free.release(value.clone());
+        assert_eq!(std::rc::Rc::strong_count(&value), 1, "freed");
+        Reclaim::LeaveToExit.release(value.clone());
+        assert_eq!(std::rc::Rc::strong_count(&value), 2, "left to the exit");
+    }
+
+    #[test]
     fn leaving_memory_to_the_exit_changes_no_result() {
         let good = std::fs::read_to_string("examples/customer-support.flow.json").unwrap();
         // One flow that validates, one with a structure error (a cycle), one the schema refuses.

@@ -177,33 +177,41 @@ const TOO_DEEP_MARK: &str = "\u{0}too deep ";
 /// A `Value` deserializer that rejects duplicate object keys and, when `max` is set,
 /// nesting deeper than `max` (serde_json's own limit is then off).
 #[derive(Clone, Copy)]
-struct Strict {
+struct Strict<'a> {
     depth: usize,
     max: Option<usize>,
+    /// Set when a float of integer magnitude past `i64::MAX` was read: only then can an
+    /// integer literal have been too big for 64 bits (serde_json reads those as floats),
+    /// so only then is the text scanned for one ([`inexact_integer`]).
+    huge_float: &'a std::cell::Cell<bool>,
 }
 
-impl<'de> DeserializeSeed<'de> for Strict {
+/// Floats at least this large may be integer literals past 64 bits (2⁶³ ≈ 9.22e18, with a
+/// margin below it).
+const HUGE_FLOAT: f64 = 9.0e18;
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
     type Value = Value;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(StrictVisitor(self))
     }
 }
 
-impl Strict {
-    fn nested<E: de::Error>(self) -> Result<Strict, E> {
+impl Strict<'_> {
+    fn nested<E: de::Error>(self) -> Result<Self, E> {
         match self.max {
             Some(max) if self.depth >= max => Err(E::custom(format!("{TOO_DEEP_MARK}{max}"))),
             _ => Ok(Strict {
                 depth: self.depth + 1,
-                max: self.max,
+                ..self
             }),
         }
     }
 }
 
-struct StrictVisitor(Strict);
+struct StrictVisitor<'a>(Strict<'a>);
 
-impl<'de> Visitor<'de> for StrictVisitor {
+impl<'de> Visitor<'de> for StrictVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -219,6 +227,9 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(v.into())
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        if v.abs() >= HUGE_FLOAT {
+            self.0.huge_float.set(true);
+        }
         Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
@@ -245,14 +256,18 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let inner = self.0.nested()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "{DUPLICATE_MARK}{}",
-                    Value::String(key)
-                )));
+            // (One hash lookup per key: the vacant entry takes the value.)
+            match out.entry(key) {
+                serde_json::map::Entry::Occupied(o) => {
+                    return Err(de::Error::custom(format!(
+                        "{DUPLICATE_MARK}{}",
+                        Value::String(o.key().clone())
+                    )));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(inner)?);
+                }
             }
-            let v = map.next_value_seed(inner)?;
-            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }
@@ -283,10 +298,16 @@ fn parse_json_limited(text: &str, max: Option<usize>) -> Result<Value, Diagnosti
     if max.is_some() {
         de.disable_recursion_limit();
     }
-    let result = Strict { depth: 0, max }
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v));
+    let huge_float = std::cell::Cell::new(false);
+    let result = Strict {
+        depth: 0,
+        max,
+        huge_float: &huge_float,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v));
     if result.is_ok()
+        && huge_float.get()
         && let Some((start, end)) = inexact_integer(text)
     {
         return Err(Diagnostic::new(
@@ -450,6 +471,16 @@ mod tests {
             let start = bad.find(lit).unwrap();
             assert_eq!(d.byte_span, Some(start..start + lit.len()), "{bad}");
         }
+        // Just past the 64-bit types: the float gate must let the scan see them.
+        assert!(-(i64::MIN as f64) >= HUGE_FLOAT && (u64::MAX as f64) >= HUGE_FLOAT);
+        assert_eq!(
+            parse_json(r#"[-9223372036854775809]"#).unwrap_err().code,
+            Code::InexactInteger
+        );
+        assert!(
+            parse_json(r#"[18446744073709551616]"#).is_ok(),
+            "2^64 is exact"
+        );
         let long = format!("{{\"a\": {}}}", "7".repeat(60));
         let d = parse_json(&long).unwrap_err();
         assert!(d.message.contains("77777… (60 digits)"), "{}", d.message);

@@ -127,3 +127,15 @@ pub(super) fn in_order<T: Sync, R: Send>(
         results.into_iter().for_each(&mut each);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_single_input_is_left_to_the_exit() {
+        assert_eq!(reclaim_for(1), crate::Reclaim::LeaveToExit);
+        assert_eq!(reclaim_for(0), crate::Reclaim::Free);
+        assert_eq!(reclaim_for(2), crate::Reclaim::Free);
+    }
+}
