@@ -503,6 +503,18 @@ mod tests {
     }
 
     #[test]
+    fn deep_parsing_stops_at_its_own_limit() {
+        let nest = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        assert!(
+            parse_json_deep(&nest(300), 300).is_ok(),
+            "past serde_json's 127"
+        );
+        let d = parse_json_deep(&nest(301), 300).unwrap_err();
+        assert_eq!(d.code, Code::TooDeep);
+        assert_eq!(d.message, "JSON nesting is deeper than 300 levels");
+    }
+
+    #[test]
     fn syntax_errors_have_offsets() {
         let d = parse_json("{\"a\": 1,}").unwrap_err();
         assert_eq!(d.code, Code::JsonSyntax);

@@ -407,3 +407,41 @@ fn a_second_import_keeps_the_steps_the_first_kept() {
         json!([{"rigid": "old hand step"}, {"rigid": "new hand step"}])
     );
 }
+
+/// Loops nested 150 deep: every stage of import recurses as deep as the manifest nests,
+/// including the edit check's extraction on its own thread (which needs a stack as large
+/// as the main import thread's).
+#[test]
+fn deeply_nested_loops_round_trip() {
+    const DEPTH: usize = 150;
+    let mut nodes = vec![node("node_in", "entry_api", None)];
+    let mut edges = Vec::new();
+    let mut prev = ("node_in".to_string(), "out_request");
+    for i in 0..DEPTH {
+        let id = format!("node_loop{i}");
+        nodes.push(node(
+            &id,
+            "logic_loop",
+            Some(json!({"style": "foreach", "items": "{{input.xs}}", "item": "x"})),
+        ));
+        edges.push(edge(
+            &format!("e{i}"),
+            "sequential",
+            (&prev.0, prev.1),
+            &id,
+            None,
+        ));
+        prev = (id, "body");
+    }
+    nodes.push(node("node_x", "llm_rigid", Some(json!({"template": "t"}))));
+    edges.push(edge(
+        "e_last",
+        "sequential",
+        (&prev.0, prev.1),
+        "node_x",
+        None,
+    ));
+    let doc = json!({"id": "deep", "name": "Deep", "version": "1.0.0", "config": models(),
+        "nodes": nodes, "edges": edges});
+    assert_round_trip(&doc, "150 nested loops");
+}
