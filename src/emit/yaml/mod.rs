@@ -1,9 +1,12 @@
 //! The YAML deploy manifest (spec §6): what `POST /v1/modules/scaicore/cores` accepts.
-//! Key order and shape as documented; the text comes from serde-saphyr, which quotes every
+//! Key order and shape as documented; the text is serde-saphyr's, which quotes every
 //! string a YAML 1.1 parser would read as something else (`yes`, `0.2`, `~`, ...), so the
 //! manifest loads to the same data in YAML 1.1 and 1.2 parsers. See `docs/yaml-manifest.md`.
+//! [`writer`] writes that text itself, byte for byte, about three times faster; where it
+//! declines (a key over 1024 characters), serde-saphyr writes the whole document.
 
 mod view;
+pub mod writer;
 
 use serde_json::Value;
 
@@ -41,8 +44,33 @@ impl<'a> Ctx<'a> {
 /// Renders the manifest text.
 pub fn emit(a: &AnalyzedFlow, core: &Core) -> Result<String, String> {
     let ctx = Ctx::new(a);
-    serde_saphyr::to_string(&manifest_view(&ctx, core))
-        .map_err(|e| format!("YAML serialization failed: {e}"))
+    let view = manifest_view(&ctx, core);
+    // About 900 bytes of YAML per node: start big enough to skip most regrowth.
+    let capacity = a.flow.nodes.len().saturating_mul(1024);
+    match writer::to_string_with_capacity(&view, capacity) {
+        Ok(text) => Ok(text),
+        Err(_) => saphyr_text(&view),
+    }
+}
+
+/// The manifest text as serde-saphyr writes it: [`emit`]'s fallback, and its oracle in
+/// tests.
+#[doc(hidden)]
+pub fn emit_with_saphyr(a: &AnalyzedFlow, core: &Core) -> Result<String, String> {
+    let ctx = Ctx::new(a);
+    saphyr_text(&manifest_view(&ctx, core))
+}
+
+/// Whether [`writer`] writes this manifest itself (false: [`emit`] falls back to
+/// serde-saphyr).
+#[doc(hidden)]
+pub fn writer_covers(a: &AnalyzedFlow, core: &Core) -> bool {
+    let ctx = Ctx::new(a);
+    writer::to_string(&manifest_view(&ctx, core)).is_ok()
+}
+
+fn saphyr_text(view: &V<'_>) -> Result<String, String> {
+    serde_saphyr::to_string(view).map_err(|e| format!("YAML serialization failed: {e}"))
 }
 
 /// The manifest as data, in the documented key order (what its YAML loads back to).
