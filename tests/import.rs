@@ -187,6 +187,7 @@ const EXPECTED: &[Row] = &[
     ("sf502-steps-not-a-list.yaml", "SF502", "error", "a flow's `steps` must be a list, found a string", 7, 5),
     ("sf502-top-level-list.yaml", "SF502", "error", "a manifest is a mapping with a `core` mapping; found a list", 1, 1),
     ("sf503-edited-step.yaml", "SF503", "warning", "the `rigid` step of node 'node_summarise' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported", 76, 7),
+    ("sf503-edited-step-in-branch.yaml", "SF503", "warning", "the `plugin_call` step of node 'node_escalate' differs from what its `meta` compiles to (edited after compilation?); import rebuilds the node from `meta`, so the edit is not imported", 403, 13),
     ("sf505-flows-order-shared-steps-differently.yaml", "SF505", "warning", "in flow 2 (core.flows[1]) the manifest does not run `fetch` before `notify`, but the imported canvas orders them there too: flows share their nodes' edges, and this edge comes from another flow", 25, 7),
     ("sf504-hand-written.yaml", "SF504", "warning", "hand-written manifest: 2 steps kept verbatim in metadata.unknown_steps, not mapped to nodes", 2, 1),
 ];
@@ -444,4 +445,32 @@ fn deeply_nested_loops_round_trip() {
     let doc = json!({"id": "deep", "name": "Deep", "version": "1.0.0", "config": models(),
         "nodes": nodes, "edges": edges});
     assert_round_trip(&doc, "150 nested loops");
+}
+
+/// A `node_position` that is not `{x: number, y: number}` is not kept: the node is laid
+/// out by its place in step order instead, and the flow validates.
+#[test]
+fn a_broken_node_position_is_laid_out_again() {
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
+    )
+    .unwrap();
+    let yaml = yaml_of(&doc);
+    let first = yaml.find("node_position:").unwrap();
+    let end = first + yaml[first..].find("\"y\":").unwrap();
+    let end = end + yaml[end..].find('\n').unwrap();
+    let broken = format!("{}node_position: nowhere{}", &yaml[..first], &yaml[end..]);
+    let (flow, diags) = import_text(&broken);
+    let flow = flow.unwrap_or_else(|| panic!("import failed: {diags:?}"));
+    let moved: Vec<&Value> = flow["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(doc["nodes"].as_array().unwrap())
+        .filter(|(got, was)| got["position"] != was["position"])
+        .map(|(got, _)| &got["position"])
+        .collect();
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!(moved[0]["x"], 0);
+    assert!(moved[0]["y"].as_u64().unwrap() % scaiflow::import::LAYOUT_STEP == 0);
 }
