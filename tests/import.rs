@@ -472,5 +472,10 @@ fn a_broken_node_position_is_laid_out_again() {
         .collect();
     assert_eq!(moved.len(), 1, "{moved:?}");
     assert_eq!(moved[0]["x"], 0);
-    assert!(moved[0]["y"].as_u64().unwrap() % scaiflow::import::LAYOUT_STEP == 0);
+    assert!(
+        moved[0]["y"]
+            .as_u64()
+            .unwrap()
+            .is_multiple_of(scaiflow::import::LAYOUT_STEP)
+    );
 }
