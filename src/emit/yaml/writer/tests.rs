@@ -621,11 +621,38 @@ fn declines_what_it_does_not_cover() {
     let mut m = JsonMap::new();
     m.insert("é".repeat(1024), json!(1));
     assert!(check(&Value::Object(m)));
-    // Outside serde_json's data model.
-    assert!(to_string(&'c').is_err());
+    // Outside serde_json's data model; the reason is in the error.
+    let e = to_string(&'c').unwrap_err().to_string();
+    assert!(e.starts_with("YAML writer declined: "), "{e}");
+    assert!(e.len() > "YAML writer declined: ".len(), "{e}");
     assert!(to_string(&Some(1u8)).is_err());
     assert!(to_string(&(1, 2)).is_err());
     let mut keyed = std::collections::BTreeMap::new();
     keyed.insert(1u64, 2u64);
     assert!(to_string(&keyed).is_err());
+}
+
+/// Nesting deeper than the writer's 64-space run of indentation (33 levels and more), with
+/// block scalars and long folded strings at the bottom.
+#[test]
+fn deep_nesting_matches_serde_saphyr() {
+    let leaf = json!({"text": "line one\n  indented\nlast\n",
+        "long": "word ".repeat(30).trim_end(), "plain": "value"});
+    for depth in [31, 32, 33, 40, 70] {
+        let mut map_chain = leaf.clone();
+        let mut seq_chain = leaf.clone();
+        let mut mixed = leaf.clone();
+        for i in 0..depth {
+            map_chain = json!({format!("k{i}"): map_chain});
+            seq_chain = json!([seq_chain]);
+            mixed = if i % 2 == 0 {
+                json!({"m": mixed, "n": i})
+            } else {
+                json!([i, mixed])
+            };
+        }
+        for v in [map_chain, seq_chain, mixed] {
+            assert!(check(&v), "declined at depth {depth}");
+        }
+    }
 }
