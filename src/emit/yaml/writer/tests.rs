@@ -578,6 +578,10 @@ fn numbers_and_scalars() {
     for d in &docs {
         assert!(check(d));
     }
+    // serde_json hands zero to `serialize_u64`; other callers may hand it to the i64 path.
+    for v in [0i64, -1, 1, i64::MAX] {
+        assert_eq!(to_string(&v).unwrap(), serde_saphyr::to_string(&v).unwrap());
+    }
 }
 
 #[test]
