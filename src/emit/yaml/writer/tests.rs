@@ -631,6 +631,35 @@ fn declines_what_it_does_not_cover() {
     assert!(e.len() > "YAML writer declined: ".len(), "{e}");
     assert!(to_string(&Some(1u8)).is_err());
     assert!(to_string(&(1, 2)).is_err());
+    // Every serializer call serde_json's `Value` never makes declines.
+    #[derive(serde::Serialize)]
+    struct Unit;
+    #[derive(serde::Serialize)]
+    struct Newtype(u64);
+    #[derive(serde::Serialize)]
+    enum Variants {
+        Unit,
+        Newtype(u64),
+    }
+    struct Bytes;
+    impl serde::Serialize for Bytes {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(b"x")
+        }
+    }
+    assert!(to_string(&1i8).is_err());
+    assert!(to_string(&1i16).is_err());
+    assert!(to_string(&1i32).is_err());
+    assert!(to_string(&1u8).is_err());
+    assert!(to_string(&1u16).is_err());
+    assert!(to_string(&1u32).is_err());
+    assert!(to_string(&1.5f32).is_err());
+    assert!(to_string(&Bytes).is_err());
+    assert!(to_string(&None::<u64>).is_err());
+    assert!(to_string(&Unit).is_err());
+    assert!(to_string(&Newtype(1)).is_err());
+    assert!(to_string(&Variants::Unit).is_err());
+    assert!(to_string(&Variants::Newtype(1)).is_err());
     let mut keyed = std::collections::BTreeMap::new();
     keyed.insert(1u64, 2u64);
     assert!(to_string(&keyed).is_err());
