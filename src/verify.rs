@@ -67,14 +67,18 @@ pub fn verify(ir: &Value) -> Vec<Diagnostic> {
     on_large_stack(|| verify_here(ir))
 }
 
-/// Runs `f` on a scoped thread with a 256 MiB stack (address space, committed only as
-/// used), or here when no thread can be started.
+/// The stack of the threads that recurse as deep as their input nests: 256 MiB of address
+/// space, committed only as used.
+pub const LARGE_STACK: usize = 256 << 20;
+
+/// Runs `f` on a scoped thread with a [`LARGE_STACK`], or here when no thread can be
+/// started.
 pub fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     let mut f = Some(f);
     let result = std::thread::scope(|s| {
         let job = &mut f;
         std::thread::Builder::new()
-            .stack_size(256 << 20)
+            .stack_size(LARGE_STACK)
             .spawn_scoped(s, move || job.take().map(|g| g()))
             .ok()
             .and_then(|h| h.join().ok())

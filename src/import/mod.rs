@@ -76,8 +76,6 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
     };
     let mut imp = Importer { diags: Vec::new() };
     let flow = imp.flow(&doc);
-    // What the edit check needs of the manifest, moved out of it; then the rest of the
-    // manifest goes (docs/limits.md).
     let want_edits = flow.as_ref().is_some_and(|f| f.check_edits);
     // What the edit check needs of the manifest is moved out of it, and the rest of the
     // manifest dropped (docs/limits.md), on a second thread while the flow is validated:
@@ -86,7 +84,7 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
     let (checked, candidates) = std::thread::scope(|s| {
         let pending = &mut manifest;
         let side = std::thread::Builder::new()
-            .stack_size(256 << 20)
+            .stack_size(crate::verify::LARGE_STACK)
             .spawn_scoped(s, move || {
                 let doc = pending.take()?;
                 want_edits.then(|| check::candidates(doc))
