@@ -16,6 +16,7 @@ pub mod import;
 pub mod limits;
 pub mod load;
 pub mod lower;
+pub mod lsp;
 pub mod model;
 pub mod plugins;
 pub mod schema;

@@ -156,6 +156,12 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadFailure> {
     }
 }
 
+/// A source from text already in memory (an editor's buffer), under the same size limit
+/// and decoding as a file.
+pub fn source_from_bytes(name: &str, bytes: &[u8], limit: u64) -> Result<SourceFile, LoadFailure> {
+    read_limited(name, bytes, limit).and_then(|b| decode(name, b))
+}
+
 /// Reads and decodes an input path (`-` for stdin).
 pub fn read_source(path: impl AsRef<Path>) -> Result<SourceFile, LoadFailure> {
     read_source_with(path, crate::limits::Limits::default())

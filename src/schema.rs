@@ -42,15 +42,34 @@ pub fn flow_schema() -> &'static Value {
     &compiled().document
 }
 
-/// The config keys the schema documents for a node kind (`$defs/config_<kind>`).
-pub fn config_keys(kind: NodeKind) -> Vec<&'static str> {
+/// The schema of a node kind's config (`$defs/config_<kind>`).
+fn config_schema(kind: NodeKind) -> Option<&'static Value> {
     flow_schema()
         .get("$defs")
         .and_then(|d| d.get(format!("config_{}", kind.as_str())))
+}
+
+/// The config keys the schema documents for a node kind (`$defs/config_<kind>`).
+pub fn config_keys(kind: NodeKind) -> Vec<&'static str> {
+    config_schema(kind)
         .and_then(|c| c.get("properties"))
         .and_then(Value::as_object)
         .map(|m| m.keys().map(String::as_str).collect())
         .unwrap_or_default()
+}
+
+/// What the schema says a node kind is (its config's description).
+pub fn kind_description(kind: NodeKind) -> Option<&'static str> {
+    config_schema(kind)?.get("description")?.as_str()
+}
+
+/// What the schema says a config key of a node kind is.
+pub fn config_key_description(kind: NodeKind, key: &str) -> Option<&'static str> {
+    config_schema(kind)?
+        .get("properties")?
+        .get(key)?
+        .get("description")?
+        .as_str()
 }
 
 /// Validates a parsed flow document against the v2 schema; returns every violation.

@@ -828,6 +828,7 @@ fn man_pages_for_the_tool_and_every_command() {
             "scaiflow-graph.1",
             "scaiflow-import.1",
             "scaiflow-inspect.1",
+            "scaiflow-lsp.1",
             "scaiflow-man.1",
             "scaiflow-validate.1",
             "scaiflow-verify.1",

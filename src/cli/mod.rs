@@ -94,6 +94,17 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page, or write one page per command into a directory
     Man(ManArgs),
+    /// Run the language server for editors (LSP over standard input and output):
+    /// validate's diagnostics as you type, hover, go to definition, completion, quick fixes
+    Lsp(LspArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Talk over standard input and output (the only transport; accepted because editor
+    /// clients pass it)
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, Args)]
@@ -320,6 +331,16 @@ pub fn run(cli: Cli) -> u8 {
         Command::Explain(args) => explain::run(args),
         Command::Completions(args) => generate::completions(args),
         Command::Man(args) => generate::man(args),
+        Command::Lsp(_) => lsp(&ctx),
+    }
+}
+
+/// `scaiflow lsp`: serves until the client says `exit` (0), or fails (2).
+fn lsp(ctx: &Ctx) -> u8 {
+    let options = crate::lsp::Options { limits: ctx.limits };
+    match crate::lsp::run_stdio(options) {
+        Ok(()) => 0,
+        Err(msg) => fail(&msg),
     }
 }
 

@@ -210,3 +210,19 @@ pub fn scaiflow_short(args: &[&str], stdin: &[u8]) -> std::process::Output {
     c.args(args).arg("--message-format=short");
     output_with_stdin(c, stdin)
 }
+
+/// The diagnostic records `scaiflow validate --message-format json FILE` prints.
+#[allow(dead_code)]
+pub fn validate_records(path: &Path) -> Vec<Value> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+        .args(["validate", "--message-format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &Value| r.get("code").is_some())
+        .collect()
+}

@@ -26,6 +26,28 @@ use crate::load::SourceFile;
 mod sarif;
 pub use sarif::sarif;
 
+/// `docs/codes.md`: every code with its severity, title and the explanation `scaiflow
+/// explain CODE` prints, one section per code (`#sf204`: the page the editor links each
+/// diagnostic to). A test keeps the committed page equal to this.
+pub fn codes_page() -> String {
+    let mut out = String::from(
+        "# Diagnostic codes\n\n\
+         Every code scaiflow reports, with the text `scaiflow explain CODE` prints. Generated \
+         from the registry (`src/diagnostics/codes.rs`); `UPDATE_DOCS=1 cargo test --test \
+         codes_page` rewrites it. docs/diagnostics.md says when each stage reports.\n",
+    );
+    for info in super::codes::ALL {
+        out.push_str(&format!(
+            "\n## {}\n\n**{}**: {}\n\n{}\n",
+            info.code,
+            info.severity.as_str(),
+            info.title,
+            sarif::help_markdown(info.explanation).trim_end()
+        ));
+    }
+    out
+}
+
 /// The output formats of `--message-format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MessageFormat {

@@ -323,7 +323,7 @@ fn encode_segment(segment: &str) -> String {
 ///   a word, an unmatched backtick, and at the start of a line `#`, `>`, `+ `, an ordered
 ///   list number and a line of only `-`, `=`, `*`, `_`;
 /// - backtick code spans and `- ` lists are Markdown already and stay as they are.
-fn help_markdown(text: &str) -> String {
+pub(super) fn help_markdown(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let is_code = |l: &str| l.starts_with("    ") || l.starts_with('\t');
     let mut out = String::new();

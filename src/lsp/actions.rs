@@ -1,0 +1,198 @@
+//! Code actions: the diagnostics' "did you mean" suggestions as quick fixes, the two ways
+//! out of a conditional edge without a condition, and "compile to YAML" as a command.
+
+use std::collections::HashMap;
+
+use lsp_types::{
+    CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, Command, MessageType,
+    TextEdit, Uri, WorkspaceEdit,
+};
+
+use super::{COMPILE_COMMAND, Document};
+use crate::diagnostics::Code;
+
+pub fn code_actions(doc: &Document, params: &CodeActionParams) -> Vec<CodeActionOrCommand> {
+    let wanted = |kind: &CodeActionKind| {
+        params.context.only.as_ref().is_none_or(|only| {
+            only.iter().any(|o| {
+                kind.as_str() == o.as_str()
+                    || kind.as_str().starts_with(&format!("{}.", o.as_str()))
+            })
+        })
+    };
+    let mut out = Vec::new();
+    if wanted(&CodeActionKind::QUICKFIX) {
+        for d in &params.context.diagnostics {
+            if d.source.as_deref() == Some("scaiflow") {
+                out.extend(
+                    fixes(doc, d)
+                        .into_iter()
+                        .map(CodeActionOrCommand::CodeAction),
+                );
+            }
+        }
+    }
+    if wanted(&CodeActionKind::SOURCE) {
+        let title = "Compile to YAML (scaiflow compile)".to_string();
+        out.push(CodeActionOrCommand::CodeAction(CodeAction {
+            title: title.clone(),
+            kind: Some(CodeActionKind::SOURCE),
+            command: Some(Command::new(
+                title,
+                COMPILE_COMMAND.to_string(),
+                Some(vec![serde_json::json!(doc.uri.as_str())]),
+            )),
+            ..Default::default()
+        }));
+    }
+    out
+}
+
+/// The quick fixes of one published diagnostic, when the text it was about is still there.
+fn fixes(doc: &Document, d: &lsp_types::Diagnostic) -> Vec<CodeAction> {
+    let data = d.data.as_ref();
+    let was = data.and_then(|x| x.get("text")).and_then(|t| t.as_str());
+    let start = doc.offset(d.range.start);
+    let end = doc.offset(d.range.end);
+    let Some(now) = doc.text.get(start..end) else {
+        return Vec::new();
+    };
+    if was != Some(now) {
+        return Vec::new();
+    }
+    let code = match &d.code {
+        Some(lsp_types::NumberOrString::String(c)) => Code::parse(c),
+        _ => None,
+    };
+    let action = |title: String, edit: TextEdit, preferred: bool| CodeAction {
+        title,
+        kind: Some(CodeActionKind::QUICKFIX),
+        diagnostics: Some(vec![d.clone()]),
+        edit: Some(edit_of(&doc.uri, edit)),
+        is_preferred: Some(preferred),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let help = data.and_then(|x| x.get("help")).and_then(|h| h.as_str());
+    if let Some(word) = help.and_then(suggested)
+        && now.starts_with('"')
+    {
+        let new_text = serde_json::to_string(word).unwrap_or_default();
+        out.push(action(
+            format!("Replace {now} with {new_text}"),
+            TextEdit::new(d.range, new_text),
+            true,
+        ));
+    }
+    if code == Some(Code::ConditionMissing) && now == "\"conditional\"" {
+        // After `"type": "conditional"`, on a line of its own indented like `"type"`.
+        let line_start = doc.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let indent: String = doc.text[line_start..start]
+            .chars()
+            .take_while(|c| c.is_whitespace())
+            .collect();
+        let at = lsp_types::Range::new(d.range.end, d.range.end);
+        out.push(action(
+            "Add \"condition\": \"true\" (a fallthrough arm; write the branch's expression)"
+                .to_string(),
+            TextEdit::new(at, format!(",\n{indent}\"condition\": \"true\"")),
+            false,
+        ));
+        out.push(action(
+            "Make the edge \"sequential\"".to_string(),
+            TextEdit::new(d.range, "\"sequential\"".to_string()),
+            false,
+        ));
+    }
+    out
+}
+
+/// The word of a `did you mean `x`?` help.
+fn suggested(help: &str) -> Option<&str> {
+    let rest = help.strip_prefix("did you mean `")?;
+    rest.strip_suffix("`?")
+}
+
+fn edit_of(uri: &Uri, edit: TextEdit) -> WorkspaceEdit {
+    WorkspaceEdit {
+        changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
+        ..Default::default()
+    }
+}
+
+/// `scaiflow compile` of the document's text to the YAML manifest beside its file (the
+/// CLI's default output path), written atomically. The message says what happened.
+pub fn compile(doc: &Document, options: super::Options) -> (MessageType, String) {
+    let Some(path) = super::uri_to_path(&doc.uri) else {
+        return (
+            MessageType::ERROR,
+            format!(
+                "scaiflow: only a file can be compiled, not {}",
+                doc.uri.as_str()
+            ),
+        );
+    };
+    if doc.kind != super::DocKind::Flow {
+        return (
+            MessageType::ERROR,
+            format!("scaiflow: {} is not a flow", path.display()),
+        );
+    }
+    let name = path.display().to_string();
+    let source = match crate::load::source_from_bytes(
+        &name,
+        doc.text.as_bytes(),
+        options.limits.max_input(),
+    ) {
+        Ok(s) => s,
+        Err(f) => {
+            return (
+                MessageType::ERROR,
+                format!("scaiflow: {}", f.diagnostic.message),
+            );
+        }
+    };
+    let compile_options = crate::CompileOptions {
+        limits: options.limits,
+        ..Default::default()
+    };
+    match crate::compile_flow_with(&source, crate::OutputFormat::Yaml, compile_options) {
+        Ok(artifact) => {
+            let out = crate::cli::default_output(&path, "yaml");
+            match crate::cli::write_atomic(&out, &artifact.bytes) {
+                Ok(()) => (
+                    MessageType::INFO,
+                    format!("scaiflow: wrote {}", out.display()),
+                ),
+                Err(e) => (
+                    MessageType::ERROR,
+                    format!("scaiflow: cannot write {}: {e}", out.display()),
+                ),
+            }
+        }
+        Err(e) => {
+            let n = e.errors.iter().filter(|d| d.is_error()).count();
+            let first = e
+                .errors
+                .iter()
+                .find(|d| d.is_error())
+                .map_or(String::new(), |d| format!(": [{}] {}", d.code, d.message));
+            let s = if n == 1 { "" } else { "s" };
+            (
+                MessageType::ERROR,
+                format!("scaiflow: {name} was not compiled, {n} error{s}{first}"),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_read_from_help() {
+        assert_eq!(suggested("did you mean `guard`?"), Some("guard"));
+        assert_eq!(suggested("output ports: out"), None);
+    }
+}

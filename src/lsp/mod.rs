@@ -1,0 +1,527 @@
+//! `scaiflow lsp`: a language server for flow files, over stdio.
+//!
+//! It runs the library the CLI runs, so the editor shows exactly `scaiflow validate`'s
+//! diagnostics (and `scaiflow import`'s for manifests), and adds what an editor can do with
+//! a flow: hover, go to definition, references, completion, quick fixes, an outline.
+//! docs/lsp.md has the design and the editor set-up.
+//!
+//! - `mod.rs`: the connection, the main loop, the documents;
+//! - `worker`: the checks, on a thread of their own, debounced and coalesced;
+//! - `analysis`: a document's diagnostics in LSP form;
+//! - `text`: positions and incremental edits; `syntax`: a forgiving JSON tree with spans;
+//!   `index`: the nodes and edges of a flow document;
+//! - one file per feature: `hover`, `navigate` (definition, references), `complete`,
+//!   `actions` (quick fixes, the compile command), `symbols`.
+
+mod actions;
+mod analysis;
+mod complete;
+mod hover;
+mod index;
+mod navigate;
+mod place;
+mod symbols;
+mod syntax;
+mod text;
+mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, select};
+use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
+use lsp_types::notification::{self as note, Notification as _};
+use lsp_types::request::{self as req, Request as _};
+use lsp_types::{
+    CodeActionKind, CodeActionProviderCapability, CompletionOptions, ExecuteCommandOptions,
+    HoverProviderCapability, InitializeParams, OneOf, PublishDiagnosticsParams, ServerCapabilities,
+    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri,
+};
+use serde_json::Value;
+
+pub use analysis::{DocKind, FLOW_SCHEMA_URI, explain_url};
+use index::FlowIndex;
+use text::{Encoding, LineIndex};
+
+/// How long the server waits after the last change before checking a document again (a
+/// save or an open checks at once).
+pub const DEBOUNCE: Duration = Duration::from_millis(200);
+
+/// The command that compiles a flow to its YAML manifest (`compile`'s default output path).
+pub const COMPILE_COMMAND: &str = "scaiflow.compile";
+
+/// Settings of a server run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--max-input-size`: documents beyond it get SF002, as files do.
+    pub limits: crate::limits::Limits,
+}
+
+/// Serves the client on stdin / stdout until it sends `exit`.
+pub fn run_stdio(options: Options) -> Result<(), String> {
+    let (connection, io) = Connection::stdio();
+    let served = serve(&connection, options);
+    drop(connection);
+    io.join().map_err(|e| format!("lsp: {e}"))?;
+    served
+}
+
+/// One open document.
+pub struct Document {
+    pub uri: Uri,
+    pub version: i32,
+    pub kind: DocKind,
+    pub language_id: String,
+    pub text: Arc<String>,
+    encoding: Encoding,
+    lines: OnceLock<LineIndex>,
+    index: OnceLock<FlowIndex>,
+    /// The diagnostics last published for it, with the version they are of.
+    pub published: Option<(i32, Vec<crate::diagnostics::Diagnostic>)>,
+}
+
+impl Document {
+    fn new(uri: Uri, version: i32, language_id: String, text: String, encoding: Encoding) -> Self {
+        let kind = DocKind::of(uri.as_str(), &language_id, &text);
+        Document {
+            uri,
+            version,
+            kind,
+            language_id,
+            text: Arc::new(text),
+            encoding,
+            lines: OnceLock::new(),
+            index: OnceLock::new(),
+            published: None,
+        }
+    }
+
+    pub fn lines(&self) -> &LineIndex {
+        self.lines
+            .get_or_init(|| LineIndex::new(&self.text, self.encoding))
+    }
+
+    /// The flow index of the current text, built on first use after each change.
+    pub fn index(&self) -> &FlowIndex {
+        self.index.get_or_init(|| FlowIndex::build(&self.text))
+    }
+
+    pub fn offset(&self, pos: lsp_types::Position) -> usize {
+        self.lines().offset(&self.text, pos)
+    }
+
+    pub fn range(&self, span: &std::ops::Range<usize>) -> lsp_types::Range {
+        self.lines().range(&self.text, span)
+    }
+
+    fn changed(&mut self) {
+        self.lines = OnceLock::new();
+        self.index = OnceLock::new();
+        self.kind = DocKind::of(self.uri.as_str(), &self.language_id, &self.text);
+    }
+}
+
+struct Server<'c> {
+    connection: &'c Connection,
+    options: Options,
+    encoding: Encoding,
+    docs: HashMap<Uri, Document>,
+    /// Documents changed since their last check, with when to check them.
+    due: HashMap<Uri, Instant>,
+    worker: worker::Worker,
+    shutdown: bool,
+}
+
+/// Runs the protocol on a connection: initialize, then the main loop until `exit`.
+pub fn serve(connection: &Connection, options: Options) -> Result<(), String> {
+    let protocol = |e: lsp_server::ProtocolError| format!("lsp: {e}");
+    let (id, params) = connection.initialize_start().map_err(protocol)?;
+    let params: InitializeParams =
+        serde_json::from_value(params).map_err(|e| format!("lsp: bad initialize params: {e}"))?;
+    let encoding = Encoding::negotiate(
+        params
+            .capabilities
+            .general
+            .as_ref()
+            .and_then(|g| g.position_encodings.as_deref()),
+    );
+    let result = serde_json::json!({
+        "capabilities": capabilities(encoding),
+        "serverInfo": ServerInfo {
+            name: "scaiflow".to_string(),
+            version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        },
+    });
+    connection.initialize_finish(id, result).map_err(protocol)?;
+    let (worker, done) = worker::Worker::start(options.limits)
+        .map_err(|e| format!("lsp: cannot start the checking thread: {e}"))?;
+    let mut server = Server {
+        connection,
+        options,
+        encoding,
+        docs: HashMap::new(),
+        due: HashMap::new(),
+        worker,
+        shutdown: false,
+    };
+    server.run(&done)
+}
+
+fn capabilities(encoding: Encoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(encoding.kind()),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(
+            TextDocumentSyncOptions {
+                open_close: Some(true),
+                change: Some(TextDocumentSyncKind::INCREMENTAL),
+                save: Some(TextDocumentSyncSaveOptions::Supported(true)),
+                ..Default::default()
+            },
+        )),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        definition_provider: Some(OneOf::Left(true)),
+        references_provider: Some(OneOf::Left(true)),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions {
+            trigger_characters: Some(vec!["\"".to_string(), ".".to_string()]),
+            ..Default::default()
+        }),
+        code_action_provider: Some(CodeActionProviderCapability::Options(
+            lsp_types::CodeActionOptions {
+                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE]),
+                ..Default::default()
+            },
+        )),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: vec![COMPILE_COMMAND.to_string()],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+impl Server<'_> {
+    fn run(&mut self, done: &Receiver<worker::Checked>) -> Result<(), String> {
+        loop {
+            let wait = self
+                .due
+                .values()
+                .min()
+                .map(|t| t.saturating_duration_since(Instant::now()));
+            let never = crossbeam_channel::never();
+            let timer = match wait {
+                Some(w) => crossbeam_channel::after(w),
+                None => never,
+            };
+            select! {
+                recv(self.connection.receiver) -> msg => match msg {
+                    Ok(Message::Notification(n)) if n.method == note::Exit::METHOD => {
+                        return if self.shutdown {
+                            Ok(())
+                        } else {
+                            Err("lsp: exit before shutdown".to_string())
+                        };
+                    }
+                    Ok(msg) => self.handle(msg),
+                    // The client went away without `exit`.
+                    Err(_) => return Err("lsp: the client closed the connection".to_string()),
+                },
+                recv(done) -> checked => {
+                    if let Ok(checked) = checked {
+                        self.publish(checked);
+                    }
+                }
+                recv(timer) -> _ => self.check_due(),
+            }
+        }
+    }
+
+    fn handle(&mut self, msg: Message) {
+        match msg {
+            Message::Request(r) => self.request(r),
+            Message::Notification(n) => self.notification(n),
+            Message::Response(_) => {}
+        }
+    }
+
+    fn send(&self, msg: impl Into<Message>) {
+        // A closed connection ends the loop at the next receive.
+        let _ = self.connection.sender.send(msg.into());
+    }
+
+    fn notification(&mut self, n: Notification) {
+        let method = n.method.clone();
+        match method.as_str() {
+            note::DidOpenTextDocument::METHOD => {
+                let Ok(p) = n.extract::<lsp_types::DidOpenTextDocumentParams>(
+                    note::DidOpenTextDocument::METHOD,
+                ) else {
+                    return;
+                };
+                let d = p.text_document;
+                let doc = Document::new(
+                    d.uri.clone(),
+                    d.version,
+                    d.language_id,
+                    d.text,
+                    self.encoding,
+                );
+                self.docs.insert(d.uri.clone(), doc);
+                self.check_now(&d.uri);
+            }
+            note::DidChangeTextDocument::METHOD => {
+                let Ok(p) = n.extract::<lsp_types::DidChangeTextDocumentParams>(
+                    note::DidChangeTextDocument::METHOD,
+                ) else {
+                    return;
+                };
+                let uri = p.text_document.uri;
+                let Some(doc) = self.docs.get_mut(&uri) else {
+                    return;
+                };
+                let text = Arc::make_mut(&mut doc.text);
+                for change in p.content_changes {
+                    text::apply_change(text, self.encoding, change.range, &change.text);
+                }
+                doc.version = p.text_document.version;
+                doc.changed();
+                self.due.insert(uri, Instant::now() + DEBOUNCE);
+            }
+            note::DidSaveTextDocument::METHOD => {
+                if let Ok(p) = n.extract::<lsp_types::DidSaveTextDocumentParams>(
+                    note::DidSaveTextDocument::METHOD,
+                ) {
+                    self.check_now(&p.text_document.uri);
+                }
+            }
+            note::DidCloseTextDocument::METHOD => {
+                if let Ok(p) = n.extract::<lsp_types::DidCloseTextDocumentParams>(
+                    note::DidCloseTextDocument::METHOD,
+                ) {
+                    let uri = p.text_document.uri;
+                    self.docs.remove(&uri);
+                    self.due.remove(&uri);
+                    self.send_diagnostics(uri, Vec::new(), None);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn check_now(&mut self, uri: &Uri) {
+        self.due.remove(uri);
+        if let Some(doc) = self.docs.get(uri) {
+            self.worker.check(doc);
+        }
+    }
+
+    fn check_due(&mut self) {
+        let now = Instant::now();
+        let due: Vec<Uri> = self
+            .due
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(u, _)| u.clone())
+            .collect();
+        for uri in due {
+            self.check_now(&uri);
+        }
+    }
+
+    /// Publishes a check's result, unless the document changed since (a newer check is
+    /// then on its way).
+    fn publish(&mut self, checked: worker::Checked) {
+        let Some(doc) = self.docs.get_mut(&checked.uri) else {
+            return;
+        };
+        if doc.version != checked.version || !Arc::ptr_eq(&doc.text, &checked.text) {
+            return;
+        }
+        let lsp = analysis::to_lsp(&doc.uri, &doc.text, doc.lines(), &checked.diagnostics);
+        doc.published = Some((checked.version, checked.diagnostics));
+        self.send_diagnostics(checked.uri, lsp, Some(checked.version));
+    }
+
+    fn send_diagnostics(
+        &self,
+        uri: Uri,
+        diagnostics: Vec<lsp_types::Diagnostic>,
+        version: Option<i32>,
+    ) {
+        let params = PublishDiagnosticsParams {
+            uri,
+            diagnostics,
+            version,
+        };
+        self.send(Notification::new(
+            note::PublishDiagnostics::METHOD.to_string(),
+            params,
+        ));
+    }
+
+    fn request(&mut self, r: Request) {
+        if self.shutdown {
+            self.send(Response::new_err(
+                r.id,
+                ErrorCode::InvalidRequest as i32,
+                "the server is shutting down".to_string(),
+            ));
+            return;
+        }
+        let id = r.id.clone();
+        let result = match r.method.as_str() {
+            req::Shutdown::METHOD => {
+                self.shutdown = true;
+                Ok(Value::Null)
+            }
+            req::HoverRequest::METHOD => self.on(r, |doc, p: lsp_types::HoverParams| {
+                let pos = p.text_document_position_params.position;
+                hover::hover(doc, pos)
+            }),
+            req::GotoDefinition::METHOD => self.on(r, |doc, p: lsp_types::GotoDefinitionParams| {
+                navigate::definition(doc, p.text_document_position_params.position)
+                    .map(lsp_types::GotoDefinitionResponse::Scalar)
+            }),
+            req::References::METHOD => self.on(r, |doc, p: lsp_types::ReferenceParams| {
+                navigate::references(
+                    doc,
+                    p.text_document_position.position,
+                    p.context.include_declaration,
+                )
+            }),
+            req::Completion::METHOD => self.on(r, |doc, p: lsp_types::CompletionParams| {
+                complete::complete(doc, p.text_document_position.position)
+                    .map(lsp_types::CompletionResponse::Array)
+            }),
+            req::CodeActionRequest::METHOD => self.on(r, |doc, p: lsp_types::CodeActionParams| {
+                Some(actions::code_actions(doc, &p))
+            }),
+            req::DocumentSymbolRequest::METHOD => {
+                self.on(r, |doc, _: lsp_types::DocumentSymbolParams| {
+                    symbols::outline(doc).map(lsp_types::DocumentSymbolResponse::Nested)
+                })
+            }
+            req::ExecuteCommand::METHOD => self.execute(r),
+            _ => Err((
+                ErrorCode::MethodNotFound,
+                format!("unhandled method {}", r.method),
+            )),
+        };
+        self.send(match result {
+            Ok(v) => Response::new_ok(id, v),
+            Err((code, msg)) => Response::new_err(id, code as i32, msg),
+        });
+    }
+
+    /// Runs a document request: its params, its document (a request on a document that is
+    /// not open, or not a flow, gets `null`), the answer.
+    fn on<P, R>(&self, r: Request, f: impl FnOnce(&Document, P) -> Option<R>) -> Answer
+    where
+        P: serde::de::DeserializeOwned + HasDocument,
+        R: serde::Serialize,
+    {
+        let params: P = serde_json::from_value(r.params)
+            .map_err(|e| (ErrorCode::InvalidParams, format!("{}: {e}", r.method)))?;
+        let answer = self
+            .docs
+            .get(params.document())
+            .filter(|d| d.kind == DocKind::Flow)
+            .and_then(|doc| f(doc, params));
+        Ok(serde_json::to_value(answer).unwrap_or(Value::Null))
+    }
+
+    fn execute(&self, r: Request) -> Answer {
+        let p: lsp_types::ExecuteCommandParams = serde_json::from_value(r.params)
+            .map_err(|e| (ErrorCode::InvalidParams, format!("{}: {e}", r.method)))?;
+        if p.command != COMPILE_COMMAND {
+            return Err((
+                ErrorCode::InvalidParams,
+                format!("unknown command {}", p.command),
+            ));
+        }
+        let uri = p
+            .arguments
+            .first()
+            .and_then(|a| serde_json::from_value::<Uri>(a.clone()).ok())
+            .ok_or((
+                ErrorCode::InvalidParams,
+                format!("{COMPILE_COMMAND} takes the flow's URI"),
+            ))?;
+        let doc = self.docs.get(&uri).ok_or((
+            ErrorCode::InvalidParams,
+            format!("{} is not open", uri.as_str()),
+        ))?;
+        let (kind, message) = actions::compile(doc, self.options);
+        self.send(Notification::new(
+            note::ShowMessage::METHOD.to_string(),
+            lsp_types::ShowMessageParams {
+                typ: kind,
+                message: message.clone(),
+            },
+        ));
+        Ok(serde_json::json!({ "message": message, "ok": kind != lsp_types::MessageType::ERROR }))
+    }
+}
+
+type Answer = Result<Value, (ErrorCode, String)>;
+
+/// The path of a `file:` URI (percent-decoded); `None` for other schemes.
+pub fn uri_to_path(uri: &Uri) -> Option<std::path::PathBuf> {
+    let rest = uri.as_str().strip_prefix("file://")?;
+    // `file:///p` (empty authority) and `file://localhost/p` name local paths.
+    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+    let mut bytes = Vec::with_capacity(rest.len());
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                b.get(i + 1).and_then(|&c| hex(c)),
+                b.get(i + 2).and_then(|&c| hex(c)),
+            )
+        {
+            bytes.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        bytes.push(b[i]);
+        i += 1;
+    }
+    let path = String::from_utf8(bytes).ok()?;
+    path.starts_with('/')
+        .then(|| std::path::PathBuf::from(path))
+}
+
+/// The name diagnostics give a document: its path, or its URI.
+pub fn display_name(uri: &Uri) -> String {
+    uri_to_path(uri).map_or_else(|| uri.as_str().to_string(), |p| p.display().to_string())
+}
+
+/// Request params that name a document.
+trait HasDocument {
+    fn document(&self) -> &Uri;
+}
+
+macro_rules! has_document {
+    ($($t:ty => |$p:ident| $e:expr;)*) => {
+        $(impl HasDocument for $t {
+            fn document(&self) -> &Uri {
+                let $p = self;
+                &$e.uri
+            }
+        })*
+    };
+}
+
+has_document! {
+    lsp_types::HoverParams => |p| p.text_document_position_params.text_document;
+    lsp_types::GotoDefinitionParams => |p| p.text_document_position_params.text_document;
+    lsp_types::ReferenceParams => |p| p.text_document_position.text_document;
+    lsp_types::CompletionParams => |p| p.text_document_position.text_document;
+    lsp_types::CodeActionParams => |p| p.text_document;
+    lsp_types::DocumentSymbolParams => |p| p.text_document;
+}

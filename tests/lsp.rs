@@ -1,0 +1,808 @@
+//! `scaiflow lsp` at the protocol level: a client drives the server through initialize →
+//! didOpen → didChange → the feature requests → shutdown, and checks what an editor would
+//! get. Most tests run the server in-process over a memory connection; one talks to the
+//! real binary over stdio.
+
+mod common;
+
+use std::io::BufReader;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lsp_server::{Connection, Message, Notification, Request, RequestId};
+use serde_json::{Value, json};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Client {
+    conn: Connection,
+    server: Option<std::thread::JoinHandle<Result<(), String>>>,
+    next: i32,
+    /// Notifications received while waiting for something else.
+    inbox: Vec<Notification>,
+    init: Value,
+}
+
+impl Client {
+    fn start() -> Client {
+        Client::start_with(json!({}))
+    }
+
+    fn start_with(capabilities: Value) -> Client {
+        let (server_end, conn) = Connection::memory();
+        let server = std::thread::spawn(move || {
+            scaiflow::lsp::serve(&server_end, scaiflow::lsp::Options::default())
+        });
+        let mut c = Client {
+            conn,
+            server: Some(server),
+            next: 0,
+            inbox: Vec::new(),
+            init: Value::Null,
+        };
+        c.init = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
+        );
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.conn
+            .sender
+            .send(Notification::new(method.to_string(), params).into())
+            .unwrap();
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = RequestId::from(self.next);
+        self.conn
+            .sender
+            .send(Request::new(id.clone(), method.to_string(), params).into())
+            .unwrap();
+        loop {
+            match self.conn.receiver.recv_timeout(WAIT).expect("a response") {
+                Message::Response(r) if r.id == id => {
+                    return r
+                        .response_result
+                        .unwrap_or_else(|e| panic!("{method}: {e:?}"));
+                }
+                Message::Notification(n) => self.inbox.push(n),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// The next notification `method` for which `pick` holds.
+    fn wait_for(&mut self, method: &str, pick: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self
+            .inbox
+            .iter()
+            .position(|n| n.method == method && pick(&n.params))
+        {
+            return self.inbox.remove(i).params;
+        }
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self
+                .conn
+                .receiver
+                .recv_timeout(left)
+                .expect("a notification")
+            {
+                Message::Notification(n) if n.method == method && pick(&n.params) => {
+                    return n.params;
+                }
+                Message::Notification(n) => self.inbox.push(n),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// The diagnostics published for `uri` at `version`.
+    fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
+        let p = self.wait_for("textDocument/publishDiagnostics", |p| {
+            p["uri"] == uri && p["version"] == version
+        });
+        p["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn open(&mut self, uri: &str, text: &str) -> Vec<Value> {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}}),
+        );
+        self.diagnostics(uri, 1)
+    }
+
+    fn at(&mut self, method: &str, uri: &str, pos: (u32, u32)) -> Value {
+        let mut params = json!({
+            "textDocument": {"uri": uri},
+            "position": {"line": pos.0, "character": pos.1},
+        });
+        if method == "textDocument/references" {
+            params["context"] = json!({"includeDeclaration": true});
+        }
+        self.request(method, params)
+    }
+
+    fn stop(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        let served = self.server.take().unwrap().join().unwrap();
+        assert_eq!(served, Ok(()));
+    }
+}
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(name)).unwrap()
+}
+
+/// The 0-based (line, UTF-16 column) of a byte offset, counted here independently of the
+/// server.
+fn pos_of(text: &str, offset: usize) -> (u32, u32) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count();
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line as u32, before[start..].encode_utf16().count() as u32)
+}
+
+/// The position just inside the `n`th occurrence of `needle`.
+fn find(text: &str, needle: &str, nth: usize) -> (u32, u32) {
+    let at = text.match_indices(needle).nth(nth).expect(needle).0;
+    pos_of(text, at + 1)
+}
+
+fn range_text<'t>(text: &'t str, range: &Value) -> &'t str {
+    let off = |p: &Value| {
+        let (line, ch) = (
+            p["line"].as_u64().unwrap() as usize,
+            p["character"].as_u64().unwrap() as usize,
+        );
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let mut units = 0;
+        for (i, c) in text[start..].char_indices() {
+            if units >= ch {
+                return start + i;
+            }
+            units += c.len_utf16();
+        }
+        text.len()
+    };
+    &text[off(&range["start"])..off(&range["end"])]
+}
+
+fn uri(name: &str) -> String {
+    format!("file:///work/flows/{name}")
+}
+
+#[test]
+fn initialize_negotiates_the_position_encoding() {
+    let c = Client::start();
+    assert_eq!(c.init["capabilities"]["positionEncoding"], "utf-16");
+    assert_eq!(c.init["serverInfo"]["name"], "scaiflow");
+    assert_eq!(
+        c.init["capabilities"]["textDocumentSync"]["change"], 2,
+        "incremental"
+    );
+    c.stop();
+    let c = Client::start_with(json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}));
+    assert_eq!(c.init["capabilities"]["positionEncoding"], "utf-8");
+    c.stop();
+}
+
+/// Every fixture's diagnostics are the CLI's: same codes, messages, severities and ranges
+/// (`scaiflow validate --message-format json`'s byte spans, converted here).
+#[test]
+fn diagnostics_are_the_clis() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") && !n.starts_with("sf003"))
+        .collect();
+    names.sort();
+    assert!(names.len() > 40);
+    let mut c = Client::start();
+    let mut compared = 0;
+    for name in &names {
+        let text = fixture(&format!("fixtures/{name}"));
+        let cli = common::validate_records(&dir.join(name));
+        let u = uri(&name.replace(".json", ".flow.json"));
+        let lsp = c.open(&u, &text);
+        assert_eq!(lsp.len(), cli.len(), "{name}: {lsp:#?} vs {cli:#?}");
+        for (l, r) in lsp.iter().zip(&cli) {
+            assert_eq!(l["code"], r["code"], "{name}");
+            assert_eq!(l["message"], r["message"], "{name}");
+            assert_eq!(l["source"], "scaiflow");
+            let sev = if r["severity"] == "error" { 1 } else { 2 };
+            assert_eq!(l["severity"], sev, "{name}");
+            let span = &r["span"];
+            if span.is_object() {
+                let (s, e) = (
+                    span["start"].as_u64().unwrap() as usize,
+                    span["end"].as_u64().unwrap() as usize,
+                );
+                let want = json!({
+                    "start": {"line": pos_of(&text, s).0, "character": pos_of(&text, s).1},
+                    "end": {"line": pos_of(&text, e).0, "character": pos_of(&text, e).1},
+                });
+                assert_eq!(l["range"], want, "{name} {}", r["code"]);
+            }
+            let code = r["code"].as_str().unwrap().to_ascii_lowercase();
+            assert!(
+                l["codeDescription"]["href"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("docs/codes.md#{code}")),
+                "{l}"
+            );
+            if let Some(help) = r["help"].as_str() {
+                let related = l["relatedInformation"].as_array().unwrap();
+                assert!(
+                    related
+                        .iter()
+                        .any(|x| x["message"] == format!("help: {help}")),
+                    "{l}"
+                );
+            }
+            compared += 1;
+        }
+        c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
+        let closed = c.wait_for("textDocument/publishDiagnostics", |p| {
+            p["uri"] == u.as_str() && p["version"].is_null()
+        });
+        assert_eq!(closed["diagnostics"], json!([]));
+    }
+    assert!(compared > 40, "{compared}");
+    c.stop();
+}
+
+#[test]
+fn duplicate_ids_point_at_the_first_one() {
+    let mut c = Client::start();
+    let text = fixture("fixtures/sf200-duplicate-node-id.json");
+    let d = c.open(&uri("dup.flow.json"), &text);
+    let d = d.iter().find(|d| d["code"] == "SF200").unwrap();
+    let related = d["relatedInformation"].as_array().unwrap();
+    let first = related
+        .iter()
+        .find(|r| !r["message"].as_str().unwrap().starts_with("help:"))
+        .unwrap();
+    assert_eq!(first["location"]["uri"], uri("dup.flow.json"));
+    assert_eq!(
+        range_text(&text, &first["location"]["range"]).trim_matches('"'),
+        range_text(&text, &d["range"]).trim_matches('"')
+    );
+    assert!(
+        first["location"]["range"]["start"]["line"].as_u64() < d["range"]["start"]["line"].as_u64()
+    );
+    c.stop();
+}
+
+#[test]
+fn changes_are_checked_again_and_other_files_are_left_alone() {
+    let mut c = Client::start();
+    let u = uri("support.flow.json");
+    let mut text = fixture("fixtures/sf203-dangling-source.json");
+    let d = c.open(&u, &text);
+    assert_eq!(d[0]["code"], "SF203");
+    // Fix the typo with an incremental edit of just the misspelt id.
+    let range = d[0]["range"].clone();
+    assert_eq!(range_text(&text, &range), "\"node_sumarise\"");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2},
+               "contentChanges": [{"range": range, "text": "\"node_summarise\""}]}),
+    );
+    text = text.replacen("\"node_sumarise\"", "\"node_summarise\"", 1);
+    assert_eq!(c.diagnostics(&u, 2), Vec::<Value>::new());
+    // Two quick changes: only the last one's diagnostics are published.
+    for (v, t) in [(3, "{"), (4, "[]")] {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": u, "version": v}, "contentChanges": [{"text": t}]}),
+        );
+    }
+    let d = c.diagnostics(&u, 4);
+    assert_eq!(d[0]["code"], "SF103", "{d:?}");
+    assert!(
+        !c.inbox.iter().any(|n| n.params["version"] == 3),
+        "the first change was coalesced"
+    );
+    // Not a flow: nothing is published against it, and requests answer null.
+    let other = "file:///work/package.json";
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": other, "languageId": "json", "version": 1, "text": "{"}}),
+    );
+    assert_eq!(c.diagnostics(other, 1), Vec::<Value>::new());
+    assert_eq!(c.at("textDocument/hover", other, (0, 0)), Value::Null);
+    let _ = text;
+    c.stop();
+}
+
+#[test]
+fn manifests_get_the_import_diagnostics() {
+    let mut c = Client::start();
+    let text = fixture("fixtures/import/sf503-edited-step.yaml");
+    let u = uri("support.yaml");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": u, "languageId": "yaml", "version": 1, "text": text}}),
+    );
+    let d = c.diagnostics(&u, 1);
+    let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+        .args(["import", "--message-format", "json", "--out", "/dev/null"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/import/sf503-edited-step.yaml"))
+        .output()
+        .unwrap();
+    let cli: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .chain(
+            String::from_utf8(out.stderr)
+                .unwrap()
+                .lines()
+                .map(|s| Box::leak(s.to_string().into_boxed_str()) as &str),
+        )
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|r| r.get("code").is_some())
+        .collect();
+    assert!(!cli.is_empty());
+    let codes = |v: &[Value]| {
+        v.iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&d), codes(&cli));
+    assert_eq!(d[0]["message"], cli[0]["message"]);
+    c.stop();
+}
+
+#[test]
+fn hover_shows_kinds_nodes_keys_and_codes() {
+    let mut c = Client::start();
+    let text = fixture("examples/customer-support.flow.json");
+    let u = uri("cs.flow.json");
+    assert_eq!(c.open(&u, &text), Vec::<Value>::new());
+    let md = |v: &Value| v["contents"]["value"].as_str().unwrap().to_string();
+    let h = c.at("textDocument/hover", &u, find(&text, "\"llm_flexible\"", 0));
+    assert!(
+        md(&h).starts_with("**llm_flexible**\n\nConfig of an llm_flexible node"),
+        "{}",
+        md(&h)
+    );
+    assert!(md(&h).contains("- `llm_role`"), "{}", md(&h));
+    assert_eq!(range_text(&text, &h["range"]), "\"llm_flexible\"");
+    // An edge's node: that node's id, kind, label and config.
+    let edge_ref = text.find("\"node\": \"node_classify\"").unwrap() + 10;
+    let h = c.at("textDocument/hover", &u, pos_of(&text, edge_ref));
+    let m = md(&h);
+    assert!(
+        m.starts_with("**node_classify** · `llm_flexible`\n\nClassify Intent"),
+        "{m}"
+    );
+    assert!(m.contains("\"llm_role\": \"fast\""), "{m}");
+    assert!(m.contains("result `{{classify}}`"), "{m}");
+    // A template reference: the producing node.
+    let h = c.at("textDocument/hover", &u, find(&text, "classify.intent", 0));
+    assert!(
+        md(&h).starts_with("`classify`: the result of"),
+        "{}",
+        md(&h)
+    );
+    assert_eq!(range_text(&text, &h["range"]), "classify");
+    // A config key.
+    let h = c.at("textDocument/hover", &u, find(&text, "\"goal\"", 0));
+    assert!(
+        md(&h).starts_with("`goal` (llm_flexible config)"),
+        "{}",
+        md(&h)
+    );
+    // Nothing to say about a label.
+    assert_eq!(
+        c.at("textDocument/hover", &u, find(&text, "Classify Intent", 0)),
+        Value::Null
+    );
+    // On a diagnostic: its code's explanation.
+    let bad = fixture("fixtures/sf204-missing-output-port.json");
+    let bu = uri("bad.flow.json");
+    let d = c.open(&bu, &bad);
+    let start = &d[0]["range"]["start"];
+    let h = c.at(
+        "textDocument/hover",
+        &bu,
+        (
+            start["line"].as_u64().unwrap() as u32,
+            start["character"].as_u64().unwrap() as u32 + 1,
+        ),
+    );
+    let m = md(&h);
+    assert!(m.contains("has no output port `out_typo`"), "{m}");
+    assert!(
+        m.contains("**SF204** (error): the source node has no such output port"),
+        "{m}"
+    );
+    c.stop();
+}
+
+#[test]
+fn definitions_and_references() {
+    let mut c = Client::start();
+    let text = fixture("examples/customer-support.flow.json");
+    let u = uri("cs.flow.json");
+    c.open(&u, &text);
+    let decl = text.find("\"id\": \"node_classify\"").unwrap() + 6;
+    let decl_range = json!({
+        "start": {"line": pos_of(&text, decl).0, "character": pos_of(&text, decl).1},
+        "end": {"line": pos_of(&text, decl + 15).0, "character": pos_of(&text, decl + 15).1},
+    });
+    // From an edge's end, and from a template, to the node.
+    let edge_ref = text.find("\"node\": \"node_classify\"").unwrap() + 10;
+    let d = c.at("textDocument/definition", &u, pos_of(&text, edge_ref));
+    assert_eq!(d["uri"], u.as_str());
+    assert_eq!(d["range"], decl_range);
+    let d = c.at(
+        "textDocument/definition",
+        &u,
+        find(&text, "classify.confidence", 0),
+    );
+    assert_eq!(d["range"], decl_range);
+    // `llm_role` leads to the model entry.
+    let d = c.at("textDocument/definition", &u, find(&text, "\"fast\"", 0));
+    assert!(
+        pos_of(&text, text.find("\"role\": \"fast\"").unwrap()).0
+            == d["range"]["start"]["line"].as_u64().unwrap() as u32
+    );
+    // References of the node: its id, every edge end naming it, every template using it.
+    let refs = c.at("textDocument/references", &u, pos_of(&text, decl + 2));
+    let refs = refs.as_array().unwrap();
+    let texts: Vec<&str> = refs
+        .iter()
+        .map(|r| range_text(&text, &r["range"]))
+        .collect();
+    let edge_ends = text.matches("\"node\": \"node_classify\"").count();
+    let templates = text.matches("{{classify.").count();
+    assert_eq!(refs.len(), 1 + edge_ends + templates, "{texts:?}");
+    assert_eq!(
+        texts.iter().filter(|t| **t == "\"node_classify\"").count(),
+        1 + edge_ends
+    );
+    assert_eq!(
+        texts.iter().filter(|t| **t == "classify").count(),
+        templates
+    );
+    c.stop();
+}
+
+#[test]
+fn completion_offers_what_fits_the_place() {
+    let mut c = Client::start();
+    let text = fixture("examples/customer-support.flow.json");
+    let u = uri("cs.flow.json");
+    c.open(&u, &text);
+    let labels = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let kinds = c.at(
+        "textDocument/completion",
+        &u,
+        find(&text, "\"llm_flexible\"", 0),
+    );
+    assert_eq!(labels(&kinds).len(), 24);
+    assert!(labels(&kinds).contains(&"logic_loop".to_string()));
+    let edit = &kinds[0]["textEdit"];
+    assert_eq!(
+        range_text(&text, &edit["range"]),
+        "llm_flexible",
+        "replaces the string's inside"
+    );
+    let ids = c.at(
+        "textDocument/completion",
+        &u,
+        find(&text, "\"node\": \"node_classify\"", 0),
+    );
+    let _ = ids;
+    let at_node = text.find("\"node\": \"node_classify\"").unwrap() + 10;
+    let ids = c.at("textDocument/completion", &u, pos_of(&text, at_node));
+    assert!(labels(&ids).contains(&"node_entry".to_string()), "{ids}");
+    let entry = ids
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "node_classify")
+        .unwrap();
+    assert_eq!(entry["detail"], "Classify Intent (llm_flexible)");
+    // Ports of the edge's source node.
+    let port = text.find("\"port\": \"out_request\"").unwrap() + 10;
+    assert_eq!(
+        labels(&c.at("textDocument/completion", &u, pos_of(&text, port))),
+        vec!["out_request"]
+    );
+    // Roles of the model registry.
+    let roles = labels(&c.at("textDocument/completion", &u, find(&text, "\"fast\"", 0)));
+    assert!(
+        roles.contains(&"fast".to_string()) && roles.len() >= 2,
+        "{roles:?}"
+    );
+    // Config keys of the node's kind that are not written yet, while typing a new one.
+    let typing = text.replacen(
+        "\"llm_role\": \"fast\",",
+        "\"llm_role\": \"fast\", \"ou\": 1,",
+        1,
+    );
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": typing}]}),
+    );
+    let keys = labels(&c.at("textDocument/completion", &u, find(&typing, "\"ou\"", 0)));
+    // The llm_flexible keys node_classify does not have yet.
+    let flow: Value = serde_json::from_str(&text).unwrap();
+    let node = flow["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "node_classify")
+        .unwrap();
+    let written = node["config"].as_object().unwrap();
+    let mut want: Vec<String> =
+        scaiflow::schema::config_keys(scaiflow::model::NodeKind::LlmFlexible)
+            .into_iter()
+            .filter(|k| !written.contains_key(*k))
+            .map(String::from)
+            .collect();
+    want.sort();
+    let mut got = keys.clone();
+    got.sort();
+    assert_eq!(got, want);
+    assert!(got.contains(&"on_failure".to_string()));
+    // Inside `{{`: node results, the input, variables.
+    let t = typing.replacen("{{classify.intent}}", "{{cla}}", 1);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 3}, "contentChanges": [{"text": t}]}),
+    );
+    let at = t.find("{{cla}}").unwrap() + 5;
+    let names = c.at("textDocument/completion", &u, pos_of(&t, at));
+    assert!(
+        labels(&names).contains(&"classify".to_string())
+            && labels(&names).contains(&"input".to_string())
+    );
+    assert_eq!(range_text(&t, &names[0]["textEdit"]["range"]), "cla");
+    c.stop();
+}
+
+/// Applies a workspace edit's changes of `uri` to `text`.
+fn apply(text: &str, edit: &Value, uri: &str) -> String {
+    let mut edits: Vec<&Value> = edit["changes"][uri].as_array().unwrap().iter().collect();
+    edits.sort_by_key(|e| {
+        std::cmp::Reverse((
+            e["range"]["start"]["line"].as_u64(),
+            e["range"]["start"]["character"].as_u64(),
+        ))
+    });
+    let mut out = text.to_string();
+    for e in edits {
+        let r = range_text(&out, &e["range"]);
+        let start = r.as_ptr() as usize - out.as_ptr() as usize;
+        let end = start + r.len();
+        out.replace_range(start..end, e["newText"].as_str().unwrap());
+    }
+    out
+}
+
+#[test]
+fn quick_fixes_repair_the_flow() {
+    let mut c = Client::start();
+    for (fixture_name, code) in [
+        ("fixtures/sf203-dangling-source.json", "SF203"),
+        ("fixtures/sf113-unknown-node-kind.json", "SF113"),
+        ("fixtures/sf118-misspelt-config-key.json", "SF118"),
+        ("fixtures/sf116-misspelt-condition.json", "SF116"),
+    ] {
+        let text = fixture(fixture_name);
+        let u = uri(&fixture_name
+            .replace("fixtures/", "")
+            .replace(".json", ".flow.json"));
+        let diags = c.open(&u, &text);
+        let d = diags.iter().find(|d| d["code"] == code).unwrap().clone();
+        let actions = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d], "only": ["quickfix"]}}),
+        );
+        let actions = actions.as_array().unwrap();
+        assert_eq!(actions.len(), 1, "{fixture_name}: {actions:?}");
+        assert_eq!(actions[0]["isPreferred"], true);
+        let fixed = apply(&text, &actions[0]["edit"], &u);
+        let outcome = scaiflow::validate_source(&scaiflow::load::SourceFile::new("x", fixed));
+        assert!(
+            !outcome.diagnostics.iter().any(|x| x.code.as_str() == code),
+            "{fixture_name}: {:?}",
+            outcome.diagnostics
+        );
+    }
+    // A conditional edge without a condition: add one, or make the edge sequential.
+    let text = fixture("fixtures/sf117-conditional-without-condition.json");
+    let u = uri("sf117.flow.json");
+    let diags = c.open(&u, &text);
+    let d = diags.iter().find(|d| d["code"] == "SF117").unwrap().clone();
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d]}}),
+    );
+    let actions = actions.as_array().unwrap();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    for a in &actions[..2] {
+        let fixed = apply(&text, &a["edit"], &u);
+        let outcome =
+            scaiflow::validate_source(&scaiflow::load::SourceFile::new("x", fixed.clone()));
+        assert!(
+            !outcome
+                .diagnostics
+                .iter()
+                .any(|x| x.code.as_str() == "SF117"),
+            "{}: {:?}",
+            a["title"],
+            outcome.diagnostics
+        );
+    }
+    assert_eq!(actions[2]["command"]["command"], "scaiflow.compile");
+    // A stale diagnostic (the text changed under it) offers no fix.
+    let mut stale = diags.iter().find(|d| d["code"] == "SF117").unwrap().clone();
+    stale["data"]["text"] = json!("\"something else\"");
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": stale["range"], "context": {"diagnostics": [stale], "only": ["quickfix"]}}),
+    );
+    assert_eq!(actions, json!([]));
+    c.stop();
+}
+
+#[test]
+fn the_compile_command_writes_what_the_cli_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("cs.flow.json");
+    let text = fixture("examples/customer-support.flow.json");
+    std::fs::write(&flow, &text).unwrap();
+    let mut c = Client::start();
+    let u = format!("file://{}", flow.display());
+    c.open(&u, &text);
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "scaiflow.compile", "arguments": [u]}),
+    );
+    assert_eq!(r["ok"], true, "{r}");
+    let shown = c.wait_for("window/showMessage", |_| true);
+    assert_eq!(shown["type"], 3);
+    let written = std::fs::read(dir.path().join("cs.yaml")).unwrap();
+    let cli = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+        .args(["compile", "--out", "-"])
+        .arg(&flow)
+        .output()
+        .unwrap();
+    assert_eq!(written, cli.stdout);
+    // A flow with errors is not compiled; the message says why.
+    let bad = dir.path().join("bad.flow.json");
+    let bad_text = fixture("fixtures/sf203-dangling-source.json");
+    std::fs::write(&bad, &bad_text).unwrap();
+    let bu = format!("file://{}", bad.display());
+    c.open(&bu, &bad_text);
+    let r = c.request(
+        "workspace/executeCommand",
+        json!({"command": "scaiflow.compile", "arguments": [bu]}),
+    );
+    assert_eq!(r["ok"], false);
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("[SF203] edge 'edge_2': source node 'node_sumarise' does not exist"),
+        "{r}"
+    );
+    assert!(!dir.path().join("bad.yaml").exists());
+    c.stop();
+}
+
+#[test]
+fn the_outline_groups_nodes_by_kind() {
+    let mut c = Client::start();
+    let text = fixture("examples/customer-support.flow.json");
+    let u = uri("cs.flow.json");
+    c.open(&u, &text);
+    let s = c.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    let s = s.as_array().unwrap();
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0]["name"], "nodes");
+    assert_eq!(s[1]["name"], "edges");
+    let groups = s[0]["children"].as_array().unwrap();
+    let total: usize = groups
+        .iter()
+        .map(|g| g["children"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(total, text.matches("\"position\"").count());
+    let llm = groups.iter().find(|g| g["name"] == "llm_flexible").unwrap();
+    assert!(
+        llm["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["name"] == "node_classify" && n["detail"] == "Classify Intent")
+    );
+    let edges = s[1]["children"].as_array().unwrap();
+    assert!(
+        edges[0]["detail"].as_str().unwrap().contains(" → "),
+        "{}",
+        edges[0]
+    );
+    c.stop();
+}
+
+fn send(w: &mut impl std::io::Write, m: Message) {
+    m.write(w).unwrap();
+}
+
+/// The real binary over stdio, as an editor starts it.
+#[test]
+fn the_binary_speaks_lsp_over_stdio() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+        .args(["lsp", "--stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    send(
+        &mut stdin,
+        Request::new(1.into(), "initialize".into(), json!({"capabilities": {}})).into(),
+    );
+    let Some(Message::Response(r)) = Message::read(&mut stdout).unwrap() else {
+        panic!()
+    };
+    assert_eq!(r.response_result.unwrap()["serverInfo"]["name"], "scaiflow");
+    send(
+        &mut stdin,
+        Notification::new("initialized".into(), json!({})).into(),
+    );
+    let text = fixture("fixtures/sf203-dangling-source.json");
+    send(&mut stdin, Notification::new(
+        "textDocument/didOpen".into(),
+        json!({"textDocument": {"uri": uri("x.flow.json"), "languageId": "json", "version": 1, "text": text}}),
+    )
+    .into());
+    let Some(Message::Notification(n)) = Message::read(&mut stdout).unwrap() else {
+        panic!()
+    };
+    assert_eq!(n.method, "textDocument/publishDiagnostics");
+    assert_eq!(n.params["diagnostics"][0]["code"], "SF203");
+    send(
+        &mut stdin,
+        Request::new(2.into(), "shutdown".into(), Value::Null).into(),
+    );
+    let Some(Message::Response(r)) = Message::read(&mut stdout).unwrap() else {
+        panic!()
+    };
+    assert_eq!(r.id, 2.into());
+    send(
+        &mut stdin,
+        Notification::new("exit".into(), Value::Null).into(),
+    );
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
