@@ -1,5 +1,6 @@
 //! `cargo bench --bench lsp [-- NODES]`: how responsive `scaiflow lsp` stays on a large
-//! flow (10,000 nodes by default, shaped as `../shared/bench/gen_flow.py` shapes them).
+//! flow (10,000 nodes by default, shaped as `../shared/bench/gen_flow.py` shapes them),
+//! pretty-printed and minified (one line of 4 MB: every position is on it).
 //!
 //! The server runs in this process over a memory connection, as a client drives it:
 //! open → diagnostics; hover, definition, completion, outline on the opened text; an edit
@@ -61,9 +62,14 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// The 0-based line and UTF-16 column of the end of the last occurrence of `needle`.
+/// The 0-based line and UTF-16 column of the end of the last occurrence of `needle` (its
+/// `": "` written `":"` in a minified text).
 fn last(text: &str, needle: &str) -> Value {
-    let at = text.rfind(needle).expect(needle) + needle.len();
+    let found = text.rfind(needle).map(|i| i + needle.len()).or_else(|| {
+        let tight = needle.replace("\": ", "\":");
+        text.rfind(&tight).map(|i| i + tight.len())
+    });
+    let at = found.expect(needle);
     let line = text[..at].matches('\n').count();
     let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
     json!({"line": line, "character": text[start..at].encode_utf16().count()})
@@ -74,9 +80,16 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(10_000);
-    // Pretty-printed, as a flow in a repository is.
     let value: Value = serde_json::from_str(&common::flow(n)).unwrap();
-    let text = serde_json::to_string_pretty(&value).unwrap();
+    // Pretty-printed, as a flow in a repository is; then minified.
+    let pretty = serde_json::to_string_pretty(&value).unwrap();
+    let minified = serde_json::to_string(&value).unwrap();
+    for (shape, text) in [("pretty-printed", pretty), ("minified", minified)] {
+        session(n, shape, &text);
+    }
+}
+
+fn session(n: usize, shape: &str, text: &str) {
     let (server_end, conn) = Connection::memory();
     let server = std::thread::spawn(move || {
         scaiflow::lsp::serve(&server_end, scaiflow::lsp::Options::default())
@@ -86,7 +99,7 @@ fn main() {
     c.notify("initialized", json!({}));
     let uri = "file:///bench/large.flow.json";
     println!(
-        "scaiflow lsp on a flow of {n} nodes ({:.1} MB)",
+        "scaiflow lsp on a {shape} flow of {n} nodes ({:.1} MB)",
         text.len() as f64 / 1e6
     );
     let (t, count) = timed(|| {
@@ -98,7 +111,7 @@ fn main() {
     });
     println!("  open → diagnostics ({count})        {}", ms(t));
     let doc = json!({"uri": uri});
-    let node_ref = last(&text, "\"node\": \"n");
+    let node_ref = last(text, "\"node\": \"n");
     let at = |pos: &Value| json!({"textDocument": doc, "position": pos});
     let (t, _) = timed(|| c.request("textDocument/hover", at(&node_ref)));
     println!("  first hover (builds the index)     {}", ms(t));
@@ -106,7 +119,7 @@ fn main() {
     println!("  hover                              {}", ms(t));
     let (t, _) = timed(|| c.request("textDocument/definition", at(&node_ref)));
     println!("  definition                         {}", ms(t));
-    let kind = last(&text, "\"llm_flex");
+    let kind = last(text, "\"llm_flex");
     let (t, items) = timed(|| c.request("textDocument/completion", at(&kind)));
     println!(
         "  completion of a kind ({})          {}",
@@ -122,7 +135,7 @@ fn main() {
     let (t, _) = timed(|| c.request("textDocument/documentSymbol", json!({"textDocument": doc})));
     println!("  outline                            {}", ms(t));
     // One character typed into the last label.
-    let label = last(&text, "\"label\": \"");
+    let label = last(text, "\"label\": \"");
     let start = Instant::now();
     c.notify(
         "textDocument/didChange",

@@ -111,14 +111,7 @@ pub fn read_bytes_limited(
         return Err(fail("it is a directory".to_string()));
     }
     if meta.len() > limit {
-        return Err(LoadFailure {
-            diagnostic: too_large(format!(
-                "'{path}' is {} bytes, larger than the {} input limit",
-                meta.len(),
-                crate::limits::shown(limit)
-            )),
-            source: SourceFile::new(path, ""),
-        });
+        return Err(larger_than(path, meta.len(), limit));
     }
     let file = std::fs::File::open(path_ref).map_err(|e| fail(io_message(&e)))?;
     read_limited(path, file, limit).map(|b| (path.to_string(), b))
@@ -156,10 +149,24 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<SourceFile, LoadFailure> {
     }
 }
 
-/// A source from text already in memory (an editor's buffer), under the same size limit
-/// and decoding as a file.
+/// SF002 for an input whose size is known.
+fn larger_than(name: &str, size: u64, limit: u64) -> LoadFailure {
+    LoadFailure {
+        diagnostic: too_large(format!(
+            "'{name}' is {size} bytes, larger than the {} input limit",
+            crate::limits::shown(limit)
+        )),
+        source: SourceFile::new(name, ""),
+    }
+}
+
+/// A source from text already in memory (an editor's buffer), under the same size limit,
+/// with the same messages, and decoded as a file is.
 pub fn source_from_bytes(name: &str, bytes: &[u8], limit: u64) -> Result<SourceFile, LoadFailure> {
-    read_limited(name, bytes, limit).and_then(|b| decode(name, b))
+    if bytes.len() as u64 > limit {
+        return Err(larger_than(name, bytes.len() as u64, limit));
+    }
+    decode(name, bytes.to_vec())
 }
 
 /// Reads and decodes an input path (`-` for stdin).

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::BufReader;
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 struct Client {
     conn: Connection,
-    server: Option<std::thread::JoinHandle<Result<(), String>>>,
+    server: Option<std::thread::JoinHandle<Result<scaiflow::lsp::Ended, String>>>,
     next: i32,
     /// Notifications received while waiting for something else.
     inbox: Vec<Notification>,
@@ -30,23 +30,35 @@ impl Client {
     }
 
     fn start_with(capabilities: Value) -> Client {
+        let params = json!({"processId": null, "rootUri": null, "capabilities": capabilities});
+        let mut c = Client::connect(scaiflow::lsp::Options::default());
+        c.init = c.request("initialize", params);
+        c.notify("initialized", json!({}));
+        c
+    }
+
+    /// A server, not yet initialized.
+    fn connect(options: scaiflow::lsp::Options) -> Client {
         let (server_end, conn) = Connection::memory();
-        let server = std::thread::spawn(move || {
-            scaiflow::lsp::serve(&server_end, scaiflow::lsp::Options::default())
-        });
-        let mut c = Client {
+        let server = std::thread::spawn(move || scaiflow::lsp::serve(&server_end, options));
+        Client {
             conn,
             server: Some(server),
             next: 0,
             inbox: Vec::new(),
             init: Value::Null,
-        };
-        c.init = c.request(
-            "initialize",
-            json!({"processId": null, "rootUri": null, "capabilities": capabilities}),
-        );
-        c.notify("initialized", json!({}));
-        c
+        }
+    }
+
+    /// The error code a request gets.
+    fn error_of(&mut self, method: &str, params: Value) -> i32 {
+        self.respond(method, params).unwrap_err().code
+    }
+
+    /// Ends with `exit` alone; how the server says it ended.
+    fn exit(mut self) -> Result<scaiflow::lsp::Ended, String> {
+        self.notify("exit", Value::Null);
+        self.server.take().unwrap().join().unwrap()
     }
 
     fn notify(&self, method: &str, params: Value) {
@@ -57,6 +69,12 @@ impl Client {
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
+        self.respond(method, params)
+            .unwrap_or_else(|e| panic!("{method}: {e:?}"))
+    }
+
+    /// Sends a request and waits for its response (keeping notifications for later).
+    fn respond(&mut self, method: &str, params: Value) -> Result<Value, lsp_server::ResponseError> {
         self.next += 1;
         let id = RequestId::from(self.next);
         self.conn
@@ -65,11 +83,7 @@ impl Client {
             .unwrap();
         loop {
             match self.conn.receiver.recv_timeout(WAIT).expect("a response") {
-                Message::Response(r) if r.id == id => {
-                    return r
-                        .response_result
-                        .unwrap_or_else(|e| panic!("{method}: {e:?}"));
-                }
+                Message::Response(r) if r.id == id => return r.response_result,
                 Message::Notification(n) => self.inbox.push(n),
                 other => panic!("unexpected {other:?}"),
             }
@@ -134,7 +148,7 @@ impl Client {
         self.request("shutdown", Value::Null);
         self.notify("exit", Value::Null);
         let served = self.server.take().unwrap().join().unwrap();
-        assert_eq!(served, Ok(()));
+        assert_eq!(served, Ok(scaiflow::lsp::Ended::Clean));
     }
 }
 
@@ -185,9 +199,29 @@ fn initialize_negotiates_the_position_encoding() {
     let c = Client::start();
     assert_eq!(c.init["capabilities"]["positionEncoding"], "utf-16");
     assert_eq!(c.init["serverInfo"]["name"], "scaiflow");
+    let caps = &c.init["capabilities"];
+    assert_eq!(caps["textDocumentSync"]["change"], 2, "incremental");
+    assert_eq!(caps["textDocumentSync"]["openClose"], true);
+    assert_eq!(caps["textDocumentSync"]["save"], true);
+    for provider in [
+        "hoverProvider",
+        "definitionProvider",
+        "referencesProvider",
+        "documentSymbolProvider",
+    ] {
+        assert_eq!(caps[provider], true, "{provider}");
+    }
     assert_eq!(
-        c.init["capabilities"]["textDocumentSync"]["change"], 2,
-        "incremental"
+        caps["completionProvider"]["triggerCharacters"],
+        json!(["\"", "."])
+    );
+    assert_eq!(
+        caps["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix", "source"])
+    );
+    assert_eq!(
+        caps["executeCommandProvider"]["commands"],
+        json!(["scaiflow.compile"])
     );
     c.stop();
     let c = Client::start_with(json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}));
@@ -262,6 +296,100 @@ fn diagnostics_are_the_clis() {
     c.stop();
 }
 
+/// Odd initialize params still get an answer; requests before it get "not initialized";
+/// a notification before `initialized` is fine; `exit` without `shutdown` is told apart.
+#[test]
+fn the_handshake_is_forgiving() {
+    for params in [
+        json!({}),
+        Value::Null,
+        json!({"processId": "123", "rootUri": "file:///tmp/a b", "trace": "compact",
+               "capabilities": {"textDocument": {"hover": {"contentFormat": ["markdown", "html"]}}}}),
+    ] {
+        let mut c = Client::connect(scaiflow::lsp::Options::default());
+        assert_eq!(c.error_of("textDocument/hover", json!({})), -32002);
+        c.notify("$/setTrace", json!({"value": "off"}));
+        let init = c.request("initialize", params.clone());
+        assert_eq!(
+            init["capabilities"]["positionEncoding"], "utf-16",
+            "{params}"
+        );
+        c.notify("$/setTrace", json!({"value": "off"}));
+        c.notify("initialized", json!({}));
+        assert_eq!(
+            c.request(
+                "textDocument/documentSymbol",
+                json!({"textDocument": {"uri": "file:///x.flow.json"}})
+            ),
+            Value::Null
+        );
+        assert_eq!(c.exit(), Ok(scaiflow::lsp::Ended::ExitWithoutShutdown));
+    }
+    assert_eq!(
+        Client::connect(scaiflow::lsp::Options::default()).exit(),
+        Ok(scaiflow::lsp::Ended::ExitWithoutShutdown)
+    );
+}
+
+/// A byte order mark is not part of the library's text, but is of the editor's: ranges
+/// and fixes are in the editor's.
+#[test]
+fn a_byte_order_mark_shifts_nothing() {
+    let mut c = Client::start();
+    let text = format!("\u{feff}{}", fixture("fixtures/sf203-dangling-source.json"));
+    let u = uri("bom.flow.json");
+    let d = c.open(&u, &text);
+    assert_eq!(range_text(&text, &d[0]["range"]), "\"node_sumarise\"");
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": d[0]["range"], "context": {"diagnostics": [d[0]], "only": ["quickfix"]}}),
+    );
+    let fixed = apply(&text, &actions[0]["edit"], &u);
+    assert_eq!(
+        fixed,
+        text.replacen("\"node_sumarise\"", "\"node_summarise\"", 1)
+    );
+    c.stop();
+}
+
+/// Past `--max-input-size`, a document gets the CLI's SF002, word for word.
+#[test]
+fn the_input_limit_is_the_clis() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/customer-support.flow.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+        .args([
+            "--max-input-size",
+            "1KiB",
+            "validate",
+            "--message-format",
+            "json",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let cli: Value = serde_json::from_str(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cli["code"], "SF002");
+    let options = scaiflow::lsp::Options {
+        limits: scaiflow::limits::Limits::with_max_input(1024),
+    };
+    let mut c = Client::connect(options);
+    c.init = c.request("initialize", json!({"capabilities": {}}));
+    c.notify("initialized", json!({}));
+    let u = format!("file://{}", path.display());
+    let d = c.open(&u, &fixture("examples/customer-support.flow.json"));
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0]["code"], "SF002");
+    assert_eq!(d[0]["message"], cli["message"]);
+    c.stop();
+}
+
 #[test]
 fn duplicate_ids_point_at_the_first_one() {
     let mut c = Client::start();
@@ -291,6 +419,9 @@ fn changes_are_checked_again_and_other_files_are_left_alone() {
     let mut text = fixture("fixtures/sf203-dangling-source.json");
     let d = c.open(&u, &text);
     assert_eq!(d[0]["code"], "SF203");
+    // A save checks again at once.
+    c.notify("textDocument/didSave", json!({"textDocument": {"uri": u}}));
+    assert_eq!(c.diagnostics(&u, 1), d);
     // Fix the typo with an incremental edit of just the misspelt id.
     let range = d[0]["range"].clone();
     assert_eq!(range_text(&text, &range), "\"node_sumarise\"");
@@ -630,6 +761,31 @@ fn quick_fixes_repair_the_flow() {
             outcome.diagnostics
         );
     }
+    // A port with no close name: one fix per port of the node.
+    let text = fixture("fixtures/sf204-missing-output-port.json");
+    let u = uri("sf204.flow.json");
+    let diags = c.open(&u, &text);
+    let d = diags.iter().find(|d| d["code"] == "SF204").unwrap().clone();
+    let actions = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d], "only": ["quickfix"]}}),
+    );
+    let actions = actions.as_array().unwrap();
+    let titles: Vec<&str> = actions
+        .iter()
+        .map(|a| a["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Use port \"out\""]);
+    let fixed = apply(&text, &actions[0]["edit"], &u);
+    let outcome = scaiflow::validate_source(&scaiflow::load::SourceFile::new("x", fixed));
+    assert!(
+        !outcome
+            .diagnostics
+            .iter()
+            .any(|x| x.code.as_str() == "SF204"),
+        "{:?}",
+        outcome.diagnostics
+    );
     // A conditional edge without a condition: add one, or make the edge sequential.
     let text = fixture("fixtures/sf117-conditional-without-condition.json");
     let u = uri("sf117.flow.json");
@@ -791,6 +947,12 @@ fn the_binary_speaks_lsp_over_stdio() {
     };
     assert_eq!(n.method, "textDocument/publishDiagnostics");
     assert_eq!(n.params["diagnostics"][0]["code"], "SF203");
+    // A frame that is not JSON-RPC is answered in the log, and the session goes on.
+    stdin.write_all(b"Content-Length: 5\r\n\r\n{nope").unwrap();
+    let Some(Message::Notification(n)) = Message::read(&mut stdout).unwrap() else {
+        panic!()
+    };
+    assert_eq!(n.method, "window/logMessage");
     send(
         &mut stdin,
         Request::new(2.into(), "shutdown".into(), Value::Null).into(),
@@ -805,4 +967,32 @@ fn the_binary_speaks_lsp_over_stdio() {
     );
     drop(stdin);
     assert!(child.wait().unwrap().success());
+}
+
+/// The exit statuses: 1 for `exit` without `shutdown`; 2, with a line on stderr and no
+/// panic, for a frame the server will not read.
+#[test]
+fn the_binary_ends_with_the_right_status() {
+    let run = |input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let exit = r#"{"jsonrpc":"2.0","method":"exit"}"#;
+    let out = run(format!("Content-Length: {}\r\n\r\n{exit}", exit.len()).as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    for absurd in ["1000000000000", "18446744073709551615"] {
+        let out = run(format!("Content-Length: {absurd}\r\n\r\n{{}}").as_bytes());
+        assert_eq!(out.status.code(), Some(2), "{absurd}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("larger than the"), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
 }

@@ -335,11 +335,13 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
-/// `scaiflow lsp`: serves until the client says `exit` (0), or fails (2).
+/// `scaiflow lsp`: serves until the client says `exit`: 0 after `shutdown`, 1 without
+/// (as the protocol asks); 2 when the connection fails.
 fn lsp(ctx: &Ctx) -> u8 {
     let options = crate::lsp::Options { limits: ctx.limits };
     match crate::lsp::run_stdio(options) {
-        Ok(()) => 0,
+        Ok(crate::lsp::Ended::Clean) => 0,
+        Ok(crate::lsp::Ended::ExitWithoutShutdown) => 1,
         Err(msg) => fail(&msg),
     }
 }

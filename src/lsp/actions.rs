@@ -84,6 +84,18 @@ fn fixes(doc: &Document, d: &lsp_types::Diagnostic) -> Vec<CodeAction> {
             true,
         ));
     }
+    let port = matches!(code, Some(Code::MissingOutputPort | Code::MissingInputPort));
+    if port && out.is_empty() && now.starts_with('"') {
+        // No close name: each port the node has (a handful at most) is a way out.
+        out.extend(port_choices(doc, start).into_iter().map(|p| {
+            let new_text = serde_json::to_string(&p).unwrap_or_default();
+            action(
+                format!("Use port {new_text}"),
+                TextEdit::new(d.range, new_text),
+                false,
+            )
+        }));
+    }
     if code == Some(Code::ConditionMissing) && now == "\"conditional\"" {
         // After `"type": "conditional"`, on a line of its own indented like `"type"`.
         let line_start = doc.text[..start].rfind('\n').map_or(0, |i| i + 1);
@@ -92,10 +104,14 @@ fn fixes(doc: &Document, d: &lsp_types::Diagnostic) -> Vec<CodeAction> {
             .take_while(|c| c.is_whitespace())
             .collect();
         let at = lsp_types::Range::new(d.range.end, d.range.end);
+        // The line ending of the line it is on (a CRLF file stays CRLF).
+        let eol = doc.text[start..].find('\n').map(|i| start + i);
+        let crlf = eol.is_some_and(|i| doc.text[..i].ends_with('\r'));
+        let newline = if crlf { "\r\n" } else { "\n" };
         out.push(action(
             "Add \"condition\": \"true\" (a fallthrough arm; write the branch's expression)"
                 .to_string(),
-            TextEdit::new(at, format!(",\n{indent}\"condition\": \"true\"")),
+            TextEdit::new(at, format!(",{newline}{indent}\"condition\": \"true\"")),
             false,
         ));
         out.push(action(
@@ -105,6 +121,29 @@ fn fixes(doc: &Document, d: &lsp_types::Diagnostic) -> Vec<CodeAction> {
         ));
     }
     out
+}
+
+/// The ports the node of the edge end at `offset` has on that side, when they are few
+/// enough to offer each ([`crate::diagnostics::MAX_LISTED`]).
+fn port_choices(doc: &Document, offset: usize) -> Vec<String> {
+    let idx = doc.index();
+    let Some(at) = super::place::place_at(idx, &doc.text, offset + 1) else {
+        return Vec::new();
+    };
+    let super::place::Place::EdgePort { edge, end } = at.place else {
+        return Vec::new();
+    };
+    match idx.endpoint_node(edge, end) {
+        Some((node, output)) => {
+            let ports = node.port_ids(output);
+            if ports.len() <= crate::diagnostics::MAX_LISTED {
+                ports
+            } else {
+                Vec::new()
+            }
+        }
+        None => Vec::new(),
+    }
 }
 
 /// The word of a `did you mean `x`?` help.

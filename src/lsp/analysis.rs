@@ -28,30 +28,68 @@ pub const FLOW_SCHEMA_URI: &str = "https://scailabs.com/schemas/scaiflow/v2.json
 const SNIFF: usize = 4096;
 
 impl DocKind {
-    /// `*.flow.json`, or JSON that names the v2 schema near its start, is a flow; YAML with
-    /// a top-level `core:` is a manifest.
+    /// `*.flow.json`, or JSON whose `$schema` is the v2 flow schema (near its start), is a
+    /// flow. YAML with a top-level `core:` key, or beside the `.flow.json` it was
+    /// compiled from (`x.yaml` next to `x.flow.json`, the CLI's default output), is a
+    /// manifest.
     pub fn of(uri: &str, language_id: &str, text: &str) -> DocKind {
         let path = uri.split(['?', '#']).next().unwrap_or(uri);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let head = &text[..crate::diagnostics::floor_char_boundary(text, SNIFF)];
         let yaml = path.ends_with(".yaml") || path.ends_with(".yml") || language_id == "yaml";
-        if path.ends_with(".flow.json") {
+        if path.ends_with(".flow.json") || (!yaml && names_flow_schema(head)) {
             DocKind::Flow
-        } else if yaml {
-            let manifest = head.starts_with("core:") || head.contains("\ncore:");
-            if manifest {
-                DocKind::Manifest
-            } else {
-                DocKind::Other
-            }
-        } else if head.contains(FLOW_SCHEMA_URI) {
-            DocKind::Flow
+        } else if yaml && (has_core_key(head) || beside_a_flow(uri)) {
+            DocKind::Manifest
         } else {
             DocKind::Other
         }
     }
 }
 
-/// The diagnostics of a document, located and sorted exactly as the CLI prints them.
+/// Whether the text has `"$schema": "<the v2 URI>"`.
+fn names_flow_schema(head: &str) -> bool {
+    head.match_indices("\"$schema\"").any(|(at, key)| {
+        let rest = head[at + key.len()..].trim_start();
+        rest.strip_prefix(':')
+            .map(str::trim_start)
+            .and_then(|v| v.strip_prefix('"'))
+            .is_some_and(|v| {
+                v.starts_with(FLOW_SCHEMA_URI) && v[FLOW_SCHEMA_URI.len()..].starts_with('"')
+            })
+    })
+}
+
+/// Whether a line starts with the key `core` (plain or quoted) and a colon.
+fn has_core_key(head: &str) -> bool {
+    head.lines().any(|line| {
+        ["core", "\"core\"", "'core'"].iter().any(|k| {
+            line.strip_prefix(k)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+    })
+}
+
+/// Whether a `file:` manifest has the flow it was compiled from beside it.
+fn beside_a_flow(uri: &str) -> bool {
+    let Ok(uri) = uri.parse::<Uri>() else {
+        return false;
+    };
+    let Some(path) = super::uri_to_path(&uri) else {
+        return false;
+    };
+    let Some(stem) = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".yaml").or_else(|| n.strip_suffix(".yml")))
+    else {
+        return false;
+    };
+    path.with_file_name(format!("{stem}.flow.json")).is_file()
+}
+
+/// The diagnostics of a document, located and sorted exactly as the CLI prints them, with
+/// spans into the document's text as the editor has it.
 pub fn check(
     kind: DocKind,
     name: &str,
@@ -72,6 +110,21 @@ pub fn check(
         _ => crate::import::import_manifest_with(&source, limits).diagnostics,
     };
     render::prepare(&source, &mut diags);
+    // The library reads the text without its byte order mark; the editor's has it.
+    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    if bom > 0 {
+        let shift = |s: &mut std::ops::Range<usize>| *s = s.start + bom..s.end + bom;
+        for d in &mut diags {
+            if let Some(l) = &mut d.location {
+                shift(&mut l.span);
+            }
+            for r in &mut d.related {
+                if let Some(s) = &mut r.span {
+                    shift(s);
+                }
+            }
+        }
+    }
     diags
 }
 
@@ -177,6 +230,32 @@ mod tests {
             DocKind::Other
         );
         assert!(check(DocKind::Other, "x", "{", crate::limits::Limits::default()).is_empty());
+        // The URI named anywhere else is not a flow's `$schema` (the schema's own `$id`).
+        let id = format!("{{\"$id\": \"{FLOW_SCHEMA_URI}\"}}");
+        assert_eq!(DocKind::of("file:///s.json", "json", &id), DocKind::Other);
+        let other = format!("{{\"$schema\": \"{FLOW_SCHEMA_URI}x\"}}");
+        assert_eq!(
+            DocKind::of("file:///s.json", "json", &other),
+            DocKind::Other
+        );
+        let bom = format!("\u{feff}{{\n  \"$schema\" :\"{FLOW_SCHEMA_URI}\"}}");
+        assert_eq!(DocKind::of("file:///s.json", "json", &bom), DocKind::Flow);
+        for m in ["\u{feff}core:\n", "\"core\": {}\n", "'core' : x"] {
+            assert_eq!(
+                DocKind::of("file:///m.yaml", "yaml", m),
+                DocKind::Manifest,
+                "{m:?}"
+            );
+        }
+        // A manifest beside its flow, whatever it holds.
+        let dir = std::env::temp_dir().join(format!("scaiflow-dockind-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("x.flow.json"), "{}").unwrap();
+        let beside = format!("file://{}/x.yaml", dir.display());
+        let alone = format!("file://{}/y.yaml", dir.display());
+        assert_eq!(DocKind::of(&beside, "yaml", "- a\n"), DocKind::Manifest);
+        assert_eq!(DocKind::of(&alone, "yaml", "- a\n"), DocKind::Other);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

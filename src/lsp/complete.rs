@@ -20,9 +20,10 @@ pub fn complete(doc: &Document, pos: Position) -> Option<Vec<CompletionItem>> {
     let idx = doc.index();
     let At { place, span, .. } = place_at(idx, text, offset)?;
     let within = inner(text, &span);
+    let range = doc.range(&within);
     let words = |list: Vec<(String, Option<String>)>, kind: CompletionItemKind| {
         list.into_iter()
-            .map(|(w, detail)| item(doc, w.clone(), kind, detail, &within, w))
+            .map(|(w, detail)| item(w.clone(), kind, detail, range, w))
             .collect::<Vec<_>>()
     };
     let items = match place {
@@ -33,11 +34,10 @@ pub fn complete(doc: &Document, pos: Position) -> Option<Vec<CompletionItem>> {
                 .map(|key| {
                     let detail = crate::schema::config_key_description(kind, key);
                     let mut it = item(
-                        doc,
                         key.to_string(),
                         CompletionItemKind::PROPERTY,
                         detail.map(str::to_string),
-                        &within,
+                        range,
                         key.to_string(),
                     );
                     it.filter_text = Some(key.to_string());
@@ -48,15 +48,15 @@ pub fn complete(doc: &Document, pos: Position) -> Option<Vec<CompletionItem>> {
         // Between a config's members: whole `"key": ` members.
         Place::ConfigBody { node, object } => {
             let kind = idx.nodes.get(node)?.kind()?;
+            let here = doc.range(&(offset..offset));
             config_keys(idx, text, object, kind, None)
                 .map(|key| {
                     let detail = crate::schema::config_key_description(kind, key);
                     item(
-                        doc,
                         key.to_string(),
                         CompletionItemKind::PROPERTY,
                         detail.map(str::to_string),
-                        &(offset..offset),
+                        here,
                         format!("\"{key}\": "),
                     )
                 })
@@ -66,11 +66,10 @@ pub fn complete(doc: &Document, pos: Position) -> Option<Vec<CompletionItem>> {
             .iter()
             .map(|k| {
                 let mut it = item(
-                    doc,
                     k.as_str().to_string(),
                     CompletionItemKind::ENUM_MEMBER,
                     crate::schema::kind_description(*k).map(str::to_string),
-                    &within,
+                    range,
                     k.as_str().to_string(),
                 );
                 it.documentation = Some(Documentation::MarkupContent(MarkupContent {
@@ -129,23 +128,21 @@ pub fn complete(doc: &Document, pos: Position) -> Option<Vec<CompletionItem>> {
     Some(items)
 }
 
-/// A completion that replaces `span` with `new_text`.
+/// A completion that replaces `range` with `new_text`. (Every item of a list replaces the
+/// same range, converted once: on a minified flow's one long line each conversion walks
+/// the line.)
 fn item(
-    doc: &Document,
     label: String,
     kind: CompletionItemKind,
     detail: Option<String>,
-    span: &Range<usize>,
+    range: lsp_types::Range,
     new_text: String,
 ) -> CompletionItem {
     CompletionItem {
         label,
         kind: Some(kind),
         detail,
-        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(
-            doc.range(span),
-            new_text,
-        ))),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit::new(range, new_text))),
         ..Default::default()
     }
 }
@@ -180,52 +177,39 @@ fn in_template(
     offset: usize,
     doc: &Document,
 ) -> Option<Vec<CompletionItem>> {
-    let item = |label, kind, detail, span: &Range<usize>, new_text| {
-        item(doc, label, kind, detail, span, new_text)
-    };
+    // The raw text is searched: an escape before the `{{` (a `\n` in a prompt) does not
+    // matter, and a name cannot contain one.
     let before = text.get(within.start..offset.min(within.end))?;
-    if before.contains('\\') {
-        return None;
-    }
     let open = before.rfind("{{")?;
     let typed = &before[open + 2..];
-    if typed.contains("}}") {
-        return None;
-    }
     let lead = typed.len() - typed.trim_start().len();
     let name = &typed[lead..];
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return None;
     }
     let start = within.start + open + 2 + lead;
-    let span = start..start + name.len();
-    let mut items = vec![item(
+    let range = doc.range(&(start..start + name.len()));
+    let variable = |label: String, detail: Option<String>| {
+        item(
+            label.clone(),
+            CompletionItemKind::VARIABLE,
+            detail,
+            range,
+            label,
+        )
+    };
+    let mut items = vec![variable(
         crate::analyze::INPUT_BINDING.to_string(),
-        CompletionItemKind::VARIABLE,
         Some("the flow's input".to_string()),
-        &span,
-        crate::analyze::INPUT_BINDING.to_string(),
     )];
     for n in &idx.nodes {
         if let Some(b) = n.binding() {
             let detail = n.id.as_ref().map(|id| format!("result of {}", id.text));
-            items.push(item(
-                b.clone(),
-                CompletionItemKind::VARIABLE,
-                detail,
-                &span,
-                b,
-            ));
+            items.push(variable(b, detail));
         }
     }
     for v in &idx.variables {
-        items.push(item(
-            v.text.clone(),
-            CompletionItemKind::VARIABLE,
-            Some("flow variable".to_string()),
-            &span,
-            v.text.clone(),
-        ));
+        items.push(variable(v.text.clone(), Some("flow variable".to_string())));
     }
     Some(items)
 }

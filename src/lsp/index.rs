@@ -237,14 +237,12 @@ pub struct TemplateRef {
     pub span: Range<usize>,
 }
 
-/// The template reference of the string at `span` that holds `offset`, if any. Only
-/// escape-free strings are looked into (offsets would not map otherwise).
+/// The template reference of the string at `span` that holds `offset`, if any. The raw
+/// text is searched: escapes elsewhere in the string (a `\n` in a prompt) do not matter,
+/// and a name cannot contain one.
 pub fn template_ref_at(text: &str, span: &Range<usize>, offset: usize) -> Option<TemplateRef> {
     let inside = inner(text, span);
     let s = &text[inside.clone()];
-    if s.contains('\\') {
-        return None;
-    }
     let mut from = 0;
     while let Some(open) = s[from..].find("{{") {
         let body_start = from + open + 2;
@@ -294,6 +292,10 @@ mod tests {
             "not the field"
         );
         assert_eq!(template_ref_at(r#""{{""#, &(0..4), 3), None);
+        let escaped = r#""line\n{{classify.intent}}""#;
+        let r =
+            template_ref_at(escaped, &(0..escaped.len()), escaped.find("class").unwrap()).unwrap();
+        assert_eq!(&escaped[r.span], "classify");
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod place;
 mod symbols;
 mod syntax;
 mod text;
+mod transport;
 mod worker;
 
 use std::collections::HashMap;
@@ -35,9 +36,9 @@ use lsp_types::notification::{self as note, Notification as _};
 use lsp_types::request::{self as req, Request as _};
 use lsp_types::{
     CodeActionKind, CodeActionProviderCapability, CompletionOptions, ExecuteCommandOptions,
-    HoverProviderCapability, InitializeParams, OneOf, PublishDiagnosticsParams, ServerCapabilities,
-    ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
-    TextDocumentSyncSaveOptions, Uri,
+    HoverProviderCapability, OneOf, PositionEncodingKind, PublishDiagnosticsParams,
+    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
+    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
 };
 use serde_json::Value;
 
@@ -59,12 +60,24 @@ pub struct Options {
     pub limits: crate::limits::Limits,
 }
 
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// `shutdown`, then `exit`: the process exits with 0.
+    Clean,
+    /// `exit` without `shutdown`: the protocol asks for exit code 1.
+    ExitWithoutShutdown,
+}
+
 /// Serves the client on stdin / stdout until it sends `exit`.
-pub fn run_stdio(options: Options) -> Result<(), String> {
-    let (connection, io) = Connection::stdio();
+pub fn run_stdio(options: Options) -> Result<Ended, String> {
+    // Documents up to the manifest limit, JSON-escaped (a control character is six bytes
+    // escaped; four times is ample for text), with room for the envelope.
+    let max_message = options.limits.max_manifest().saturating_mul(4) + (1 << 20);
+    let (connection, threads) = transport::stdio(max_message);
     let served = serve(&connection, options);
     drop(connection);
-    io.join().map_err(|e| format!("lsp: {e}"))?;
+    threads.join();
     served
 }
 
@@ -116,8 +129,9 @@ impl Document {
         self.lines().range(&self.text, span)
     }
 
-    fn changed(&mut self) {
-        self.lines = OnceLock::new();
+    /// After an edit: `lines` is the index of the new text.
+    fn changed(&mut self, lines: LineIndex) {
+        self.lines = OnceLock::from(lines);
         self.index = OnceLock::new();
         self.kind = DocKind::of(self.uri.as_str(), &self.language_id, &self.text);
     }
@@ -135,18 +149,36 @@ struct Server<'c> {
 }
 
 /// Runs the protocol on a connection: initialize, then the main loop until `exit`.
-pub fn serve(connection: &Connection, options: Options) -> Result<(), String> {
-    let protocol = |e: lsp_server::ProtocolError| format!("lsp: {e}");
-    let (id, params) = connection.initialize_start().map_err(protocol)?;
-    let params: InitializeParams =
-        serde_json::from_value(params).map_err(|e| format!("lsp: bad initialize params: {e}"))?;
-    let encoding = Encoding::negotiate(
-        params
-            .capabilities
-            .general
-            .as_ref()
-            .and_then(|g| g.position_encodings.as_deref()),
-    );
+///
+/// Before `initialize`, requests are answered with "server not initialized" and
+/// notifications are dropped (`exit` ends the session). The initialize params are read
+/// leniently: only the client's position encodings matter to this server, and odd values
+/// elsewhere must not leave the client without an answer.
+pub fn serve(connection: &Connection, options: Options) -> Result<Ended, String> {
+    let gone = || "lsp: the client closed the connection".to_string();
+    let (id, params) = loop {
+        match connection.receiver.recv().map_err(|_| gone())? {
+            Message::Request(r) if r.method == req::Initialize::METHOD => break (r.id, r.params),
+            Message::Request(r) => {
+                let _ = connection.sender.send(
+                    Response::new_err(
+                        r.id,
+                        ErrorCode::ServerNotInitialized as i32,
+                        format!("{}: the server is not initialized yet", r.method),
+                    )
+                    .into(),
+                );
+            }
+            Message::Notification(n) if n.method == note::Exit::METHOD => {
+                return Ok(Ended::ExitWithoutShutdown);
+            }
+            Message::Notification(_) | Message::Response(_) => {}
+        }
+    };
+    let offered: Option<Vec<PositionEncodingKind>> = params
+        .pointer("/capabilities/general/positionEncodings")
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let encoding = Encoding::negotiate(offered.as_deref());
     let result = serde_json::json!({
         "capabilities": capabilities(encoding),
         "serverInfo": ServerInfo {
@@ -154,7 +186,10 @@ pub fn serve(connection: &Connection, options: Options) -> Result<(), String> {
             version: Some(env!("CARGO_PKG_VERSION").to_string()),
         },
     });
-    connection.initialize_finish(id, result).map_err(protocol)?;
+    connection
+        .sender
+        .send(Response::new_ok(id, result).into())
+        .map_err(|_| gone())?;
     let (worker, done) = worker::Worker::start(options.limits)
         .map_err(|e| format!("lsp: cannot start the checking thread: {e}"))?;
     let mut server = Server {
@@ -203,7 +238,7 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
 }
 
 impl Server<'_> {
-    fn run(&mut self, done: &Receiver<worker::Checked>) -> Result<(), String> {
+    fn run(&mut self, done: &Receiver<worker::Checked>) -> Result<Ended, String> {
         loop {
             let wait = self
                 .due
@@ -218,11 +253,11 @@ impl Server<'_> {
             select! {
                 recv(self.connection.receiver) -> msg => match msg {
                     Ok(Message::Notification(n)) if n.method == note::Exit::METHOD => {
-                        return if self.shutdown {
-                            Ok(())
+                        return Ok(if self.shutdown {
+                            Ended::Clean
                         } else {
-                            Err("lsp: exit before shutdown".to_string())
-                        };
+                            Ended::ExitWithoutShutdown
+                        });
                     }
                     Ok(msg) => self.handle(msg),
                     // The client went away without `exit`.
@@ -251,13 +286,33 @@ impl Server<'_> {
         let _ = self.connection.sender.send(msg.into());
     }
 
+    /// A notification's params; when they cannot be read (a URI that is not RFC 3986, a
+    /// missing field), the client's log says so and the notification is dropped.
+    fn params<P: serde::de::DeserializeOwned>(&self, n: Notification) -> Option<P> {
+        match serde_json::from_value(n.params) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.log(&format!("scaiflow lsp: ignored {}: {e}", n.method));
+                None
+            }
+        }
+    }
+
+    /// A line in the client's log (`window/logMessage`, as a warning).
+    fn log(&self, message: &str) {
+        self.send(Notification::new(
+            note::LogMessage::METHOD.to_string(),
+            lsp_types::LogMessageParams {
+                typ: lsp_types::MessageType::WARNING,
+                message: message.to_string(),
+            },
+        ));
+    }
+
     fn notification(&mut self, n: Notification) {
-        let method = n.method.clone();
-        match method.as_str() {
+        match n.method.as_str() {
             note::DidOpenTextDocument::METHOD => {
-                let Ok(p) = n.extract::<lsp_types::DidOpenTextDocumentParams>(
-                    note::DidOpenTextDocument::METHOD,
-                ) else {
+                let Some(p) = self.params::<lsp_types::DidOpenTextDocumentParams>(n) else {
                     return;
                 };
                 let d = p.text_document;
@@ -272,34 +327,32 @@ impl Server<'_> {
                 self.check_now(&d.uri);
             }
             note::DidChangeTextDocument::METHOD => {
-                let Ok(p) = n.extract::<lsp_types::DidChangeTextDocumentParams>(
-                    note::DidChangeTextDocument::METHOD,
-                ) else {
+                let Some(p) = self.params::<lsp_types::DidChangeTextDocumentParams>(n) else {
                     return;
                 };
                 let uri = p.text_document.uri;
                 let Some(doc) = self.docs.get_mut(&uri) else {
                     return;
                 };
+                let mut lines = doc
+                    .lines
+                    .take()
+                    .unwrap_or_else(|| LineIndex::new(&doc.text, self.encoding));
                 let text = Arc::make_mut(&mut doc.text);
                 for change in p.content_changes {
-                    text::apply_change(text, self.encoding, change.range, &change.text);
+                    text::apply_change(text, &mut lines, change.range, &change.text);
                 }
                 doc.version = p.text_document.version;
-                doc.changed();
+                doc.changed(lines);
                 self.due.insert(uri, Instant::now() + DEBOUNCE);
             }
             note::DidSaveTextDocument::METHOD => {
-                if let Ok(p) = n.extract::<lsp_types::DidSaveTextDocumentParams>(
-                    note::DidSaveTextDocument::METHOD,
-                ) {
+                if let Some(p) = self.params::<lsp_types::DidSaveTextDocumentParams>(n) {
                     self.check_now(&p.text_document.uri);
                 }
             }
             note::DidCloseTextDocument::METHOD => {
-                if let Ok(p) = n.extract::<lsp_types::DidCloseTextDocumentParams>(
-                    note::DidCloseTextDocument::METHOD,
-                ) {
+                if let Some(p) = self.params::<lsp_types::DidCloseTextDocumentParams>(n) {
                     let uri = p.text_document.uri;
                     self.docs.remove(&uri);
                     self.due.remove(&uri);
@@ -319,13 +372,16 @@ impl Server<'_> {
 
     fn check_due(&mut self) {
         let now = Instant::now();
-        let due: Vec<Uri> = self
+        let mut due: Vec<(Instant, Uri)> = self
             .due
             .iter()
             .filter(|(_, t)| **t <= now)
-            .map(|(u, _)| u.clone())
+            .map(|(u, t)| (*t, u.clone()))
             .collect();
-        for uri in due {
+        // In the order of their changes (then by URI): the same edits publish in the same
+        // order on every run.
+        due.sort();
+        for (_, uri) in due {
             self.check_now(&uri);
         }
     }
@@ -469,9 +525,12 @@ type Answer = Result<Value, (ErrorCode, String)>;
 
 /// The path of a `file:` URI (percent-decoded); `None` for other schemes.
 pub fn uri_to_path(uri: &Uri) -> Option<std::path::PathBuf> {
-    let rest = uri.as_str().strip_prefix("file://")?;
-    // `file:///p` (empty authority) and `file://localhost/p` name local paths.
-    let rest = rest.strip_prefix("localhost").unwrap_or(rest);
+    let rest = uri.as_str().strip_prefix("file:")?;
+    // `file:///p` (empty authority), `file://localhost/p` and `file:/p` name local paths.
+    let rest = match rest.strip_prefix("//") {
+        Some(r) => r.strip_prefix("localhost").unwrap_or(r),
+        None => rest,
+    };
     let rest = rest.split(['?', '#']).next().unwrap_or(rest);
     let mut bytes = Vec::with_capacity(rest.len());
     let b = rest.as_bytes();

@@ -141,16 +141,36 @@ fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
         .map(|(i, _)| i + 1)
 }
 
-/// Applies one `didChange` content change: a range edit, or the whole text.
-pub fn apply_change(text: &mut String, encoding: Encoding, range: Option<LspRange>, new: &str) {
+/// Applies one `didChange` content change (a range edit, or the whole text), keeping
+/// `lines` the index of `text`. The index is updated, not rebuilt: a multi-cursor edit
+/// sends thousands of changes at once.
+pub fn apply_change(text: &mut String, lines: &mut LineIndex, range: Option<LspRange>, new: &str) {
     match range {
-        None => *text = new.to_string(),
-        Some(r) => {
-            let index = LineIndex::new(text, encoding);
-            let start = index.offset(text, r.start);
-            let end = index.offset(text, r.end).max(start);
-            text.replace_range(start..end, new);
+        None => {
+            *text = new.to_string();
+            *lines = LineIndex::new(text, lines.encoding);
         }
+        Some(r) => {
+            let start = lines.offset(text, r.start);
+            let end = lines.offset(text, r.end).max(start);
+            text.replace_range(start..end, new);
+            lines.edit(start, end, new);
+        }
+    }
+}
+
+impl LineIndex {
+    /// Follows the replacement of `start..end` by `new`: the lines that began inside the
+    /// old text go, those after it move, those of the new text come.
+    fn edit(&mut self, start: usize, end: usize, new: &str) {
+        let lo = self.starts.partition_point(|&s| s <= start);
+        let hi = self.starts.partition_point(|&s| s <= end);
+        let (grow, shrink) = (new.len(), end - start);
+        for s in &mut self.starts[hi..] {
+            *s = *s + grow - shrink;
+        }
+        let inserted = new.match_indices('\n').map(|(i, _)| start + i + 1);
+        self.starts.splice(lo..hi, inserted);
     }
 }
 
@@ -206,14 +226,46 @@ mod tests {
     #[test]
     fn incremental_changes() {
         let mut text = String::from("{\n  \"a\": 1\n}");
+        let mut lines = LineIndex::new(&text, Encoding::Utf16);
         apply_change(
             &mut text,
-            Encoding::Utf16,
+            &mut lines,
             Some(LspRange::new(Position::new(1, 7), Position::new(1, 8))),
             "22",
         );
         assert_eq!(text, "{\n  \"a\": 22\n}");
-        apply_change(&mut text, Encoding::Utf16, None, "{}");
+        apply_change(&mut text, &mut lines, None, "{}");
         assert_eq!(text, "{}");
+        assert_eq!(lines.starts, vec![0]);
+    }
+
+    /// Many random edits keep the index equal to one built from scratch.
+    #[test]
+    fn the_index_follows_edits() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let pieces = ["", "a", "\n", "é\n😀", "\r\n", "xy\n\nz"];
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            let mut text = String::from("ab\ncd\n\nef");
+            let mut lines = LineIndex::new(&text, enc);
+            for _ in 0..2000 {
+                let line = next(lines.starts.len() + 1) as u32;
+                let a = Position::new(line, next(5) as u32);
+                let b = Position::new(line + next(3) as u32, next(5) as u32);
+                let (a, b) = if lines.offset(&text, a) <= lines.offset(&text, b) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                let piece = pieces[next(pieces.len())];
+                apply_change(&mut text, &mut lines, Some(LspRange::new(a, b)), piece);
+                assert_eq!(lines.starts, LineIndex::new(&text, enc).starts, "{text:?}");
+            }
+        }
     }
 }
