@@ -563,6 +563,58 @@ fn hover_shows_kinds_nodes_keys_and_codes() {
 }
 
 #[test]
+fn variables_roles_and_unknown_names() {
+    let mut c = Client::start();
+    let md = |v: &Value| v["contents"]["value"].as_str().unwrap().to_string();
+    // A flow variable in a template (after a `\n` escape): hover and definition.
+    let text = fixture("examples/nightly-report.flow.json");
+    let u = uri("nightly.flow.json");
+    c.open(&u, &text);
+    let at = find(&text, "last_metrics.window_end", 0);
+    assert!(md(&c.at("textDocument/hover", &u, at)).starts_with("`last_metrics`: a flow variable"));
+    let d = c.at("textDocument/definition", &u, at);
+    assert_eq!(range_text(&text, &d["range"]), "\"last_metrics\"");
+    let decl = text.find("\"name\": \"last_metrics\"").unwrap();
+    assert_eq!(d["range"]["start"]["line"], pos_of(&text, decl).0);
+    // A name nothing produces: nothing to show, nowhere to go.
+    let unknown = text.replacen("{{summarise}}", "{{nobody}}", 1);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": unknown}]}),
+    );
+    let at = find(&unknown, "nobody", 0);
+    assert_eq!(c.at("textDocument/hover", &u, at), Value::Null);
+    assert_eq!(c.at("textDocument/definition", &u, at), Value::Null);
+    // Model roles: known, and not.
+    let text = fixture("examples/customer-support.flow.json");
+    let u = uri("cs.flow.json");
+    c.open(&u, &text);
+    let h = md(&c.at("textDocument/hover", &u, find(&text, "\"fast\"", 0)));
+    assert_eq!(h, "model role `fast` (config.core_identity.models)");
+    let other = text.replacen("\"llm_role\": \"fast\"", "\"llm_role\": \"fastest\"", 1);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 2}, "contentChanges": [{"text": other}]}),
+    );
+    let h = md(&c.at("textDocument/hover", &u, find(&other, "\"fastest\"", 0)));
+    assert!(
+        h.starts_with(
+            "`fastest` is not a role of config.core_identity.models; roles: `primary`, `fast`"
+        ),
+        "{h}"
+    );
+    assert_eq!(
+        c.at(
+            "textDocument/definition",
+            &u,
+            find(&other, "\"fastest\"", 0)
+        ),
+        Value::Null
+    );
+    c.stop();
+}
+
+#[test]
 fn definitions_and_references() {
     let mut c = Client::start();
     let text = fixture("examples/customer-support.flow.json");
@@ -631,18 +683,20 @@ fn completion_offers_what_fits_the_place() {
     );
     assert_eq!(labels(&kinds).len(), 24);
     assert!(labels(&kinds).contains(&"logic_loop".to_string()));
+    let kinds_of = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["kind"].as_u64().unwrap())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(kinds_of(&kinds), [20].into(), "enum members");
     let edit = &kinds[0]["textEdit"];
     assert_eq!(
         range_text(&text, &edit["range"]),
         "llm_flexible",
         "replaces the string's inside"
     );
-    let ids = c.at(
-        "textDocument/completion",
-        &u,
-        find(&text, "\"node\": \"node_classify\"", 0),
-    );
-    let _ = ids;
     let at_node = text.find("\"node\": \"node_classify\"").unwrap() + 10;
     let ids = c.at("textDocument/completion", &u, pos_of(&text, at_node));
     assert!(labels(&ids).contains(&"node_entry".to_string()), "{ids}");
@@ -653,6 +707,7 @@ fn completion_offers_what_fits_the_place() {
         .find(|i| i["label"] == "node_classify")
         .unwrap();
     assert_eq!(entry["detail"], "Classify Intent (llm_flexible)");
+    assert_eq!(kinds_of(&ids), [18].into(), "references");
     // Ports of the edge's source node.
     let port = text.find("\"port\": \"out_request\"").unwrap() + 10;
     assert_eq!(
@@ -660,7 +715,16 @@ fn completion_offers_what_fits_the_place() {
         vec!["out_request"]
     );
     // Roles of the model registry.
-    let roles = labels(&c.at("textDocument/completion", &u, find(&text, "\"fast\"", 0)));
+    let role_items = c.at("textDocument/completion", &u, find(&text, "\"fast\"", 0));
+    let details: Vec<&Value> = role_items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["detail"])
+        .collect();
+    assert_eq!(details[0], "the primary model");
+    assert!(details[1..].iter().all(|d| d.is_null()), "{details:?}");
+    let roles = labels(&role_items);
     assert!(
         roles.contains(&"fast".to_string()) && roles.len() >= 2,
         "{roles:?}"
@@ -709,6 +773,16 @@ fn completion_offers_what_fits_the_place() {
             && labels(&names).contains(&"input".to_string())
     );
     assert_eq!(range_text(&t, &names[0]["textEdit"]["range"]), "cla");
+    // After spaces, and with underscores: the name typed so far is what is replaced.
+    let t = typing.replacen("{{classify.intent}}", "{{  kb_se}}", 1);
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 4}, "contentChanges": [{"text": t}]}),
+    );
+    let at = t.find("{{  kb_se}}").unwrap() + 9;
+    let names = c.at("textDocument/completion", &u, pos_of(&t, at));
+    assert!(labels(&names).contains(&"kb_search".to_string()), "{names}");
+    assert_eq!(range_text(&t, &names[0]["textEdit"]["range"]), "kb_se");
     c.stop();
 }
 
@@ -865,7 +939,7 @@ fn the_compile_command_writes_what_the_cli_writes() {
         r["message"]
             .as_str()
             .unwrap()
-            .contains("[SF203] edge 'edge_2': source node 'node_sumarise' does not exist"),
+            .ends_with("was not compiled, 1 error: [SF203] edge 'edge_2': source node 'node_sumarise' does not exist"),
         "{r}"
     );
     assert!(!dir.path().join("bad.yaml").exists());

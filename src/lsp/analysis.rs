@@ -111,8 +111,8 @@ pub fn check(
     };
     render::prepare(&source, &mut diags);
     // The library reads the text without its byte order mark; the editor's has it.
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    if bom > 0 {
+    if text.starts_with('\u{feff}') {
+        let bom = '\u{feff}'.len_utf8();
         let shift = |s: &mut std::ops::Range<usize>| *s = s.start + bom..s.end + bom;
         for d in &mut diags {
             if let Some(l) = &mut d.location {
@@ -225,6 +225,15 @@ mod tests {
             DocKind::of("file:///m.yml", "yaml", "# c\ncore:\n"),
             DocKind::Manifest
         );
+        // The extension alone makes YAML (a client may send no language id).
+        for uri in ["file:///m.yaml", "file:///m.yml"] {
+            assert_eq!(DocKind::of(uri, "", "core:\n"), DocKind::Manifest, "{uri}");
+        }
+        assert_eq!(
+            DocKind::of("untitled:1", "yaml", "core:\n"),
+            DocKind::Manifest
+        );
+        assert_eq!(DocKind::of("untitled:1", "", "core:\n"), DocKind::Other);
         assert_eq!(
             DocKind::of("file:///ci.yml", "yaml", "jobs:\n  core: 1\n"),
             DocKind::Other

@@ -240,6 +240,57 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::{Code, Diagnostic, Location};
+
+    #[test]
+    fn diagnostics_under_the_cursor_once_per_code() {
+        let uri = "file:///x.flow.json".parse().unwrap();
+        let text = "{\"a\": [1, 2, 3]}".to_string();
+        let mut doc = Document::new(
+            uri,
+            3,
+            "json".into(),
+            text,
+            super::super::text::Encoding::Utf16,
+        );
+        let at = |code, span: Range<usize>| {
+            let mut d = Diagnostic::new(code, "m");
+            d.location = Some(Location {
+                span,
+                line: 1,
+                column: 1,
+                end_line: 1,
+                end_column: 1,
+            });
+            d
+        };
+        let diags = vec![
+            at(Code::UnknownConfigKey, 1..4),
+            at(Code::UnknownConfigKey, 1..6),
+            at(Code::ConditionMissing, 2..5),
+            at(Code::Io, 6..8),
+        ];
+        doc.published = Some((3, diags.clone()));
+        assert_eq!(
+            diagnostics_at(&doc, 3),
+            vec![
+                (Code::UnknownConfigKey, 1..4),
+                (Code::ConditionMissing, 2..5)
+            ]
+        );
+        assert_eq!(
+            diagnostics_at(&doc, 8),
+            vec![(Code::Io, 6..8)],
+            "the end is in"
+        );
+        assert_eq!(diagnostics_at(&doc, 0), vec![]);
+        doc.published = Some((2, diags));
+        assert_eq!(
+            diagnostics_at(&doc, 3),
+            vec![],
+            "published for another version"
+        );
+    }
 
     #[test]
     fn kind_docs_list_ports_and_keys() {
