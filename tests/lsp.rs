@@ -773,8 +773,8 @@ fn completion_offers_what_fits_the_place() {
             && labels(&names).contains(&"input".to_string())
     );
     assert_eq!(range_text(&t, &names[0]["textEdit"]["range"]), "cla");
-    // After spaces, and with underscores: the name typed so far is what is replaced.
-    let t = typing.replacen("{{classify.intent}}", "{{  kb_se}}", 1);
+    // Inside a string, after spaces, with underscores: the name typed so far is replaced.
+    let t = typing.replacen("{{classify.intent}}", "Intent: {{  kb_se}}", 1);
     c.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": u, "version": 4}, "contentChanges": [{"text": t}]}),
@@ -827,6 +827,12 @@ fn quick_fixes_repair_the_flow() {
         let actions = actions.as_array().unwrap();
         assert_eq!(actions.len(), 1, "{fixture_name}: {actions:?}");
         assert_eq!(actions[0]["isPreferred"], true);
+        assert_eq!(actions[0]["kind"], "quickfix");
+        assert_eq!(
+            actions[0]["diagnostics"],
+            json!([d]),
+            "the fix names what it fixes"
+        );
         let fixed = apply(&text, &actions[0]["edit"], &u);
         let outcome = scaiflow::validate_source(&scaiflow::load::SourceFile::new("x", fixed));
         assert!(
@@ -890,6 +896,9 @@ fn quick_fixes_repair_the_flow() {
         );
     }
     assert_eq!(actions[2]["command"]["command"], "scaiflow.compile");
+    assert_eq!(actions[2]["command"]["arguments"], json!([u]));
+    assert_eq!(actions[2]["kind"], "source");
+    assert_eq!(actions[2]["title"], "Compile to YAML (scaiflow compile)");
     // A stale diagnostic (the text changed under it) offers no fix.
     let mut stale = diags.iter().find(|d| d["code"] == "SF117").unwrap().clone();
     stale["data"]["text"] = json!("\"something else\"");

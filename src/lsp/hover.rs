@@ -305,6 +305,34 @@ mod tests {
     }
 
     #[test]
+    fn node_summaries_list_the_first_keys() {
+        let flow = |keys: usize| {
+            let config: Vec<String> = (0..keys).map(|k| format!("\"k{k}\": {k}")).collect();
+            format!(
+                "{{\"nodes\": [{{\"id\": \"n\", \"type\": \"tool_http\", \"config\": {{{}}}}}]}}",
+                config.join(", ")
+            )
+        };
+        for (keys, more) in [
+            (SUMMARY_KEYS, None),
+            (SUMMARY_KEYS + 1, Some(1)),
+            (SUMMARY_KEYS + 3, Some(3)),
+        ] {
+            let text = flow(keys);
+            let idx = FlowIndex::build(&text);
+            let md = node_doc(&idx.nodes[0], &text, &idx);
+            let shown = (0..keys)
+                .filter(|k| md.contains(&format!("\"k{k}\": {k}\n")))
+                .count();
+            assert_eq!(shown, keys.min(SUMMARY_KEYS), "{md}");
+            match more {
+                Some(n) => assert!(md.contains(&format!("\n… and {n} more\n")), "{md}"),
+                None => assert!(!md.contains("more"), "{md}"),
+            }
+        }
+    }
+
+    #[test]
     fn summaries_are_short_and_escaped() {
         assert_eq!(compact("{\n  \"a\":   1\n}"), "{ \"a\": 1 }");
         let long = compact(&"x".repeat(100));
