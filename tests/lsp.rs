@@ -213,7 +213,7 @@ fn initialize_negotiates_the_position_encoding() {
     }
     assert_eq!(
         caps["completionProvider"]["triggerCharacters"],
-        json!(["\"", "."])
+        json!(["\"", "{"])
     );
     assert_eq!(
         caps["codeActionProvider"]["codeActionKinds"],

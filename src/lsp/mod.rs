@@ -220,7 +220,7 @@ fn capabilities(encoding: Encoding) -> ServerCapabilities {
         references_provider: Some(OneOf::Left(true)),
         document_symbol_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions {
-            trigger_characters: Some(vec!["\"".to_string(), ".".to_string()]),
+            trigger_characters: Some(vec!["\"".to_string(), "{".to_string()]),
             ..Default::default()
         }),
         code_action_provider: Some(CodeActionProviderCapability::Options(
