@@ -316,6 +316,7 @@ fn the_handshake_is_forgiving() {
         );
         c.notify("$/setTrace", json!({"value": "off"}));
         c.notify("initialized", json!({}));
+        assert_eq!(c.error_of("initialize", json!({})), -32600, "once only");
         assert_eq!(
             c.request(
                 "textDocument/documentSymbol",
@@ -783,6 +784,18 @@ fn completion_offers_what_fits_the_place() {
     let names = c.at("textDocument/completion", &u, pos_of(&t, at));
     assert!(labels(&names).contains(&"kb_search".to_string()), "{names}");
     assert_eq!(range_text(&t, &names[0]["textEdit"]["range"]), "kb_se");
+    // In the middle of a name: all of it is replaced.
+    let at = find(&text, "{{classify.confidence}}", 0).1 + 4;
+    let line = find(&text, "{{classify.confidence}}", 0).0;
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": u, "version": 5}, "contentChanges": [{"text": text}]}),
+    );
+    let names = c.at("textDocument/completion", &u, (line, at));
+    assert_eq!(
+        range_text(&text, &names[0]["textEdit"]["range"]),
+        "classify"
+    );
     c.stop();
 }
 
@@ -1075,6 +1088,7 @@ fn the_binary_ends_with_the_right_status() {
         assert_eq!(out.status.code(), Some(2), "{absurd}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(err.contains("larger than the"), "{err}");
+        assert!(err.contains("the connection ended before `exit`"), "{err}");
         assert!(!err.contains("panicked"), "{err}");
         assert!(out.stdout.is_empty());
     }

@@ -33,13 +33,24 @@ impl DocKind {
     /// compiled from (`x.yaml` next to `x.flow.json`, the CLI's default output), is a
     /// manifest.
     pub fn of(uri: &str, language_id: &str, text: &str) -> DocKind {
+        DocKind::classify(uri, language_id, text, || beside_a_flow(uri))
+    }
+
+    /// [`DocKind::of`], asking `beside` (a look at the file system, which an open
+    /// document's server does once, not at every keystroke) only when it matters.
+    pub(super) fn classify(
+        uri: &str,
+        language_id: &str,
+        text: &str,
+        beside: impl FnOnce() -> bool,
+    ) -> DocKind {
         let path = uri.split(['?', '#']).next().unwrap_or(uri);
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let head = &text[..crate::diagnostics::floor_char_boundary(text, SNIFF)];
         let yaml = path.ends_with(".yaml") || path.ends_with(".yml") || language_id == "yaml";
         if path.ends_with(".flow.json") || (!yaml && names_flow_schema(head)) {
             DocKind::Flow
-        } else if yaml && (has_core_key(head) || beside_a_flow(uri)) {
+        } else if yaml && (has_core_key(head) || beside()) {
             DocKind::Manifest
         } else {
             DocKind::Other
@@ -71,7 +82,7 @@ fn has_core_key(head: &str) -> bool {
 }
 
 /// Whether a `file:` manifest has the flow it was compiled from beside it.
-fn beside_a_flow(uri: &str) -> bool {
+pub(super) fn beside_a_flow(uri: &str) -> bool {
     let Ok(uri) = uri.parse::<Uri>() else {
         return false;
     };

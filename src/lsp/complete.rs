@@ -188,7 +188,12 @@ fn in_template(
         return None;
     }
     let start = within.start + open + 2 + lead;
-    let range = doc.range(&(start..start + name.len()));
+    // The whole name is replaced, what follows the cursor too (`{{cla|ssify.intent}}`).
+    let after = &text[offset.min(within.end)..within.end];
+    let rest = after
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(after.len());
+    let range = doc.range(&(start..offset.min(within.end) + rest));
     let variable = |label: String, detail: Option<String>| {
         item(
             label.clone(),

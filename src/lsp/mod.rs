@@ -91,13 +91,18 @@ pub struct Document {
     encoding: Encoding,
     lines: OnceLock<LineIndex>,
     index: OnceLock<FlowIndex>,
+    /// Whether a YAML document sits beside the flow it was compiled from (asked once).
+    beside: OnceLock<bool>,
     /// The diagnostics last published for it, with the version they are of.
     pub published: Option<(i32, Vec<crate::diagnostics::Diagnostic>)>,
 }
 
 impl Document {
     fn new(uri: Uri, version: i32, language_id: String, text: String, encoding: Encoding) -> Self {
-        let kind = DocKind::of(uri.as_str(), &language_id, &text);
+        let beside = OnceLock::new();
+        let kind = DocKind::classify(uri.as_str(), &language_id, &text, || {
+            *beside.get_or_init(|| analysis::beside_a_flow(uri.as_str()))
+        });
         Document {
             uri,
             version,
@@ -107,6 +112,7 @@ impl Document {
             encoding,
             lines: OnceLock::new(),
             index: OnceLock::new(),
+            beside,
             published: None,
         }
     }
@@ -133,7 +139,10 @@ impl Document {
     fn changed(&mut self, lines: LineIndex) {
         self.lines = OnceLock::from(lines);
         self.index = OnceLock::new();
-        self.kind = DocKind::of(self.uri.as_str(), &self.language_id, &self.text);
+        let (uri, beside) = (self.uri.as_str(), &self.beside);
+        self.kind = DocKind::classify(uri, &self.language_id, &self.text, || {
+            *beside.get_or_init(|| analysis::beside_a_flow(uri))
+        });
     }
 }
 
@@ -155,7 +164,7 @@ struct Server<'c> {
 /// leniently: only the client's position encodings matter to this server, and odd values
 /// elsewhere must not leave the client without an answer.
 pub fn serve(connection: &Connection, options: Options) -> Result<Ended, String> {
-    let gone = || "lsp: the client closed the connection".to_string();
+    let gone = || "lsp: the connection ended before `exit`".to_string();
     let (id, params) = loop {
         match connection.receiver.recv().map_err(|_| gone())? {
             Message::Request(r) if r.method == req::Initialize::METHOD => break (r.id, r.params),
@@ -260,8 +269,8 @@ impl Server<'_> {
                         });
                     }
                     Ok(msg) => self.handle(msg),
-                    // The client went away without `exit`.
-                    Err(_) => return Err("lsp: the client closed the connection".to_string()),
+                    // The input ended (or the transport refused a frame) without `exit`.
+                    Err(_) => return Err("lsp: the connection ended before `exit`".to_string()),
                 },
                 recv(done) -> checked => {
                     if let Ok(checked) = checked {
@@ -428,6 +437,10 @@ impl Server<'_> {
         }
         let id = r.id.clone();
         let result = match r.method.as_str() {
+            req::Initialize::METHOD => Err((
+                ErrorCode::InvalidRequest,
+                "initialize: the server is initialized already".to_string(),
+            )),
             req::Shutdown::METHOD => {
                 self.shutdown = true;
                 Ok(Value::Null)

@@ -144,34 +144,33 @@ fn read_frame(input: &mut impl BufRead, max_message: u64) -> Result<Option<Vec<u
     Ok(Some(body))
 }
 
-/// A message, or the reply to a body that is not one: an error response when it is a
-/// request whose id can be read, else a log message for the client's log.
+/// A message, or the reply to a body that is not one: an error response when it is JSON
+/// with a readable `id`, else a log message for the client's log.
+///
+/// What editors really send is repaired first, as a decoder would: invalid UTF-8 and lone
+/// UTF-16 surrogate escapes become U+FFFD.
 fn parse(body: &[u8]) -> Result<Message, Message> {
     let first = match serde_json::from_slice::<Message>(body) {
         Ok(msg) => return Ok(msg),
         Err(e) => e,
     };
     let text = String::from_utf8_lossy(body);
-    if let Some(repaired) = repair_surrogates(&text)
-        && let Ok(msg) = serde_json::from_str::<Message>(&repaired)
-    {
-        return Ok(msg);
+    let repaired = repair_surrogates(&text);
+    let candidates = [
+        matches!(text, std::borrow::Cow::Owned(_)).then_some(text.as_ref()),
+        repaired.as_deref(),
+    ];
+    for candidate in candidates.into_iter().flatten() {
+        if let Ok(msg) = serde_json::from_str::<Message>(candidate) {
+            return Ok(msg);
+        }
     }
-    let value: Option<Value> = serde_json::from_str(&text).ok();
-    let id = value
-        .as_ref()
-        .and_then(|v| v.get("id"))
-        .and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
+    let id = serde_json::from_str::<Value>(repaired.as_deref().unwrap_or(&text))
+        .ok()
+        .and_then(|v| serde_json::from_value::<RequestId>(v.get("id")?.clone()).ok());
     let message = format!("scaiflow lsp: ignored a message that is not valid JSON-RPC: {first}");
     Err(match id {
-        Some(id) => {
-            let code = if value.is_some() {
-                ErrorCode::InvalidRequest
-            } else {
-                ErrorCode::ParseError
-            };
-            Response::new_err(id, code as i32, message).into()
-        }
+        Some(id) => Response::new_err(id, ErrorCode::InvalidRequest as i32, message).into(),
         None => Notification::new(
             "window/logMessage".to_string(),
             serde_json::json!({"type": 1, "message": message}),
@@ -297,6 +296,18 @@ mod tests {
             m => panic!("{m:?}"),
         }
         assert_eq!(repair_surrogates(r#""\ud83d\ude00""#), None);
+        // Invalid UTF-8 inside a string, too.
+        let mut bytes = br#"{"jsonrpc":"2.0","method":"m","params":{"t":"a"#.to_vec();
+        bytes.extend([0xff, b'b']);
+        bytes.extend(br#""}}"#);
+        let mut input = format!("Content-Length: {}\r\n\r\n", bytes.len()).into_bytes();
+        input.extend(&bytes);
+        let (got, replied) = frames(&input, 1 << 20);
+        assert!(replied.is_empty());
+        match &got[0] {
+            Message::Notification(n) => assert_eq!(n.params["t"], "a\u{fffd}b"),
+            m => panic!("{m:?}"),
+        }
         assert_eq!(repair_surrogates(r#""\udc00x""#).unwrap(), r#""\uFFFDx""#);
     }
 }
