@@ -161,12 +161,15 @@ fn larger_than(name: &str, size: u64, limit: u64) -> LoadFailure {
 }
 
 /// A source from text already in memory (an editor's buffer), under the same size limit,
-/// with the same messages, and decoded as a file is.
-pub fn source_from_bytes(name: &str, bytes: &[u8], limit: u64) -> Result<SourceFile, LoadFailure> {
-    if bytes.len() as u64 > limit {
-        return Err(larger_than(name, bytes.len() as u64, limit));
+/// with the same message, and without its byte order mark, as a file.
+pub fn source_from_text(name: &str, text: &str, limit: u64) -> Result<SourceFile, LoadFailure> {
+    if text.len() as u64 > limit {
+        return Err(larger_than(name, text.len() as u64, limit));
     }
-    decode(name, bytes.to_vec())
+    Ok(SourceFile::new(
+        name,
+        text.strip_prefix('\u{feff}').unwrap_or(text),
+    ))
 }
 
 /// Reads and decodes an input path (`-` for stdin).

@@ -117,6 +117,19 @@ impl Client {
         }
     }
 
+    /// The code actions for diagnostic `d` of `uri` (`only`: the kind asked for).
+    fn code_actions(&mut self, uri: &str, d: &Value, only: Option<&str>) -> Vec<Value> {
+        let mut context = json!({"diagnostics": [d]});
+        if let Some(kind) = only {
+            context["only"] = json!([kind]);
+        }
+        let actions = self.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": d["range"], "context": context}),
+        );
+        actions.as_array().unwrap().clone()
+    }
+
     /// The diagnostics published for `uri` at `version`.
     fn diagnostics(&mut self, uri: &str, version: i64) -> Vec<Value> {
         let p = self.wait_for("textDocument/publishDiagnostics", |p| {
@@ -229,6 +242,55 @@ fn initialize_negotiates_the_position_encoding() {
     c.stop();
 }
 
+/// The LSP diagnostics `lsp` are the CLI's JSON records `cli` of `text`: same codes,
+/// messages, severities, ranges (the byte spans converted here; none at 0:0), links to the
+/// code's explanation and help.
+fn assert_same(lsp: &[Value], cli: &[Value], text: &str, name: &str) {
+    assert_eq!(lsp.len(), cli.len(), "{name}: {lsp:#?} vs {cli:#?}");
+    for (l, r) in lsp.iter().zip(cli) {
+        assert_eq!(l["code"], r["code"], "{name}");
+        assert_eq!(l["message"], r["message"], "{name}");
+        assert_eq!(l["source"], "scaiflow");
+        let sev = if r["severity"] == "error" { 1 } else { 2 };
+        assert_eq!(l["severity"], sev, "{name}");
+        let (s, e) = match &r["span"] {
+            Value::Null => (0, 0),
+            span => (
+                span["start"].as_u64().unwrap() as usize,
+                span["end"].as_u64().unwrap() as usize,
+            ),
+        };
+        let want = json!({
+            "start": {"line": pos_of(text, s).0, "character": pos_of(text, s).1},
+            "end": {"line": pos_of(text, e).0, "character": pos_of(text, e).1},
+        });
+        assert_eq!(l["range"], want, "{name} {}", r["code"]);
+        let code = r["code"].as_str().unwrap().to_ascii_lowercase();
+        assert!(
+            l["codeDescription"]["href"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("docs/codes.md#{code}")),
+            "{l}"
+        );
+        let related = l["relatedInformation"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let helps: Vec<&str> = related
+            .iter()
+            .filter_map(|x| x["message"].as_str())
+            .filter(|m| m.starts_with("help: "))
+            .collect();
+        let want: Vec<String> = r["help"]
+            .as_str()
+            .map(|h| format!("help: {h}"))
+            .into_iter()
+            .collect();
+        assert_eq!(helps, want, "{l}");
+    }
+}
+
 /// Every fixture's diagnostics are the CLI's: same codes, messages, severities and ranges
 /// (`scaiflow validate --message-format json`'s byte spans, converted here).
 #[test]
@@ -248,44 +310,8 @@ fn diagnostics_are_the_clis() {
         let cli = common::validate_records(&dir.join(name));
         let u = uri(&name.replace(".json", ".flow.json"));
         let lsp = c.open(&u, &text);
-        assert_eq!(lsp.len(), cli.len(), "{name}: {lsp:#?} vs {cli:#?}");
-        for (l, r) in lsp.iter().zip(&cli) {
-            assert_eq!(l["code"], r["code"], "{name}");
-            assert_eq!(l["message"], r["message"], "{name}");
-            assert_eq!(l["source"], "scaiflow");
-            let sev = if r["severity"] == "error" { 1 } else { 2 };
-            assert_eq!(l["severity"], sev, "{name}");
-            let span = &r["span"];
-            if span.is_object() {
-                let (s, e) = (
-                    span["start"].as_u64().unwrap() as usize,
-                    span["end"].as_u64().unwrap() as usize,
-                );
-                let want = json!({
-                    "start": {"line": pos_of(&text, s).0, "character": pos_of(&text, s).1},
-                    "end": {"line": pos_of(&text, e).0, "character": pos_of(&text, e).1},
-                });
-                assert_eq!(l["range"], want, "{name} {}", r["code"]);
-            }
-            let code = r["code"].as_str().unwrap().to_ascii_lowercase();
-            assert!(
-                l["codeDescription"]["href"]
-                    .as_str()
-                    .unwrap()
-                    .ends_with(&format!("docs/codes.md#{code}")),
-                "{l}"
-            );
-            if let Some(help) = r["help"].as_str() {
-                let related = l["relatedInformation"].as_array().unwrap();
-                assert!(
-                    related
-                        .iter()
-                        .any(|x| x["message"] == format!("help: {help}")),
-                    "{l}"
-                );
-            }
-            compared += 1;
-        }
+        assert_same(&lsp, &cli, &text, name);
+        compared += cli.len();
         c.notify("textDocument/didClose", json!({"textDocument": {"uri": u}}));
         let closed = c.wait_for("textDocument/publishDiagnostics", |p| {
             p["uri"] == u.as_str() && p["version"].is_null()
@@ -341,10 +367,7 @@ fn a_byte_order_mark_shifts_nothing() {
     let u = uri("bom.flow.json");
     let d = c.open(&u, &text);
     assert_eq!(range_text(&text, &d[0]["range"]), "\"node_sumarise\"");
-    let actions = c.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": u}, "range": d[0]["range"], "context": {"diagnostics": [d[0]], "only": ["quickfix"]}}),
-    );
+    let actions = c.code_actions(&u, &d[0], Some("quickfix"));
     let fixed = apply(&text, &actions[0]["edit"], &u);
     assert_eq!(
         fixed,
@@ -417,7 +440,7 @@ fn duplicate_ids_point_at_the_first_one() {
 fn changes_are_checked_again_and_other_files_are_left_alone() {
     let mut c = Client::start();
     let u = uri("support.flow.json");
-    let mut text = fixture("fixtures/sf203-dangling-source.json");
+    let text = fixture("fixtures/sf203-dangling-source.json");
     let d = c.open(&u, &text);
     assert_eq!(d[0]["code"], "SF203");
     // A save checks again at once.
@@ -431,7 +454,6 @@ fn changes_are_checked_again_and_other_files_are_left_alone() {
         json!({"textDocument": {"uri": u, "version": 2},
                "contentChanges": [{"range": range, "text": "\"node_summarise\""}]}),
     );
-    text = text.replacen("\"node_sumarise\"", "\"node_summarise\"", 1);
     assert_eq!(c.diagnostics(&u, 2), Vec::<Value>::new());
     // Two quick changes: only the last one's diagnostics are published.
     for (v, t) in [(3, "{"), (4, "[]")] {
@@ -454,45 +476,49 @@ fn changes_are_checked_again_and_other_files_are_left_alone() {
     );
     assert_eq!(c.diagnostics(other, 1), Vec::<Value>::new());
     assert_eq!(c.at("textDocument/hover", other, (0, 0)), Value::Null);
-    let _ = text;
     c.stop();
 }
 
+/// Every import fixture's diagnostics are `scaiflow import`'s. Each is opened as a
+/// manifest beside its flow (`x.yaml` next to `x.flow.json`), which is what makes a YAML
+/// document a manifest whatever it holds (a top-level list, say).
 #[test]
 fn manifests_get_the_import_diagnostics() {
-    let mut c = Client::start();
-    let text = fixture("fixtures/import/sf503-edited-step.yaml");
-    let u = uri("support.yaml");
-    c.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": u, "languageId": "yaml", "version": 1, "text": text}}),
-    );
-    let d = c.diagnostics(&u, 1);
-    let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
-        .args(["import", "--message-format", "json", "--out", "/dev/null"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/import/sf503-edited-step.yaml"))
-        .output()
-        .unwrap();
-    let cli: Vec<Value> = String::from_utf8(out.stdout)
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/import");
+    let mut names: Vec<String> = std::fs::read_dir(&fixtures)
         .unwrap()
-        .lines()
-        .chain(
-            String::from_utf8(out.stderr)
-                .unwrap()
-                .lines()
-                .map(|s| Box::leak(s.to_string().into_boxed_str()) as &str),
-        )
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|r| r.get("code").is_some())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
         .collect();
-    assert!(!cli.is_empty());
-    let codes = |v: &[Value]| {
-        v.iter()
-            .map(|d| d["code"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(codes(&d), codes(&cli));
-    assert_eq!(d[0]["message"], cli[0]["message"]);
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start();
+    for name in &names {
+        let path = fixtures.join(name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let stem = name.trim_end_matches(".yaml");
+        std::fs::write(dir.path().join(format!("{stem}.flow.json")), "{}").unwrap();
+        let u = format!("file://{}/{name}", dir.path().display());
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": u, "languageId": "yaml", "version": 1, "text": text}}),
+        );
+        let lsp = c.diagnostics(&u, 1);
+        let out = Command::new(env!("CARGO_BIN_EXE_scaiflow"))
+            .args(["import", "--message-format", "json", "--out", "/dev/null"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let cli: Vec<Value> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|r: &Value| r.get("code").is_some())
+            .collect();
+        assert!(!cli.is_empty(), "{name}");
+        assert_same(&lsp, &cli, &text, name);
+    }
     c.stop();
 }
 
@@ -833,11 +859,7 @@ fn quick_fixes_repair_the_flow() {
             .replace(".json", ".flow.json"));
         let diags = c.open(&u, &text);
         let d = diags.iter().find(|d| d["code"] == code).unwrap().clone();
-        let actions = c.request(
-            "textDocument/codeAction",
-            json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d], "only": ["quickfix"]}}),
-        );
-        let actions = actions.as_array().unwrap();
+        let actions = c.code_actions(&u, &d, Some("quickfix"));
         assert_eq!(actions.len(), 1, "{fixture_name}: {actions:?}");
         assert_eq!(actions[0]["isPreferred"], true);
         assert_eq!(actions[0]["kind"], "quickfix");
@@ -859,11 +881,7 @@ fn quick_fixes_repair_the_flow() {
     let u = uri("sf204.flow.json");
     let diags = c.open(&u, &text);
     let d = diags.iter().find(|d| d["code"] == "SF204").unwrap().clone();
-    let actions = c.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d], "only": ["quickfix"]}}),
-    );
-    let actions = actions.as_array().unwrap();
+    let actions = c.code_actions(&u, &d, Some("quickfix"));
     let titles: Vec<&str> = actions
         .iter()
         .map(|a| a["title"].as_str().unwrap())
@@ -884,11 +902,7 @@ fn quick_fixes_repair_the_flow() {
     let u = uri("sf117.flow.json");
     let diags = c.open(&u, &text);
     let d = diags.iter().find(|d| d["code"] == "SF117").unwrap().clone();
-    let actions = c.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": u}, "range": d["range"], "context": {"diagnostics": [d]}}),
-    );
-    let actions = actions.as_array().unwrap();
+    let actions = c.code_actions(&u, &d, None);
     let titles: Vec<&str> = actions
         .iter()
         .map(|a| a["title"].as_str().unwrap())
@@ -915,11 +929,8 @@ fn quick_fixes_repair_the_flow() {
     // A stale diagnostic (the text changed under it) offers no fix.
     let mut stale = diags.iter().find(|d| d["code"] == "SF117").unwrap().clone();
     stale["data"]["text"] = json!("\"something else\"");
-    let actions = c.request(
-        "textDocument/codeAction",
-        json!({"textDocument": {"uri": u}, "range": stale["range"], "context": {"diagnostics": [stale], "only": ["quickfix"]}}),
-    );
-    assert_eq!(actions, json!([]));
+    let actions = c.code_actions(&u, &stale, Some("quickfix"));
+    assert_eq!(actions, Vec::<Value>::new());
     c.stop();
 }
 
@@ -961,7 +972,7 @@ fn the_compile_command_writes_what_the_cli_writes() {
         r["message"]
             .as_str()
             .unwrap()
-            .ends_with("was not compiled, 1 error: [SF203] edge 'edge_2': source node 'node_sumarise' does not exist"),
+            .ends_with("was not compiled, flow has 1 error: [SF203] edge 'edge_2': source node 'node_sumarise' does not exist"),
         "{r}"
     );
     assert!(!dir.path().join("bad.yaml").exists());

@@ -458,6 +458,12 @@ where
     did_you_mean(word, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// The word a [`suggestion`] help text suggests (`did you mean `x`?` → `x`), for tools
+/// that act on it (the language server's quick fixes).
+pub fn suggested(help: &str) -> Option<&str> {
+    help.strip_prefix("did you mean `")?.strip_suffix("`?")
+}
+
 /// The suggestions one run may still work out ([`MAX_SUGGESTIONS`]).
 #[derive(Debug, Clone)]
 pub struct SuggestBudget(usize);
@@ -554,6 +560,9 @@ mod tests {
         assert_eq!(did_you_mean("completely_else", kinds), None);
         assert_eq!(did_you_mean("fastt", ["primary", "fast"]), Some("fast"));
         assert_eq!(did_you_mean("LLM_Flexible", kinds), Some("llm_flexible"));
+        let help = suggestion("llm_flexibel", kinds).unwrap();
+        assert_eq!(suggested(&help), Some("llm_flexible"), "read back");
+        assert_eq!(suggested("output ports: out"), None);
         let long = "x".repeat(100);
         assert_eq!(did_you_mean(&long, [long.as_str(), "xx"]), None);
         // Only the first MAX_SUGGEST_CANDIDATES candidates are compared.

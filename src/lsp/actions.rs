@@ -74,7 +74,7 @@ fn fixes(doc: &Document, d: &lsp_types::Diagnostic) -> Vec<CodeAction> {
     };
     let mut out = Vec::new();
     let help = data.and_then(|x| x.get("help")).and_then(|h| h.as_str());
-    if let Some(word) = help.and_then(suggested)
+    if let Some(word) = help.and_then(crate::diagnostics::suggested)
         && now.starts_with('"')
     {
         let new_text = serde_json::to_string(word).unwrap_or_default();
@@ -146,12 +146,6 @@ fn port_choices(doc: &Document, offset: usize) -> Vec<String> {
     }
 }
 
-/// The word of a `did you mean `x`?` help.
-fn suggested(help: &str) -> Option<&str> {
-    let rest = help.strip_prefix("did you mean `")?;
-    rest.strip_suffix("`?")
-}
-
 fn edit_of(uri: &Uri, edit: TextEdit) -> WorkspaceEdit {
     WorkspaceEdit {
         changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
@@ -178,11 +172,7 @@ pub fn compile(doc: &Document, options: super::Options) -> (MessageType, String)
         );
     }
     let name = path.display().to_string();
-    let source = match crate::load::source_from_bytes(
-        &name,
-        doc.text.as_bytes(),
-        options.limits.max_input(),
-    ) {
+    let source = match crate::load::source_from_text(&name, &doc.text, options.limits.max_input()) {
         Ok(s) => s,
         Err(f) => {
             return (
@@ -210,28 +200,17 @@ pub fn compile(doc: &Document, options: super::Options) -> (MessageType, String)
             }
         }
         Err(e) => {
-            let n = e.errors.iter().filter(|d| d.is_error()).count();
+            // The compile error's summary ("flow has 2 errors", or why the artifact was
+            // refused), then the first error.
             let first = e
                 .errors
                 .iter()
                 .find(|d| d.is_error())
                 .map_or(String::new(), |d| format!(": [{}] {}", d.code, d.message));
-            let s = if n == 1 { "" } else { "s" };
             (
                 MessageType::ERROR,
-                format!("scaiflow: {name} was not compiled, {n} error{s}{first}"),
+                format!("scaiflow: {name} was not compiled, {}{first}", e.message),
             )
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions_are_read_from_help() {
-        assert_eq!(suggested("did you mean `guard`?"), Some("guard"));
-        assert_eq!(suggested("output ports: out"), None);
     }
 }

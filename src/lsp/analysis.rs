@@ -32,19 +32,19 @@ impl DocKind {
     /// flow. YAML with a top-level `core:` key, or beside the `.flow.json` it was
     /// compiled from (`x.yaml` next to `x.flow.json`, the CLI's default output), is a
     /// manifest.
-    pub fn of(uri: &str, language_id: &str, text: &str) -> DocKind {
+    pub fn of(uri: &Uri, language_id: &str, text: &str) -> DocKind {
         DocKind::classify(uri, language_id, text, || beside_a_flow(uri))
     }
 
     /// [`DocKind::of`], asking `beside` (a look at the file system, which an open
     /// document's server does once, not at every keystroke) only when it matters.
     pub(super) fn classify(
-        uri: &str,
+        uri: &Uri,
         language_id: &str,
         text: &str,
         beside: impl FnOnce() -> bool,
     ) -> DocKind {
-        let path = uri.split(['?', '#']).next().unwrap_or(uri);
+        let path = uri.path().as_str();
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let head = &text[..crate::diagnostics::floor_char_boundary(text, SNIFF)];
         let yaml = path.ends_with(".yaml") || path.ends_with(".yml") || language_id == "yaml";
@@ -82,11 +82,8 @@ fn has_core_key(head: &str) -> bool {
 }
 
 /// Whether a `file:` manifest has the flow it was compiled from beside it.
-pub(super) fn beside_a_flow(uri: &str) -> bool {
-    let Ok(uri) = uri.parse::<Uri>() else {
-        return false;
-    };
-    let Some(path) = super::uri_to_path(&uri) else {
+pub(super) fn beside_a_flow(uri: &Uri) -> bool {
+    let Some(path) = super::uri_to_path(uri) else {
         return false;
     };
     let Some(stem) = path
@@ -112,7 +109,7 @@ pub fn check(
         DocKind::Manifest => limits.max_manifest(),
         DocKind::Other => return Vec::new(),
     };
-    let source = match crate::load::source_from_bytes(name, text.as_bytes(), limit) {
+    let source = match crate::load::source_from_text(name, text, limit) {
         Ok(s) => s,
         Err(f) => return vec![f.diagnostic],
     };
@@ -162,25 +159,25 @@ pub fn to_lsp(
     diags: &[Diagnostic],
 ) -> Vec<lsp_types::Diagnostic> {
     let span = |d: &Diagnostic| d.location.as_ref().map_or(0..0, |l| l.span.clone());
-    let mut spans: Vec<std::ops::Range<usize>> = diags.iter().map(span).collect();
+    // Each diagnostic's span, then its related spans: converted in one sweep, and taken
+    // back in the same order.
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::with_capacity(diags.len());
     for d in diags {
+        spans.push(span(d));
         spans.extend(d.related.iter().filter_map(|r| r.span.clone()));
     }
-    let ranges = index.ranges(text, &spans);
-    let mut related_ranges = ranges[diags.len()..].iter();
+    let mut ranges = index.ranges(text, &spans).into_iter();
     diags
         .iter()
-        .zip(&ranges)
-        .map(|(d, &range)| {
+        .map(|d| {
+            let range = ranges.next().unwrap_or_default();
             let mut related: Vec<DiagnosticRelatedInformation> = d
                 .related
                 .iter()
                 .filter(|r| r.span.is_some())
-                .map(|r| DiagnosticRelatedInformation {
-                    location: Location::new(
-                        uri.clone(),
-                        *related_ranges.next().expect("one range per related span"),
-                    ),
+                .zip(ranges.by_ref())
+                .map(|(r, at)| DiagnosticRelatedInformation {
+                    location: Location::new(uri.clone(), at),
                     message: r.message.clone(),
                 })
                 .collect();
@@ -216,66 +213,57 @@ pub fn to_lsp(
 mod tests {
     use super::*;
 
+    fn kind(uri: &str, language_id: &str, text: &str) -> DocKind {
+        DocKind::of(&uri.parse().expect("a test URI"), language_id, text)
+    }
+
     #[test]
     fn kinds_of_documents() {
-        assert_eq!(
-            DocKind::of("file:///a/x.flow.json", "json", "{}"),
-            DocKind::Flow
-        );
+        assert_eq!(kind("file:///a/x.flow.json", "json", "{}"), DocKind::Flow);
         let v2 = format!("{{\"$schema\": \"{FLOW_SCHEMA_URI}\"}}");
-        assert_eq!(DocKind::of("file:///a/x.json", "json", &v2), DocKind::Flow);
+        assert_eq!(kind("file:///a/x.json", "json", &v2), DocKind::Flow);
+        assert_eq!(kind("file:///a/package.json", "json", "{}"), DocKind::Other);
         assert_eq!(
-            DocKind::of("file:///a/package.json", "json", "{}"),
-            DocKind::Other
-        );
-        assert_eq!(
-            DocKind::of("file:///m.yaml", "yaml", "core:\n  name: x\n"),
+            kind("file:///m.yaml", "yaml", "core:\n  name: x\n"),
             DocKind::Manifest
         );
         assert_eq!(
-            DocKind::of("file:///m.yml", "yaml", "# c\ncore:\n"),
+            kind("file:///m.yml", "yaml", "# c\ncore:\n"),
             DocKind::Manifest
         );
         // The extension alone makes YAML (a client may send no language id).
         for uri in ["file:///m.yaml", "file:///m.yml"] {
-            assert_eq!(DocKind::of(uri, "", "core:\n"), DocKind::Manifest, "{uri}");
+            assert_eq!(kind(uri, "", "core:\n"), DocKind::Manifest, "{uri}");
         }
+        assert_eq!(kind("untitled:1", "yaml", "core:\n"), DocKind::Manifest);
+        assert_eq!(kind("untitled:1", "", "core:\n"), DocKind::Other);
         assert_eq!(
-            DocKind::of("untitled:1", "yaml", "core:\n"),
-            DocKind::Manifest
-        );
-        assert_eq!(DocKind::of("untitled:1", "", "core:\n"), DocKind::Other);
-        assert_eq!(
-            DocKind::of("file:///ci.yml", "yaml", "jobs:\n  core: 1\n"),
+            kind("file:///ci.yml", "yaml", "jobs:\n  core: 1\n"),
             DocKind::Other
         );
         assert!(check(DocKind::Other, "x", "{", crate::limits::Limits::default()).is_empty());
         // The URI named anywhere else is not a flow's `$schema` (the schema's own `$id`).
         let id = format!("{{\"$id\": \"{FLOW_SCHEMA_URI}\"}}");
-        assert_eq!(DocKind::of("file:///s.json", "json", &id), DocKind::Other);
+        assert_eq!(kind("file:///s.json", "json", &id), DocKind::Other);
         let other = format!("{{\"$schema\": \"{FLOW_SCHEMA_URI}x\"}}");
-        assert_eq!(
-            DocKind::of("file:///s.json", "json", &other),
-            DocKind::Other
-        );
+        assert_eq!(kind("file:///s.json", "json", &other), DocKind::Other);
         let bom = format!("\u{feff}{{\n  \"$schema\" :\"{FLOW_SCHEMA_URI}\"}}");
-        assert_eq!(DocKind::of("file:///s.json", "json", &bom), DocKind::Flow);
+        assert_eq!(kind("file:///s.json", "json", &bom), DocKind::Flow);
         for m in ["\u{feff}core:\n", "\"core\": {}\n", "'core' : x"] {
             assert_eq!(
-                DocKind::of("file:///m.yaml", "yaml", m),
+                kind("file:///m.yaml", "yaml", m),
                 DocKind::Manifest,
                 "{m:?}"
             );
         }
         // A manifest beside its flow, whatever it holds.
-        let dir = std::env::temp_dir().join(format!("scaiflow-dockind-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().expect("a temporary directory");
+        let dir = tmp.path();
         std::fs::write(dir.join("x.flow.json"), "{}").unwrap();
         let beside = format!("file://{}/x.yaml", dir.display());
         let alone = format!("file://{}/y.yaml", dir.display());
-        assert_eq!(DocKind::of(&beside, "yaml", "- a\n"), DocKind::Manifest);
-        assert_eq!(DocKind::of(&alone, "yaml", "- a\n"), DocKind::Other);
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(kind(&beside, "yaml", "- a\n"), DocKind::Manifest);
+        assert_eq!(kind(&alone, "yaml", "- a\n"), DocKind::Other);
     }
 
     #[test]

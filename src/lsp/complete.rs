@@ -161,7 +161,7 @@ fn config_keys<'a>(
         .members(object)
         .iter()
         .filter(|m| Some(&m.key_span) != current)
-        .map(|m| super::syntax::key_text(text, &m.key_span).into_owned())
+        .map(|m| super::syntax::string_text(text, &m.key_span).into_owned())
         .collect();
     crate::schema::config_keys(kind)
         .into_iter()

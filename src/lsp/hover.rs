@@ -10,6 +10,7 @@ use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position};
 use super::Document;
 use super::index::{FlowIndex, NodeInfo, template_ref_at};
 use super::place::{At, Place, place_at};
+use crate::diagnostics::render::escape_markdown;
 use crate::model::NodeKind;
 
 /// Config values longer than this are cut in a node's summary.
@@ -141,11 +142,8 @@ fn code_list(names: &[String]) -> String {
     if names.is_empty() {
         return "none".to_string();
     }
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    crate::diagnostics::listed(quoted.iter().map(String::as_str))
 }
 
 /// A node kind's documentation: what it is, its default ports, its config keys.
@@ -181,7 +179,7 @@ fn node_doc(node: &NodeInfo, text: &str, idx: &FlowIndex) -> String {
     let kind = node.kind.as_ref().map_or("?", |s| s.text.as_str());
     let mut md = format!("**{id}** · `{kind}`");
     if let Some(label) = &node.label {
-        let _ = write!(md, "\n\n{}", escape(label));
+        let _ = write!(md, "\n\n{}", escape_markdown(label));
     }
     if let Some(cfg) = node.config {
         let members = idx.tree.members(cfg);
@@ -220,21 +218,6 @@ fn compact(raw: &str) -> String {
     }
     let cut: String = one_line.chars().take(VALUE_WIDTH).collect();
     format!("{cut}…")
-}
-
-/// Text from the flow shown as Markdown: its markup characters escaped.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(
-            c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
-        ) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -337,6 +320,18 @@ mod tests {
         assert_eq!(compact("{\n  \"a\":   1\n}"), "{ \"a\": 1 }");
         let long = compact(&"x".repeat(100));
         assert_eq!(long.chars().count(), VALUE_WIDTH + 1);
-        assert_eq!(escape("a_b *c*"), "a\\_b \\*c\\*");
+        let text = r##"{"nodes": [{"id": "n", "type": "tool_http", "label": "# *x* a_b"}]}"##;
+        let idx = FlowIndex::build(text);
+        let md = node_doc(&idx.nodes[0], text, &idx);
+        assert!(md.contains("\n\n\\# \\*x\\* a_b"), "{md}");
+        let many: Vec<String> = (0..crate::diagnostics::MAX_LISTED + 2)
+            .map(|i| format!("p{i}"))
+            .collect();
+        assert!(
+            code_list(&many).ends_with("`p9`, … and 2 more"),
+            "{}",
+            code_list(&many)
+        );
+        assert_eq!(code_list(&[]), "none");
     }
 }

@@ -237,36 +237,40 @@ pub struct TemplateRef {
     pub span: Range<usize>,
 }
 
-/// The template reference of the string at `span` that holds `offset`, if any. The raw
-/// text is searched: escapes elsewhere in the string (a `\n` in a prompt) do not matter,
-/// and a name cannot contain one.
-pub fn template_ref_at(text: &str, span: &Range<usize>, offset: usize) -> Option<TemplateRef> {
+/// Every `{{name…}}` reference of the string at `span`, in order. The raw text is
+/// searched: escapes elsewhere in the string (a `\n` in a prompt) do not matter, and a
+/// name cannot contain one.
+pub fn template_refs(text: &str, span: &Range<usize>) -> Vec<TemplateRef> {
     let inside = inner(text, span);
     let s = &text[inside.clone()];
+    let mut out = Vec::new();
     let mut from = 0;
     while let Some(open) = s[from..].find("{{") {
         let body_start = from + open + 2;
         let close = s[body_start..]
             .find("}}")
             .map_or(s.len(), |c| body_start + c);
-        let lead = s[body_start..close].len() - s[body_start..close].trim_start().len();
-        let name_start = body_start + lead;
+        let body = &s[body_start..close];
+        let name_start = body_start + body.len() - body.trim_start().len();
         let name_len = s[name_start..close]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(close - name_start);
-        let name_span = inside.start + name_start..inside.start + name_start + name_len;
-        if name_len > 0 && name_span.start <= offset && offset <= name_span.end {
-            return Some(TemplateRef {
+        if name_len > 0 {
+            out.push(TemplateRef {
                 name: s[name_start..name_start + name_len].to_string(),
-                span: name_span,
+                span: inside.start + name_start..inside.start + name_start + name_len,
             });
         }
-        from = close.min(s.len());
-        if from >= s.len() {
-            break;
-        }
+        from = close;
     }
-    None
+    out
+}
+
+/// The template reference of the string at `span` whose name holds `offset`, if any.
+pub fn template_ref_at(text: &str, span: &Range<usize>, offset: usize) -> Option<TemplateRef> {
+    template_refs(text, span)
+        .into_iter()
+        .find(|r| r.span.start <= offset && offset <= r.span.end)
 }
 
 #[cfg(test)]
@@ -292,6 +296,17 @@ mod tests {
             "not the field"
         );
         assert_eq!(template_ref_at(r#""{{""#, &(0..4), 3), None);
+        let names: Vec<String> = template_refs(text, &span)
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["classify", "input"]);
+        let unclosed = r#""{{a}} {{b""#;
+        let names: Vec<String> = template_refs(unclosed, &(0..unclosed.len()))
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["a", "b"]);
         let escaped = r#""line\n{{classify.intent}}""#;
         let r =
             template_ref_at(escaped, &(0..escaped.len()), escaped.find("class").unwrap()).unwrap();

@@ -100,8 +100,8 @@ pub struct Document {
 impl Document {
     fn new(uri: Uri, version: i32, language_id: String, text: String, encoding: Encoding) -> Self {
         let beside = OnceLock::new();
-        let kind = DocKind::classify(uri.as_str(), &language_id, &text, || {
-            *beside.get_or_init(|| analysis::beside_a_flow(uri.as_str()))
+        let kind = DocKind::classify(&uri, &language_id, &text, || {
+            *beside.get_or_init(|| analysis::beside_a_flow(&uri))
         });
         Document {
             uri,
@@ -139,7 +139,7 @@ impl Document {
     fn changed(&mut self, lines: LineIndex) {
         self.lines = OnceLock::from(lines);
         self.index = OnceLock::new();
-        let (uri, beside) = (self.uri.as_str(), &self.beside);
+        let (uri, beside) = (&self.uri, &self.beside);
         self.kind = DocKind::classify(uri, &self.language_id, &self.text, || {
             *beside.get_or_init(|| analysis::beside_a_flow(uri))
         });
@@ -536,36 +536,20 @@ impl Server<'_> {
 
 type Answer = Result<Value, (ErrorCode, String)>;
 
-/// The path of a `file:` URI (percent-decoded); `None` for other schemes.
+/// The path of a `file:` URI (`file:///p`, `file://localhost/p`, `file:/p`),
+/// percent-decoded; `None` for other schemes, other hosts, and paths that are not UTF-8.
 pub fn uri_to_path(uri: &Uri) -> Option<std::path::PathBuf> {
-    let rest = uri.as_str().strip_prefix("file:")?;
-    // `file:///p` (empty authority), `file://localhost/p` and `file:/p` name local paths.
-    let rest = match rest.strip_prefix("//") {
-        Some(r) => r.strip_prefix("localhost").unwrap_or(r),
-        None => rest,
-    };
-    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
-    let mut bytes = Vec::with_capacity(rest.len());
-    let b = rest.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                b.get(i + 1).and_then(|&c| hex(c)),
-                b.get(i + 2).and_then(|&c| hex(c)),
-            )
-        {
-            bytes.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        bytes.push(b[i]);
-        i += 1;
+    if !uri.scheme()?.as_str().eq_ignore_ascii_case("file") {
+        return None;
     }
-    let path = String::from_utf8(bytes).ok()?;
+    if let Some(authority) = uri.authority()
+        && !matches!(authority.as_str(), "" | "localhost")
+    {
+        return None;
+    }
+    let path = uri.path().as_estr().decode().into_string().ok()?;
     path.starts_with('/')
-        .then(|| std::path::PathBuf::from(path))
+        .then(|| std::path::PathBuf::from(path.into_owned()))
 }
 
 /// The name diagnostics give a document: its path, or its URI.
@@ -596,4 +580,23 @@ has_document! {
     lsp_types::CompletionParams => |p| p.text_document_position.text_document;
     lsp_types::CodeActionParams => |p| p.text_document;
     lsp_types::DocumentSymbolParams => |p| p.text_document;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_uris_to_paths() {
+        let path = |u: &str| uri_to_path(&u.parse().expect("a test URI"));
+        let p = |s: &str| Some(std::path::PathBuf::from(s));
+        assert_eq!(path("file:///a%20b/x.flow.json"), p("/a b/x.flow.json"));
+        assert_eq!(path("file://localhost/x%C3%A9.json"), p("/xé.json"));
+        assert_eq!(path("file:/x.json"), p("/x.json"));
+        assert_eq!(path("FILE:///x.json?q=1#f"), p("/x.json"));
+        assert_eq!(path("file://server/x.json"), None, "another host");
+        assert_eq!(path("untitled:Untitled-1"), None);
+        assert_eq!(path("file:///x%FF.json"), None, "not UTF-8");
+        assert_eq!(path("file:x.json"), None, "not absolute");
+    }
 }

@@ -6,7 +6,7 @@ use std::ops::Range;
 use lsp_types::{Location, Position};
 
 use super::Document;
-use super::index::{FlowIndex, NodeInfo, template_ref_at};
+use super::index::{FlowIndex, NodeInfo, template_ref_at, template_refs};
 use super::place::{At, Place, place_at};
 use super::syntax::Kind;
 
@@ -115,7 +115,6 @@ pub fn references(
 /// The spans of every `{{name…}}` in the node configs' strings.
 fn template_uses(idx: &FlowIndex, text: &str, name: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    let needle = "{{";
     for node in &idx.nodes {
         let Some(cfg) = node.config else { continue };
         let mut stack = vec![cfg];
@@ -124,18 +123,12 @@ fn template_uses(idx: &FlowIndex, text: &str, name: &str) -> Vec<Range<usize>> {
             match &value.kind {
                 Kind::Object(members) => stack.extend(members.iter().filter_map(|m| m.value)),
                 Kind::Array(items) => stack.extend(items.iter().copied()),
-                Kind::String => {
-                    let s = &text[value.span.clone()];
-                    for (at, _) in s.match_indices(needle) {
-                        let probe = value.span.start + at + needle.len();
-                        let probe = probe + text[probe..].len() - text[probe..].trim_start().len();
-                        if let Some(r) = template_ref_at(text, &value.span, probe)
-                            && r.name == name
-                        {
-                            out.push(r.span);
-                        }
-                    }
-                }
+                Kind::String => out.extend(
+                    template_refs(text, &value.span)
+                        .into_iter()
+                        .filter(|r| r.name == name)
+                        .map(|r| r.span),
+                ),
                 Kind::Scalar => {}
             }
         }

@@ -92,7 +92,7 @@ impl Tree {
         match &self.values[id].kind {
             Kind::Object(members) => members
                 .iter()
-                .find(|m| key_text(text, &m.key_span) == key)
+                .find(|m| string_text(text, &m.key_span) == key)
                 .and_then(|m| m.value),
             _ => None,
         }
@@ -143,7 +143,7 @@ impl Tree {
             match &self.values[id].kind {
                 Kind::Object(members) => {
                     for m in members {
-                        let key = key_text(text, &m.key_span).into_owned();
+                        let key = string_text(text, &m.key_span).into_owned();
                         if contains(&m.key_span, offset) {
                             path.push(Step::Key(key));
                             return Some(Spot::Key {
@@ -208,10 +208,6 @@ pub fn string_text<'t>(text: &'t str, span: &Range<usize>) -> Cow<'t, str> {
         Ok(s) => Cow::Owned(s),
         Err(_) => Cow::Borrowed(raw),
     }
-}
-
-pub fn key_text<'t>(text: &'t str, span: &Range<usize>) -> Cow<'t, str> {
-    string_text(text, span)
 }
 
 struct Parser<'a> {

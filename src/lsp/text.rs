@@ -48,7 +48,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str, encoding: Encoding) -> Self {
         let mut starts = vec![0];
-        starts.extend(memchr_newlines(text));
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { starts, encoding }
     }
 
@@ -132,13 +132,6 @@ impl LineIndex {
         }
         end
     }
-}
-
-fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i + 1)
 }
 
 /// Applies one `didChange` content change (a range edit, or the whole text), keeping

@@ -24,6 +24,7 @@ use super::{Diagnostic, Location, Severity};
 use crate::load::SourceFile;
 
 mod sarif;
+pub(crate) use sarif::escape_prose as escape_markdown;
 pub use sarif::sarif;
 
 /// `docs/codes.md`: every code with its severity, title and the explanation `scaiflow

@@ -403,7 +403,7 @@ fn flush_prose(out: &mut String, prose: &mut Vec<&str>) {
 }
 
 /// Prose with the characters Markdown would read as markup escaped (see [`help_markdown`]).
-fn escape_prose(text: &str) -> String {
+pub(crate) fn escape_prose(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 16);
     let mut line_start = true;
