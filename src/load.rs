@@ -444,6 +444,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn text_in_memory_is_limited_as_a_file_is() {
+        let s = source_from_text("b.flow.json", "\u{feff}{}", 5).unwrap();
+        assert_eq!(s.text, "{}", "without its byte order mark");
+        assert!(
+            source_from_text("b.flow.json", "{ }", 3).is_ok(),
+            "the limit itself is in"
+        );
+        let f = source_from_text("b.flow.json", "{  }", 3).unwrap_err();
+        assert_eq!(f.diagnostic.code, Code::TooLarge);
+        assert_eq!(
+            f.diagnostic.message,
+            "'b.flow.json' is 4 bytes, larger than the 3-byte input limit"
+        );
+    }
+
+    #[test]
     fn duplicate_keys_are_rejected_with_position() {
         let src = "{\n  \"a\": 1,\n  \"a\": 2\n}";
         let d = parse_json(src).unwrap_err();
