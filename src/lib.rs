@@ -24,6 +24,9 @@ pub mod scir;
 pub mod span;
 pub mod verify;
 
+#[cfg(test)]
+mod testing;
+
 /// Everything `scaiflow validate` checks: schema, the analyze stage, and that the graph can
 /// be structured (the first part of lowering). `analyzed` is set when there is no error.
 pub fn validate_source(source: &load::SourceFile) -> analyze::Outcome {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic, JsonPath, PathSeg};
 use crate::load::SourceFile;
+use crate::schema::fast::{FastSchema, Verdict};
 
 /// The IR schema, embedded at build time.
 pub const IR_SCHEMA_JSON: &str = include_str!("../schemas/ir.schema.json");
@@ -49,14 +50,30 @@ const NON_DETERMINISTIC_MODULES: [&str; 3] = ["random", "uuid", "secrets"];
 /// The trigger kinds.
 pub const TRIGGER_KINDS: [&str; 3] = ["api", "webhook", "schedule"];
 
-fn validator() -> &'static jsonschema::Validator {
+/// The embedded IR schema document.
+fn ir_schema() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    // Part of the binary; the test suite compiles it (`ir_schema_compiles`).
+    DOC.get_or_init(|| {
+        serde_json::from_str(IR_SCHEMA_JSON).expect("embedded IR schema is valid JSON") // ok: build-time constant
+    })
+}
+
+/// The `jsonschema` validator of the IR schema, built only for a bundle the fast check
+/// ([`crate::schema::fast`]) does not find valid.
+pub(crate) fn validator() -> &'static jsonschema::Validator {
     static V: OnceLock<jsonschema::Validator> = OnceLock::new();
     V.get_or_init(|| {
-        // Part of the binary; the test suite compiles it (`ir_schema_compiles`).
-        let doc: Value =
-            serde_json::from_str(IR_SCHEMA_JSON).expect("embedded IR schema is valid JSON"); // ok: build-time constant
-        jsonschema::draft202012::new(&doc).expect("embedded IR schema compiles") // ok: build-time constant
+        jsonschema::draft202012::new(ir_schema()).expect("embedded IR schema compiles") // ok: build-time constant
     })
+}
+
+/// The fast validity check of the IR schema; `None` if it uses a keyword the check does
+/// not implement.
+pub(crate) fn fast_ir() -> Option<&'static FastSchema> {
+    static FAST: OnceLock<Option<FastSchema>> = OnceLock::new();
+    FAST.get_or_init(|| FastSchema::compile(ir_schema()))
+        .as_ref()
 }
 
 /// Verifies an IR dict; returns every problem (empty: the dict is valid).
@@ -242,6 +259,9 @@ impl<'a> Verifier<'a> {
     }
 
     fn schema(&mut self) {
+        if fast_ir().is_some_and(|f| f.verdict(self.ir) == Verdict::Valid) {
+            return;
+        }
         let errors: Vec<(JsonPath, String, bool)> = validator()
             .iter_errors(self.ir)
             .take(MAX_DIAGNOSTICS + 1)
@@ -818,6 +838,10 @@ mod tests {
     #[test]
     fn ir_schema_compiles() {
         let _ = validator();
+        assert!(
+            fast_ir().is_some(),
+            "the fast check implements every keyword the IR schema uses"
+        );
     }
 
     #[test]

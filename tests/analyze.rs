@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::examples;
+use common::{Rng, examples};
 
 use scaiflow::analyze::{analyze_source, analyze_value};
 use scaiflow::diagnostics::{codes, render};
@@ -104,21 +104,6 @@ fn diagnostics_are_deterministic() {
     let first = render_once();
     for _ in 0..5 {
         assert_eq!(render_once(), first);
-    }
-}
-
-/// A tiny deterministic PRNG (xorshift64*), so the mutation test needs no dependency and
-/// every run explores the same cases.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::scalar::*;
 use super::*;
+use crate::testing::Rng;
 use serde_json::{Map as JsonMap, Number, Value, json};
 
 /// Strings a YAML emitter can get wrong: YAML 1.1 / 1.2 specials, indicators, escapes,
@@ -295,27 +296,10 @@ const PIECES: &[&str] = &[
     "=",
 ];
 
-/// xorshift64*: deterministic, no dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'p>(&mut self, xs: &[&'p str]) -> &'p str {
-        xs[self.below(xs.len())]
-    }
-}
-
 fn random_string(rng: &mut Rng) -> String {
     match rng.below(10) {
         0..=3 => rng.pick(POOL).to_string(),
-        4..=5 => (0..1 + rng.below(6)).map(|_| rng.pick(PIECES)).collect(),
+        4..=5 => (0..1 + rng.below(6)).map(|_| *rng.pick(PIECES)).collect(),
         6 => {
             // A long single line: words, runs of spaces, now and then a tab or a long word.
             let mut s = String::new();
@@ -328,7 +312,7 @@ fn random_string(rng: &mut Rng) -> String {
                     0 => s.push_str(&"x".repeat(20 + rng.below(100))),
                     1 => s.push('\t'),
                     2 => s.push_str("  "),
-                    3 => s.push_str(rng.pick(PIECES)),
+                    3 => s.push_str(rng.pick::<&str>(PIECES)),
                     4 => s.push_str("ééé"),
                     _ => s.push_str("word"),
                 }
@@ -356,11 +340,11 @@ fn random_string(rng: &mut Rng) -> String {
                         s.push_str(&" ".repeat(1 + rng.below(4)));
                         s.push_str("indented");
                     }
-                    3 => s.push_str(rng.pick(POOL)),
+                    3 => s.push_str(rng.pick::<&str>(POOL)),
                     4 => s.push_str(
                         "a long line inside a multi-line text, which is not folded but kept as it is written",
                     ),
-                    5 => s.push_str(rng.pick(PIECES)),
+                    5 => s.push_str(rng.pick::<&str>(PIECES)),
                     _ => s.push_str("text line"),
                 }
             }
@@ -369,8 +353,8 @@ fn random_string(rng: &mut Rng) -> String {
         }
         _ => {
             let mut s = rng.pick(POOL).to_string();
-            s.push_str(rng.pick(PIECES));
-            s.push_str(rng.pick(POOL));
+            s.push_str(rng.pick::<&str>(PIECES));
+            s.push_str(rng.pick::<&str>(POOL));
             s
         }
     }

@@ -14,32 +14,42 @@ use crate::diagnostics::{Code, Diagnostic, Focus, JsonPath, PathSeg, suggestion}
 use crate::model::NodeKind;
 
 /// The v2 flow schema, embedded at build time.
-pub const FLOW_SCHEMA_JSON: &str = include_str!("../schemas/flow.v2.schema.json");
+pub const FLOW_SCHEMA_JSON: &str = include_str!("../../schemas/flow.v2.schema.json");
 
-struct Compiled {
-    document: Value,
-    validator: jsonschema::Validator,
-}
+pub(crate) mod fast;
 
-fn compiled() -> &'static Compiled {
-    static SCHEMA: OnceLock<Compiled> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        // The schema is part of the binary; a failure here is a build defect, caught by
-        // the test suite (`schema_compiles`), never by user input.
-        let document: Value =
-            serde_json::from_str(FLOW_SCHEMA_JSON).expect("embedded flow schema is valid JSON"); // ok: build-time constant
-        let validator =
-            jsonschema::draft202012::new(&document).expect("embedded flow schema compiles"); // ok: build-time constant
-        Compiled {
-            document,
-            validator,
-        }
-    })
-}
+pub use fast::Verdict;
 
 /// The embedded schema document.
 pub fn flow_schema() -> &'static Value {
-    &compiled().document
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    // The schema is part of the binary; a failure here is a build defect, caught by the
+    // test suite (`schema_compiles`), never by user input.
+    DOCUMENT.get_or_init(|| {
+        serde_json::from_str(FLOW_SCHEMA_JSON).expect("embedded flow schema is valid JSON") // ok: build-time constant
+    })
+}
+
+/// The `jsonschema` validator, built on first use: only a document the fast check does not
+/// find valid needs it (its construction is most of a small flow's validation).
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::new(flow_schema()).expect("embedded flow schema compiles") // ok: build-time constant
+    })
+}
+
+/// The fast validity check of the embedded schema ([`fast`]); `None` if the schema uses a
+/// keyword it does not implement.
+fn fast_schema() -> Option<&'static fast::FastSchema> {
+    static FAST: OnceLock<Option<fast::FastSchema>> = OnceLock::new();
+    FAST.get_or_init(|| fast::FastSchema::compile(flow_schema()))
+        .as_ref()
+}
+
+/// What the fast check says of a document, without `jsonschema` (`Unsure` when it is off).
+pub fn fast_verdict(doc: &Value) -> Verdict {
+    fast_schema().map_or(Verdict::Unsure, |f| f.verdict(doc))
 }
 
 /// The schema of a node kind's config (`$defs/config_<kind>`).
@@ -83,14 +93,16 @@ pub fn validate(doc: &Value) -> Vec<Diagnostic> {
             .at(JsonPath::root()),
         ];
     }
-    let c = compiled();
+    if fast_verdict(doc) == Verdict::Valid {
+        return Vec::new();
+    }
     let mut out = Vec::new();
-    for err in c.validator.iter_errors(doc) {
+    for err in validator().iter_errors(doc) {
         let path = to_path(doc, err.instance_path().iter());
         let schema_path: Vec<String> = err.schema_path().iter().map(|s| seg_str(&s)).collect();
         out.extend(convert(
             doc,
-            &c.document,
+            flow_schema(),
             path,
             &schema_path,
             err.kind(),
@@ -492,7 +504,11 @@ mod tests {
     #[test]
     fn schema_compiles() {
         assert!(flow_schema().is_object());
-        let _ = compiled();
+        let _ = validator();
+        assert!(
+            fast_schema().is_some(),
+            "the fast check implements every keyword the schema uses"
+        );
     }
 
     fn codes(doc: Value) -> Vec<(Code, String, String)> {

@@ -1,0 +1,625 @@
+//! A validity check for the embedded flow schema that needs no `jsonschema` validator.
+//!
+//! Building the `jsonschema` validator costs about 2.5 ms per process (it compiles and runs
+//! the 2020-12 meta-schema over our schema, then compiles our schema), half of a 50-node
+//! `validate`. Nearly every flow a pre-commit hook or an editor sees is valid, and a valid
+//! flow needs no diagnostics, only the answer. This module compiles the schema's document
+//! into a small tree once (about 0.1 ms) and evaluates a flow against it.
+//!
+//! It is conservative by construction: every keyword answers [`Verdict::Valid`] or
+//! [`Verdict::Invalid`] only where its answer is exactly `jsonschema`'s, and
+//! [`Verdict::Unsure`] where the two could differ (a float where an integer is asked, a
+//! non-ASCII string under a `pattern`, a number too large to compare exactly). Only `Valid`
+//! skips `jsonschema`; everything else goes to it, which produces the diagnostics as before.
+//! A schema that uses a keyword this module does not know compiles to nothing, and every
+//! flow then goes to `jsonschema`. The differential tests below compare the two on every
+//! fixture and on thousands of mutations of them.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexBuilder};
+use serde_json::{Map, Number, Value};
+
+/// What the fast check concluded about a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// `jsonschema` would report no error.
+    Valid,
+    /// `jsonschema` would report at least one error.
+    Invalid,
+    /// This module cannot tell exactly; ask `jsonschema`.
+    Unsure,
+}
+
+use Verdict::{Invalid, Unsure, Valid};
+
+impl Verdict {
+    /// Both must hold (`allOf`, sibling keywords): the first `Invalid` decides.
+    fn and(self, next: impl FnOnce() -> Verdict) -> Verdict {
+        match self {
+            Invalid => Invalid,
+            Valid => next(),
+            Unsure => match next() {
+                Invalid => Invalid,
+                _ => Unsure,
+            },
+        }
+    }
+}
+
+/// Beyond this depth of evaluation (subschemas entered, through instance nesting and through
+/// `$ref`, `allOf`, `anyOf` and `if`) the check gives up (`Unsure`). A flow takes about 40;
+/// the bound keeps the stack small and ends a `$ref` cycle.
+const MAX_DEPTH: usize = 512;
+
+/// JSON types as a bit set, `integer` apart from `number` as the schema language has them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Types(u8);
+
+impl Types {
+    const NULL: u8 = 1;
+    const BOOLEAN: u8 = 2;
+    const INTEGER: u8 = 4;
+    const NUMBER: u8 = 8;
+    const STRING: u8 = 16;
+    const ARRAY: u8 = 32;
+    const OBJECT: u8 = 64;
+
+    fn bit(name: &str) -> Option<u8> {
+        Some(match name {
+            "null" => Self::NULL,
+            "boolean" => Self::BOOLEAN,
+            "integer" => Self::INTEGER,
+            "number" => Self::NUMBER,
+            "string" => Self::STRING,
+            "array" => Self::ARRAY,
+            "object" => Self::OBJECT,
+            _ => return None,
+        })
+    }
+
+    fn check(self, v: &Value) -> Verdict {
+        let has = |b: u8| self.0 & b != 0;
+        let ok = match v {
+            Value::Null => has(Self::NULL),
+            Value::Bool(_) => has(Self::BOOLEAN),
+            Value::String(_) => has(Self::STRING),
+            Value::Array(_) => has(Self::ARRAY),
+            Value::Object(_) => has(Self::OBJECT),
+            Value::Number(n) => {
+                if has(Self::NUMBER) || (has(Self::INTEGER) && !n.is_f64()) {
+                    true
+                } else if has(Self::INTEGER) {
+                    // `jsonschema` counts 1.0 as an integer; not worth mirroring.
+                    return Unsure;
+                } else {
+                    false
+                }
+            }
+        };
+        if ok { Valid } else { Invalid }
+    }
+}
+
+/// A `pattern`, compiled on first use (most flows exercise only a few of them).
+struct Pattern {
+    source: String,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn check(&self, s: &str) -> Verdict {
+        // The schema's patterns are ECMA-262 regular expressions, `jsonschema` runs them
+        // on its own engine, this module on `regex` with its ASCII classes (`\d` is [0-9]
+        // as in ECMA-262; they also compile four times faster than Unicode ones). On ASCII
+        // text the classes, literals and anchors mean the same in all of them.
+        if !s.is_ascii() {
+            return Unsure;
+        }
+        let compile = || RegexBuilder::new(&self.source).unicode(false).build().ok();
+        match self.regex.get_or_init(compile) {
+            Some(re) if re.is_match(s) => Valid,
+            Some(_) => Invalid,
+            None => Unsure,
+        }
+    }
+}
+
+/// One compiled subschema: its keywords, every one optional.
+#[derive(Default)]
+struct Node {
+    /// `false` as a schema: nothing is valid.
+    never: bool,
+    types: Option<Types>,
+    properties: Vec<(String, usize)>,
+    additional: Option<usize>,
+    required: Vec<String>,
+    any_of: Vec<usize>,
+    all_of: Vec<usize>,
+    condition: Option<(usize, Option<usize>, Option<usize>)>,
+    constant: Option<Value>,
+    one_of_values: Option<Vec<Value>>,
+    items: Option<usize>,
+    minimum: Option<Number>,
+    maximum: Option<Number>,
+    min_length: Option<u64>,
+    min_items: Option<u64>,
+    pattern: Option<Pattern>,
+    unique_items: bool,
+    reference: Option<usize>,
+    /// `allOf` members of the form `{"if": {"properties": {P: {"const": "s"}},
+    /// "required": [P]}, "then": T}` (one per node kind in the flow schema), by `s`.
+    switch: Option<Switch>,
+}
+
+/// One property's string value selecting `then` schemas (see [`Node::switch`]).
+struct Switch {
+    property: String,
+    cases: HashMap<String, Vec<usize>>,
+}
+
+/// The compiled schema: an arena of nodes, `$ref`s resolved to indices.
+pub struct FastSchema {
+    nodes: Vec<Node>,
+    root: usize,
+}
+
+/// Keywords that only annotate and never change validity.
+const ANNOTATIONS: &[&str] = &[
+    "description",
+    "default",
+    "title",
+    "$comment",
+    "examples",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+];
+
+struct Compiler<'a> {
+    root: &'a Value,
+    nodes: Vec<Node>,
+    /// `$ref` targets already compiled (or being compiled), by their pointer.
+    refs: HashMap<String, usize>,
+}
+
+impl FastSchema {
+    /// Compiles a 2020-12 schema document; `None` if it uses anything this module does not
+    /// implement exactly (then every document goes to `jsonschema`).
+    pub fn compile(root: &Value) -> Option<FastSchema> {
+        let mut c = Compiler {
+            root,
+            nodes: Vec::new(),
+            refs: HashMap::new(),
+        };
+        if root.get("$schema").and_then(Value::as_str)
+            != Some("https://json-schema.org/draft/2020-12/schema")
+        {
+            return None;
+        }
+        let root_index = c.compile(root, true)?;
+        Some(FastSchema {
+            nodes: c.nodes,
+            root: root_index,
+        })
+    }
+
+    /// Evaluates a document.
+    pub fn verdict(&self, doc: &Value) -> Verdict {
+        self.eval(self.root, doc, 0)
+    }
+
+    fn eval(&self, at: usize, v: &Value, depth: usize) -> Verdict {
+        if depth > MAX_DEPTH {
+            return Unsure;
+        }
+        let n = &self.nodes[at];
+        if n.never {
+            return Invalid;
+        }
+        let mut out = Valid;
+        if let Some(t) = n.types {
+            out = out.and(|| t.check(v));
+        }
+        if let Some(c) = &n.constant {
+            out = out.and(|| equal(v, c));
+        }
+        if let Some(vals) = &n.one_of_values {
+            out = out.and(|| any(vals.iter().map(|c| equal(v, c))));
+        }
+        if let Some(r) = n.reference {
+            out = out.and(|| self.eval(r, v, depth + 1));
+        }
+        if out == Invalid {
+            return Invalid;
+        }
+        match v {
+            Value::Object(m) => out = out.and(|| self.object(n, m, depth)),
+            Value::Array(a) => out = out.and(|| self.array(n, a, depth)),
+            Value::String(s) => out = out.and(|| string(n, s)),
+            Value::Number(x) => {
+                if let Some(min) = &n.minimum {
+                    out = out.and(|| compare(x, min, |o| o.is_ge()));
+                }
+                if let Some(max) = &n.maximum {
+                    out = out.and(|| compare(x, max, |o| o.is_le()));
+                }
+            }
+            Value::Null | Value::Bool(_) => {}
+        }
+        for &s in &n.all_of {
+            out = out.and(|| self.eval(s, v, depth + 1));
+        }
+        if let Some(sw) = &n.switch {
+            out = out.and(|| self.switch(sw, v, depth));
+        }
+        if !n.any_of.is_empty() {
+            out = out.and(|| any(n.any_of.iter().map(|&s| self.eval(s, v, depth + 1))));
+        }
+        if let Some((cond, then, otherwise)) = n.condition {
+            out = out.and(|| match self.eval(cond, v, depth + 1) {
+                Valid => then.map_or(Valid, |t| self.eval(t, v, depth + 1)),
+                Invalid => otherwise.map_or(Valid, |e| self.eval(e, v, depth + 1)),
+                Unsure => Unsure,
+            });
+        }
+        out
+    }
+
+    fn object(&self, n: &Node, m: &Map<String, Value>, depth: usize) -> Verdict {
+        let mut out = Valid;
+        for key in &n.required {
+            if get(m, key).is_none() {
+                return Invalid;
+            }
+        }
+        if n.additional.is_none() {
+            // Only the named properties are checked: look each up.
+            for (key, sub) in &n.properties {
+                if let Some(value) = get(m, key) {
+                    out = out.and(|| self.eval(*sub, value, depth + 1));
+                    if out == Invalid {
+                        return Invalid;
+                    }
+                }
+            }
+            return out;
+        }
+        for (key, value) in m {
+            let Some(sub) = n
+                .properties
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|&(_, s)| s)
+                .or(n.additional)
+            else {
+                continue;
+            };
+            out = out.and(|| self.eval(sub, value, depth + 1));
+            if out == Invalid {
+                return Invalid;
+            }
+        }
+        out
+    }
+
+    /// The `allOf` members folded into a [`Switch`]: the `then` of each member whose `if`
+    /// holds, which is exactly what evaluating each member would do.
+    fn switch(&self, sw: &Switch, v: &Value, depth: usize) -> Verdict {
+        let Value::Object(m) = v else {
+            // `properties` and `required` hold for anything but an object: every `if` holds.
+            let mut out = Valid;
+            for then in sw.cases.values().flatten() {
+                out = out.and(|| self.eval(*then, v, depth + 1));
+            }
+            return out;
+        };
+        // The property missing, `required` fails; not a string, no `const` holds.
+        let Some(Value::String(key)) = get(m, &sw.property) else {
+            return Valid;
+        };
+        let mut out = Valid;
+        for then in sw.cases.get(key.as_str()).into_iter().flatten() {
+            out = out.and(|| self.eval(*then, v, depth + 1));
+        }
+        out
+    }
+
+    fn array(&self, n: &Node, a: &[Value], depth: usize) -> Verdict {
+        let mut out = Valid;
+        if let Some(min) = n.min_items
+            && (a.len() as u64) < min
+        {
+            return Invalid;
+        }
+        if n.unique_items {
+            for (i, x) in a.iter().enumerate() {
+                for y in &a[i + 1..] {
+                    match equal(x, y) {
+                        Valid => return Invalid,
+                        Unsure => out = Unsure,
+                        Invalid => {}
+                    }
+                }
+            }
+        }
+        if let Some(items) = n.items {
+            for x in a {
+                out = out.and(|| self.eval(items, x, depth + 1));
+                if out == Invalid {
+                    return Invalid;
+                }
+            }
+        }
+        out
+    }
+}
+
+fn string(n: &Node, s: &str) -> Verdict {
+    if let Some(min) = n.min_length
+        && (s.chars().count() as u64) < min
+    {
+        return Invalid;
+    }
+    match &n.pattern {
+        Some(p) => p.check(s),
+        None => Valid,
+    }
+}
+
+/// A member of an object: a scan of a small map is cheaper than hashing the key.
+fn get<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if m.len() <= 8 {
+        m.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
+/// `anyOf` over verdicts: one `Valid` decides; otherwise any `Unsure` leaves it open.
+fn any(verdicts: impl Iterator<Item = Verdict>) -> Verdict {
+    let mut out = Invalid;
+    for v in verdicts {
+        match v {
+            Valid => return Valid,
+            Unsure => out = Unsure,
+            Invalid => {}
+        }
+    }
+    out
+}
+
+/// Exactly representable as an `f64` (|x| ≤ 2^53), so comparisons through `f64` are exact.
+const EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// An integer `Number` as `i128`, `None` for a float.
+fn int(n: &Number) -> Option<i128> {
+    n.as_i64()
+        .map(i128::from)
+        .or_else(|| n.as_u64().map(i128::from))
+}
+
+/// Compares `x` with a limit; `Unsure` where an `f64` could round.
+fn compare(x: &Number, limit: &Number, ok: impl Fn(std::cmp::Ordering) -> bool) -> Verdict {
+    let ord = match (int(x), int(limit)) {
+        (Some(a), Some(b)) => Some(a.cmp(&b)),
+        (a, b) => {
+            let fx = a.map_or(x.as_f64(), |i| {
+                (i.unsigned_abs() <= EXACT as u128).then_some(i as f64)
+            });
+            let fl = b.map_or(limit.as_f64(), |i| {
+                (i.unsigned_abs() <= EXACT as u128).then_some(i as f64)
+            });
+            match (fx, fl) {
+                (Some(p), Some(q)) => p.partial_cmp(&q),
+                _ => None,
+            }
+        }
+    };
+    match ord {
+        Some(o) if ok(o) => Valid,
+        Some(_) => Invalid,
+        None => Unsure,
+    }
+}
+
+/// JSON Schema equality (`const`, `enum`, `uniqueItems`): `Valid` for equal, `Invalid`
+/// for different, `Unsure` where a float is involved (`jsonschema` holds 1 and 1.0 equal).
+fn equal(a: &Value, b: &Value) -> Verdict {
+    let same = |x: bool| if x { Valid } else { Invalid };
+    match (a, b) {
+        (Value::Null, Value::Null) => Valid,
+        (Value::Bool(x), Value::Bool(y)) => same(x == y),
+        (Value::String(x), Value::String(y)) => same(x == y),
+        (Value::Number(x), Value::Number(y)) => match (int(x), int(y)) {
+            (Some(p), Some(q)) => same(p == q),
+            _ => Unsure,
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return Invalid;
+            }
+            let mut out = Valid;
+            for (p, q) in x.iter().zip(y) {
+                match equal(p, q) {
+                    Invalid => return Invalid,
+                    Unsure => out = Unsure,
+                    Valid => {}
+                }
+            }
+            out
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            if x.len() != y.len() {
+                return Invalid;
+            }
+            let mut out = Valid;
+            for (k, p) in x {
+                match y.get(k).map(|q| equal(p, q)) {
+                    None | Some(Invalid) => return Invalid,
+                    Some(Unsure) => out = Unsure,
+                    Some(Valid) => {}
+                }
+            }
+            out
+        }
+        _ => Invalid,
+    }
+}
+
+/// An `allOf` member `{"if": {"properties": {P: {"const": "s"}}, "required": [P]},
+/// "then": T}` (nothing else in it), as `(P, s, T)`.
+fn case(member: &Value) -> Option<(&str, &str, &Value)> {
+    let m = member.as_object()?;
+    if m.len() != 2 {
+        return None;
+    }
+    let cond = m.get("if")?.as_object()?;
+    let then = m.get("then")?;
+    if cond.len() != 2 {
+        return None;
+    }
+    let props = cond.get("properties")?.as_object()?;
+    let required = cond.get("required")?.as_array()?;
+    let (property, test) = props.iter().next().filter(|_| props.len() == 1)?;
+    let test = test.as_object().filter(|t| t.len() == 1)?;
+    let constant = test.get("const")?.as_str()?;
+    if required.len() != 1 || required[0].as_str() != Some(property.as_str()) {
+        return None;
+    }
+    Some((property, constant, then))
+}
+
+impl Compiler<'_> {
+    /// Compiles one subschema into the arena; `None` for anything not implemented.
+    fn compile(&mut self, s: &Value, is_root: bool) -> Option<usize> {
+        let at = self.nodes.len();
+        self.nodes.push(Node::default());
+        let node = match s {
+            Value::Bool(true) => Node::default(),
+            Value::Bool(false) => Node {
+                never: true,
+                ..Node::default()
+            },
+            Value::Object(m) => self.keywords(m, is_root)?,
+            _ => return None,
+        };
+        self.nodes[at] = node;
+        Some(at)
+    }
+
+    fn keywords(&mut self, m: &Map<String, Value>, is_root: bool) -> Option<Node> {
+        let mut n = Node::default();
+        for (key, value) in m {
+            match key.as_str() {
+                k if ANNOTATIONS.contains(&k) => {}
+                "$schema" | "$id" | "$defs" if is_root => {}
+                "type" => {
+                    let mut t = 0;
+                    match value {
+                        Value::String(name) => t |= Types::bit(name)?,
+                        Value::Array(names) => {
+                            for name in names {
+                                t |= Types::bit(name.as_str()?)?;
+                            }
+                        }
+                        _ => return None,
+                    }
+                    n.types = Some(Types(t));
+                }
+                "properties" => {
+                    for (k, sub) in value.as_object()? {
+                        let i = self.compile(sub, false)?;
+                        n.properties.push((k.clone(), i));
+                    }
+                }
+                "additionalProperties" => n.additional = Some(self.compile(value, false)?),
+                "required" => {
+                    for k in value.as_array()? {
+                        n.required.push(k.as_str()?.to_string());
+                    }
+                }
+                "anyOf" | "allOf" => {
+                    let members = value.as_array()?;
+                    if members.is_empty() {
+                        return None;
+                    }
+                    let mut subs = Vec::new();
+                    for sub in members {
+                        if key == "allOf"
+                            && let Some((property, constant, then)) = case(sub)
+                        {
+                            let sw = n.switch.get_or_insert_with(|| Switch {
+                                property: property.to_string(),
+                                cases: HashMap::new(),
+                            });
+                            if sw.property == property {
+                                let then = self.compile(then, false)?;
+                                sw.cases.entry(constant.to_string()).or_default().push(then);
+                                continue;
+                            }
+                        }
+                        subs.push(self.compile(sub, false)?);
+                    }
+                    if key == "anyOf" {
+                        n.any_of = subs;
+                    } else {
+                        n.all_of = subs;
+                    }
+                }
+                "if" => {
+                    let cond = self.compile(value, false)?;
+                    let then = match m.get("then") {
+                        Some(t) => Some(self.compile(t, false)?),
+                        None => None,
+                    };
+                    let otherwise = match m.get("else") {
+                        Some(e) => Some(self.compile(e, false)?),
+                        None => None,
+                    };
+                    n.condition = Some((cond, then, otherwise));
+                }
+                // Without `if` they are ignored, as the specification says.
+                "then" | "else" => {}
+                "const" => n.constant = Some(value.clone()),
+                "enum" => n.one_of_values = Some(value.as_array()?.clone()),
+                "items" => n.items = Some(self.compile(value, false)?),
+                "minimum" => n.minimum = Some(value.as_number()?.clone()),
+                "maximum" => n.maximum = Some(value.as_number()?.clone()),
+                "minLength" => n.min_length = Some(value.as_u64()?),
+                "minItems" => n.min_items = Some(value.as_u64()?),
+                "uniqueItems" => n.unique_items = value.as_bool()?,
+                "pattern" => {
+                    n.pattern = Some(Pattern {
+                        source: value.as_str()?.to_string(),
+                        regex: OnceLock::new(),
+                    })
+                }
+                "$ref" => n.reference = Some(self.reference(value.as_str()?)?),
+                _ => return None,
+            }
+        }
+        Some(n)
+    }
+
+    /// Resolves a local `$ref` (`#/...`, a JSON pointer into the root document).
+    fn reference(&mut self, target: &str) -> Option<usize> {
+        if let Some(&i) = self.refs.get(target) {
+            return Some(i);
+        }
+        // Percent-encoded fragments are not decoded here: refuse them.
+        let pointer = target.strip_prefix('#').filter(|p| !p.contains('%'))?;
+        let root = self.root;
+        let sub = root.pointer(pointer)?;
+        // Reserve the index before compiling, so a recursive reference finds it.
+        let at = self.nodes.len();
+        self.refs.insert(target.to_string(), at);
+        let compiled = self.compile(sub, false)?;
+        debug_assert_eq!(compiled, at);
+        Some(at)
+    }
+}
+
+#[cfg(test)]
+mod tests;

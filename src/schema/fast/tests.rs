@@ -1,0 +1,514 @@
+//! The fast check against `jsonschema`: on every flow the repository holds, and on
+//! thousands of seeded mutations of them. A `Valid` or `Invalid` that `jsonschema` does not
+//! share would be a wrong answer (`Unsure` is always allowed, and counted).
+
+use super::super::{fast_schema, flow_schema, validator};
+use super::*;
+use crate::testing::Rng;
+use serde_json::json;
+
+/// A schema as both validators have it.
+struct Pair {
+    fast: &'static FastSchema,
+    jsonschema: &'static jsonschema::Validator,
+}
+
+fn flow_pair() -> Pair {
+    Pair {
+        fast: fast_schema().expect("the flow schema compiles to the fast check"),
+        jsonschema: validator(),
+    }
+}
+
+fn ir_pair() -> Pair {
+    Pair {
+        fast: crate::verify::fast_ir().expect("the IR schema compiles to the fast check"),
+        jsonschema: crate::verify::validator(),
+    }
+}
+
+/// Every JSON document under the given folders that parses.
+fn documents(dirs: &[&str]) -> Vec<(String, Value)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in dirs {
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect("flow folder")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        for f in files {
+            let Ok(text) = std::fs::read_to_string(&f) else {
+                continue;
+            };
+            if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                out.push((f.display().to_string(), v));
+            }
+        }
+    }
+    out
+}
+
+/// The repository's flows.
+fn corpus() -> Vec<(String, Value)> {
+    let out = documents(&["fixtures", "examples", "tests/docs_examples"]);
+    assert!(out.len() > 60, "the corpus is the repository's flows");
+    out
+}
+
+/// The IR fixtures, and the IR of every flow in [`corpus`] that compiles.
+fn ir_corpus() -> Vec<(String, Value)> {
+    let mut out = documents(&["fixtures/ir"]);
+    for (name, flow) in corpus() {
+        let text = serde_json::to_string(&flow).expect("serialises");
+        let source = crate::load::SourceFile::new(name.as_str(), text);
+        if let Ok(a) = crate::compile_flow(&source, crate::OutputFormat::Ir) {
+            let ir = crate::scir::decode(&a.bytes).expect("our own bundle decodes");
+            out.push((format!("{name} as IR"), ir));
+        }
+    }
+    assert!(out.len() > 40, "{} IR documents", out.len());
+    out
+}
+
+/// Fails if the fast check contradicts `jsonschema` on `doc`; returns the fast verdict.
+fn agree(pair: &Pair, doc: &Value, what: &str) -> Verdict {
+    let truth = pair.jsonschema.is_valid(doc);
+    let v = pair.fast.verdict(doc);
+    match v {
+        Valid => assert!(
+            truth,
+            "fast says valid, jsonschema invalid: {what}\n{doc:#}"
+        ),
+        Invalid => assert!(
+            !truth,
+            "fast says invalid, jsonschema valid: {what}\n{doc:#}"
+        ),
+        Unsure => {}
+    }
+    v
+}
+
+#[test]
+fn every_flow_in_the_repository_gets_jsonschemas_answer() {
+    every_document_gets_jsonschemas_answer(&flow_pair(), corpus());
+}
+
+#[test]
+fn every_ir_bundle_gets_jsonschemas_answer() {
+    every_document_gets_jsonschemas_answer(&ir_pair(), ir_corpus());
+}
+
+fn every_document_gets_jsonschemas_answer(pair: &Pair, corpus: Vec<(String, Value)>) {
+    let mut valid = 0;
+    for (name, doc) in corpus {
+        let v = agree(pair, &doc, &name);
+        // Every valid flow takes the fast path, unless a float stands where the schema asks
+        // for an integer (sf104); every invalid one is recognised as such.
+        let expected = if !pair.jsonschema.is_valid(&doc) {
+            Invalid
+        } else if has_float(&doc) {
+            v
+        } else {
+            valid += 1;
+            Valid
+        };
+        assert_eq!(v, expected, "{name}");
+    }
+    assert!(valid > 30, "{valid} valid flows");
+}
+
+fn has_float(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(a) => a.iter().any(has_float),
+        Value::Object(m) => m.values().any(has_float),
+        _ => false,
+    }
+}
+
+#[derive(Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn paths(v: &Value, prefix: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    out.push(prefix.clone());
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                prefix.push(Step::Key(k.clone()));
+                paths(x, prefix, out);
+                prefix.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                prefix.push(Step::Index(i));
+                paths(x, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn at<'a>(v: &'a mut Value, path: &[Step]) -> &'a mut Value {
+    path.iter().fold(v, |cur, s| match s {
+        Step::Key(k) => &mut cur[k.as_str()],
+        Step::Index(i) => &mut cur[*i],
+    })
+}
+
+/// Values that sit at the edges of the schema's keywords: types, integer-valued floats,
+/// huge numbers, strings that patterns and `minLength` treat differently.
+fn palette() -> Vec<Value> {
+    vec![
+        json!(null),
+        json!(true),
+        json!(false),
+        json!(0),
+        json!(1),
+        json!(-1),
+        json!(1.0),
+        json!(0.5),
+        json!(-0.0),
+        json!(2.0e10),
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!(9_007_199_254_740_993u64),
+        json!(""),
+        json!("x"),
+        json!("node_a"),
+        json!("a\n"),
+        json!("Ab"),
+        json!("ab-c"),
+        json!("é"),
+        json!("١٢"),
+        json!("30s"),
+        json!("1.0.0"),
+        json!("0.2"),
+        json!("/path"),
+        json!("true"),
+        json!([]),
+        json!(["a", "a"]),
+        json!([1, 1.0]),
+        json!({}),
+        json!({"x": 0, "y": 0}),
+        json!({"name": "n", "type": "string"}),
+    ]
+}
+
+/// The flow schema's node kinds.
+fn kinds() -> Vec<String> {
+    flow_schema()["$defs"]["node_kind"]["enum"]
+        .as_array()
+        .expect("node kinds")
+        .iter()
+        .filter_map(|k| k.as_str().map(str::to_string))
+        .collect()
+}
+
+/// The IR's block, statement and trigger kinds.
+fn ir_kinds() -> Vec<String> {
+    use crate::verify::{BLOCK_KINDS, STATEMENT_KINDS, TRIGGER_KINDS};
+    BLOCK_KINDS
+        .iter()
+        .chain(&STATEMENT_KINDS)
+        .chain(&TRIGGER_KINDS)
+        .map(|k| k.to_string())
+        .collect()
+}
+
+fn mutate(doc: &mut Value, rng: &mut Rng, palette: &[Value], kinds: &[String]) {
+    let mut all = Vec::new();
+    paths(doc, &mut Vec::new(), &mut all);
+    let path = rng.pick(&all).clone();
+    match rng.below(7) {
+        // Delete the value.
+        0 => {
+            if let Some((last, parent)) = path.split_last() {
+                match (at(doc, parent), last) {
+                    (Value::Object(m), Step::Key(k)) => {
+                        m.shift_remove(k);
+                    }
+                    (Value::Array(a), Step::Index(i)) => {
+                        a.remove(*i);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // Replace it with an edge value.
+        1 => *at(doc, &path) = rng.pick(palette).clone(),
+        // Add a key, known somewhere in the schema or not.
+        2 => {
+            let key = *rng.pick(&["x", "id", "type", "config", "label", "condition", "timeout"]);
+            let value = rng.pick(palette).clone();
+            if let Value::Object(m) = at(doc, &path) {
+                m.insert(key.to_string(), value);
+            }
+        }
+        // Bend a string or a number.
+        3 => {
+            let v = at(doc, &path);
+            let new = match &*v {
+                Value::String(s) => match rng.below(5) {
+                    0 => json!(format!("{s}\n")),
+                    1 => json!(s.to_uppercase()),
+                    2 => json!(format!("é{s}")),
+                    3 => json!(format!("1{s}")),
+                    _ => json!(s.chars().skip(1).collect::<String>()),
+                },
+                Value::Number(n) => match rng.below(4) {
+                    0 => json!(n.as_f64().unwrap_or(0.0)),
+                    1 => json!(n.as_i64().map_or(-1, |i| i.saturating_neg())),
+                    2 => json!(n.as_f64().unwrap_or(0.0) + 0.5),
+                    _ => json!(n.as_i64().map_or(0, |i| i.saturating_add(1))),
+                },
+                other => other.clone(),
+            };
+            *v = new;
+        }
+        // Copy another value here.
+        4 => {
+            let other = rng.pick(&all).clone();
+            let value = at(doc, &other).clone();
+            *at(doc, &path) = value;
+        }
+        // Duplicate an array element.
+        5 => {
+            if let Value::Array(a) = at(doc, &path)
+                && !a.is_empty()
+            {
+                let i = rng.below(a.len());
+                let x = a[i].clone();
+                a.push(x);
+            }
+        }
+        // Give an object another kind (`type` of a node, `kind` of a block): it now
+        // meets another kind's rules.
+        _ => {
+            let kind = rng.pick(kinds).clone();
+            let kinded: Vec<_> = all
+                .iter()
+                .filter(|p| matches!(p.last(), Some(Step::Key(k)) if k == "type" || k == "kind"))
+                .collect();
+            if !kinded.is_empty() {
+                let path = (*rng.pick(&kinded)).clone();
+                *at(doc, &path) = json!(kind);
+            }
+        }
+    }
+}
+
+#[test]
+fn mutated_flows_get_jsonschemas_answer() {
+    let (valid, invalid, unsure) = mutants(&flow_pair(), &corpus(), &kinds(), 120);
+    // The check is useful only if it decides most documents; both answers must occur.
+    assert!(
+        valid > 500 && invalid > 2000,
+        "{valid} valid, {invalid} invalid"
+    );
+    assert!(unsure * 10 < valid + invalid, "{unsure} unsure");
+}
+
+#[test]
+fn mutated_ir_bundles_get_jsonschemas_answer() {
+    let (valid, invalid, unsure) = mutants(&ir_pair(), &ir_corpus(), &ir_kinds(), 60);
+    assert!(
+        valid > 300 && invalid > 1000,
+        "{valid} valid, {invalid} invalid"
+    );
+    assert!(unsure * 10 < valid + invalid, "{unsure} unsure");
+}
+
+/// Checks `rounds` seeded mutants of each document; counts the verdicts.
+fn mutants(
+    pair: &Pair,
+    corpus: &[(String, Value)],
+    kinds: &[String],
+    rounds: usize,
+) -> (usize, usize, usize) {
+    let palette = palette();
+    let mut rng = Rng(0x5CA1_F10E_D00D_F00D);
+    let (mut valid, mut invalid, mut unsure) = (0, 0, 0);
+    for (name, doc) in corpus {
+        for round in 0..rounds {
+            let mut m = doc.clone();
+            for _ in 0..=rng.below(3) {
+                mutate(&mut m, &mut rng, &palette, kinds);
+            }
+            match agree(pair, &m, &format!("{name}, mutant {round}")) {
+                Valid => valid += 1,
+                Invalid => invalid += 1,
+                Unsure => unsure += 1,
+            }
+        }
+    }
+    eprintln!("fast check on mutants: {valid} valid, {invalid} invalid, {unsure} unsure");
+    (valid, invalid, unsure)
+}
+
+#[test]
+fn floats_and_non_ascii_text_are_left_to_jsonschema() {
+    let t = Types(Types::INTEGER);
+    assert_eq!(t.check(&json!(1.0)), Unsure);
+    assert_eq!(t.check(&json!(1)), Valid);
+    assert_eq!(t.check(&json!(u64::MAX)), Valid);
+    assert_eq!(t.check(&json!("1")), Invalid);
+    assert_eq!(Types(Types::NUMBER).check(&json!(1.5)), Valid);
+    assert_eq!(
+        Types(Types::STRING | Types::NULL).check(&json!(null)),
+        Valid
+    );
+    assert_eq!(Types(Types::STRING).check(&json!(false)), Invalid);
+
+    assert_eq!(equal(&json!(1), &json!(1.0)), Unsure);
+    assert_eq!(equal(&json!(1), &json!(1)), Valid);
+    assert_eq!(equal(&json!(-1), &json!(u64::MAX)), Invalid);
+    assert_eq!(
+        equal(&json!({"a": [1, "x"]}), &json!({"a": [1, "x"]})),
+        Valid
+    );
+    assert_eq!(equal(&json!({"a": 1}), &json!({"b": 1})), Invalid);
+    assert_eq!(equal(&json!([1, 2]), &json!([1, 2.0])), Unsure);
+    assert_eq!(equal(&json!([1, 2]), &json!([1])), Invalid);
+    assert_eq!(equal(&json!("1"), &json!(1)), Invalid);
+
+    let p = Pattern {
+        source: r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$".into(),
+        regex: OnceLock::new(),
+    };
+    assert_eq!(p.check("1.20"), Valid);
+    assert_eq!(p.check("1.2\n"), Invalid);
+    assert_eq!(p.check("01.2"), Invalid);
+    // Arabic-Indic digits: `\d` is Unicode to `regex`, ASCII to ECMA-262.
+    assert_eq!(p.check("١.٢"), Unsure);
+}
+
+#[test]
+fn limits_compare_exactly_or_not_at_all() {
+    let n = |v: Value| v.as_number().expect("number").clone();
+    let ge = |o: std::cmp::Ordering| o.is_ge();
+    assert_eq!(compare(&n(json!(0)), &n(json!(0)), ge), Valid);
+    assert_eq!(compare(&n(json!(-1)), &n(json!(0)), ge), Invalid);
+    assert_eq!(compare(&n(json!(u64::MAX)), &n(json!(0)), ge), Valid);
+    assert_eq!(compare(&n(json!(-0.5)), &n(json!(0)), ge), Invalid);
+    assert_eq!(compare(&n(json!(0.0)), &n(json!(0)), ge), Valid);
+    assert_eq!(compare(&n(json!(0.5)), &n(json!(1)), |o| o.is_le()), Valid);
+    // 2^53 + 1 has no exact f64: a float limit cannot be compared with it here.
+    assert_eq!(
+        compare(&n(json!(9_007_199_254_740_993u64)), &n(json!(0.5)), ge),
+        Unsure
+    );
+}
+
+#[test]
+fn a_schema_with_an_unknown_keyword_turns_the_fast_check_off() {
+    let base = |extra: Value| {
+        let mut s =
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"});
+        s.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        s
+    };
+    assert!(FastSchema::compile(&base(json!({}))).is_some());
+    for extra in [
+        json!({"format": "email"}),
+        json!({"oneOf": [true]}),
+        json!({"properties": {"a": {"$ref": "other.json"}}}),
+        json!({"properties": {"a": {"$ref": "#/$defs/missing"}}}),
+        json!({"properties": {"a": {"$id": "x"}}}),
+        json!({"properties": {"a": {"maxLength": 3}}}),
+        json!({"items": [true]}),
+    ] {
+        assert!(
+            FastSchema::compile(&base(extra.clone())).is_none(),
+            "{extra}"
+        );
+    }
+    // Another draft: its keywords could mean other things.
+    assert!(
+        FastSchema::compile(&json!({"$schema": "http://json-schema.org/draft-07/schema#"}))
+            .is_none()
+    );
+}
+
+#[test]
+fn recursive_references_and_deep_documents_end() {
+    let s = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"tree": {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/tree"}}}, "required": ["name"]}},
+        "$ref": "#/$defs/tree"
+    });
+    let f = FastSchema::compile(&s).expect("compiles");
+    assert_eq!(f.verdict(&json!({"name": 1, "kids": [{"name": 2}]})), Valid);
+    assert_eq!(
+        f.verdict(&json!({"name": 1, "kids": [{"kids": []}]})),
+        Invalid
+    );
+    let mut deep = json!({"name": 0});
+    for _ in 0..200 {
+        deep = json!({"name": 0, "kids": [deep]});
+    }
+    assert_eq!(f.verdict(&deep), Unsure);
+}
+
+/// The `allOf` of `if`/`then` per kind, folded into one lookup, means what the members
+/// mean: on objects with the property, without it, with a non-string value, and on values
+/// that are not objects (where every `if` holds). A member of another shape stays a member.
+#[test]
+fn kind_cases_fold_into_one_lookup_with_the_same_meaning() {
+    let case = |kind: &str, then: Value| json!({"if": {"properties": {"type": {"const": kind}}, "required": ["type"]}, "then": then});
+    let s = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [
+            case("a", json!({"required": ["a"]})),
+            case("b", json!({"required": ["b"]})),
+            case("b", json!({"properties": {"b": {"type": "integer"}}})),
+            case("s", json!({"type": "string"})),
+            {"if": {"properties": {"kind": {"const": "a"}}, "required": ["kind"]}, "then": {"required": ["k"]}},
+            {"required": ["type"]}
+        ]
+    });
+    let f = FastSchema::compile(&s).expect("compiles");
+    let sw = f.nodes[f.root].switch.as_ref().expect("folded");
+    assert_eq!(sw.property, "type");
+    assert_eq!(sw.cases.len(), 3);
+    assert_eq!(
+        f.nodes[f.root].all_of.len(),
+        2,
+        "the other shapes stay members"
+    );
+    let js = jsonschema::draft202012::new(&s).expect("compiles");
+    for (doc, expected) in [
+        (json!({"type": "a", "a": 1}), Valid),
+        (json!({"type": "a"}), Invalid),
+        (json!({"type": "b", "b": 1}), Valid),
+        (json!({"type": "b", "b": "x"}), Invalid),
+        (json!({"type": "b"}), Invalid),
+        (json!({"type": "c"}), Valid),
+        (json!({"type": 1}), Valid),
+        (json!({"type": "c", "kind": "a"}), Invalid),
+        (json!({"type": "c", "kind": "a", "k": 0}), Valid),
+        (json!({}), Invalid),
+        // Not an object: `required` and `properties` hold, so every `then` applies, and
+        // the string case's `type` fails.
+        (json!(5), Invalid),
+    ] {
+        assert_eq!(f.verdict(&doc), expected, "{doc}");
+        assert_eq!(js.is_valid(&doc), expected == Valid, "jsonschema on {doc}");
+    }
+    // Without the string case, a non-object passes every `then`.
+    let mut t = s.clone();
+    t["allOf"].as_array_mut().expect("array").remove(3);
+    let f = FastSchema::compile(&t).expect("compiles");
+    let js = jsonschema::draft202012::new(&t).expect("compiles");
+    for doc in [json!(5), json!("x"), json!([1])] {
+        assert_eq!(f.verdict(&doc) == Valid, js.is_valid(&doc), "{doc}");
+    }
+}
