@@ -183,6 +183,7 @@ fn palette() -> Vec<Value> {
         json!("x"),
         json!("node_a"),
         json!("a\n"),
+        json!("node_a\r"),
         json!("Ab"),
         json!("ab-c"),
         json!("é"),
@@ -387,6 +388,19 @@ fn floats_and_non_ascii_text_are_left_to_jsonschema() {
     assert_eq!(p.check("01.2"), Invalid);
     // Arabic-Indic digits: `\d` is Unicode to `regex`, ASCII to ECMA-262.
     assert_eq!(p.check("١.٢"), Unsure);
+    let dot = Pattern {
+        source: "^a.b$".into(),
+        regex: OnceLock::new(),
+    };
+    assert_eq!(dot.check("axb"), Valid);
+    assert_eq!(dot.check("a\nb"), Invalid);
+    // ECMA-262's `.` does not match a carriage return, `regex`'s does.
+    assert_eq!(dot.check("a\rb"), Unsure);
+    let look = Pattern {
+        source: "^(?=a)".into(),
+        regex: OnceLock::new(),
+    };
+    assert_eq!(look.check("a"), Unsure, "look-around is not `regex` syntax");
 }
 
 #[test]
