@@ -1,11 +1,12 @@
-//! Files the CLI writes: atomic replacement, leftovers of killed runs, output paths.
+//! Files scaiflow writes (the CLI, and the language server's compile command): atomic
+//! replacement, leftovers of killed runs, output paths.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The same file, as far as can be told before writing: canonical when it exists,
 /// absolute otherwise.
-pub(super) fn file_key(p: &Path) -> PathBuf {
+pub(crate) fn file_key(p: &Path) -> PathBuf {
     std::fs::canonicalize(p)
         .or_else(|_| std::path::absolute(p))
         .unwrap_or_else(|_| p.to_path_buf())
@@ -27,7 +28,7 @@ pub fn default_output(input: &Path, ext: &str) -> PathBuf {
 
 /// The first `limit` bytes of a file: enough to compare it with an artifact (a longer file
 /// differs anyway), and never unbounded — the output path may be a device or a huge file.
-pub(super) fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut out = Vec::new();
     std::fs::File::open(path)?

@@ -11,6 +11,7 @@ pub mod analyze;
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
+pub mod files;
 pub mod graph;
 pub mod import;
 pub mod limits;

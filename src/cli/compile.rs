@@ -4,11 +4,11 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use super::files::{default_output, file_key, read_at_most, write_atomic};
 use super::report::{Emitter, FileReport, exit_code_of};
 use super::{CompileArgs, Ctx, inputs, shown};
 use crate::OutputFormat;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::files::{default_output, file_key, read_at_most, write_atomic};
 use crate::load::{self, SourceFile};
 
 pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {

@@ -60,7 +60,7 @@ fn write_pages(dir: &Path, pages: &[(String, Vec<u8>)]) -> u8 {
     }
     for (name, page) in pages {
         let path = dir.join(name);
-        if let Err(e) = super::files::write_atomic(&path, page) {
+        if let Err(e) = crate::files::write_atomic(&path, page) {
             return super::fail(&format!("cannot write '{}': {e}", shown(&path)));
         }
     }

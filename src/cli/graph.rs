@@ -28,7 +28,7 @@ pub(super) fn run(args: &GraphArgs, ctx: &Ctx) -> u8 {
     match &outcome.text {
         Some(text) => {
             let written = match target {
-                Some(t) => super::files::write_atomic(t, text.as_bytes())
+                Some(t) => crate::files::write_atomic(t, text.as_bytes())
                     .map_err(|e| format!("cannot write '{}': {e}", shown(t))),
                 None => super::to_stdout(text.as_bytes()),
             };

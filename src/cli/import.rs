@@ -1,9 +1,9 @@
 //! `scaiflow import`: a YAML deploy manifest back to flow JSON.
 
-use super::files::write_atomic;
 use super::report::{Emitter, FileReport};
 use super::{Ctx, ImportArgs, shown};
 use crate::diagnostics::Code;
+use crate::files::write_atomic;
 use crate::load;
 
 pub(super) fn run(args: &ImportArgs, ctx: &Ctx) -> u8 {

@@ -11,7 +11,6 @@
 
 mod compile;
 mod explain;
-mod files;
 mod generate;
 mod graph;
 mod import;
@@ -28,7 +27,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::diagnostics::render::{self, MessageFormat};
 
-pub use files::{default_output, write_atomic};
+use crate::files;
+pub use crate::files::{default_output, write_atomic};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -184,7 +184,7 @@ impl Emitter {
         let flushed = match &self.sink {
             Sink::Stdout => std::io::stdout().lock().flush(),
             Sink::Stderr => std::io::stderr().lock().flush(),
-            Sink::File(path, buf) => super::files::write_atomic(path, buf).map_err(|e| {
+            Sink::File(path, buf) => crate::files::write_atomic(path, buf).map_err(|e| {
                 std::io::Error::new(e.kind(), format!("'{}': {e}", super::shown(path)))
             }),
         };

@@ -187,8 +187,8 @@ pub fn compile(doc: &Document, options: super::Options) -> (MessageType, String)
     };
     match crate::compile_flow_with(&source, crate::OutputFormat::Yaml, compile_options) {
         Ok(artifact) => {
-            let out = crate::cli::default_output(&path, "yaml");
-            match crate::cli::write_atomic(&out, &artifact.bytes) {
+            let out = crate::files::default_output(&path, "yaml");
+            match crate::files::write_atomic(&out, &artifact.bytes) {
                 Ok(()) => (
                     MessageType::INFO,
                     format!("scaiflow: wrote {}", out.display()),
