@@ -57,8 +57,15 @@ fn io_message(err: &std::io::Error) -> String {
 }
 
 /// Reads at most `limit` + 1 bytes from a reader.
-fn read_limited(name: &str, reader: impl Read, limit: u64) -> Result<Vec<u8>, LoadFailure> {
-    let mut buf = Vec::new();
+fn read_limited(
+    name: &str,
+    reader: impl Read,
+    limit: u64,
+    size_hint: u64,
+) -> Result<Vec<u8>, LoadFailure> {
+    // A file's size, when known, is allocated at once (an 8 MB flow otherwise grows its
+    // buffer a dozen times); the limit bounds the hint as it bounds the read.
+    let mut buf = Vec::with_capacity(size_hint.min(limit) as usize);
     let fail = |d: Diagnostic| LoadFailure {
         diagnostic: d,
         source: SourceFile::new(name, ""),
@@ -97,7 +104,8 @@ pub fn read_bytes_limited(
     let path_ref = path.as_ref();
     if path_ref.as_os_str() == "-" {
         let stdin = std::io::stdin();
-        return read_limited(STDIN_NAME, stdin.lock(), limit).map(|b| (STDIN_NAME.to_string(), b));
+        return read_limited(STDIN_NAME, stdin.lock(), limit, 0)
+            .map(|b| (STDIN_NAME.to_string(), b));
     }
     // Names that are not UTF-8 are shown lossily; the file is still read by its real name.
     let display = path_ref.to_string_lossy();
@@ -114,7 +122,7 @@ pub fn read_bytes_limited(
         return Err(larger_than(path, meta.len(), limit));
     }
     let file = std::fs::File::open(path_ref).map_err(|e| fail(io_message(&e)))?;
-    read_limited(path, file, limit).map(|b| (path.to_string(), b))
+    read_limited(path, file, limit, meta.len()).map(|b| (path.to_string(), b))
 }
 
 /// Decodes UTF-8 (dropping a leading byte order mark).

@@ -153,13 +153,16 @@ struct Node {
     unique_items: bool,
     reference: Option<usize>,
     /// `allOf` members of the form `{"if": {"properties": {P: {"const": "s"}},
-    /// "required": [P]}, "then": T}` (one per node kind in the flow schema), by `s`.
+    /// "required": [P]}, "then": T}`, `"type": "object"` allowed in the `if` (one per node
+    /// kind in the flow schema, per block kind in the IR schema), by `s`.
     switch: Option<Switch>,
 }
 
 /// One property's string value selecting `then` schemas (see [`Node::switch`]).
 struct Switch {
     property: String,
+    /// The `if`s also ask for an object.
+    objects_only: bool,
     cases: HashMap<String, Vec<usize>>,
 }
 
@@ -312,6 +315,9 @@ impl FastSchema {
     /// holds, which is exactly what evaluating each member would do.
     fn switch(&self, sw: &Switch, v: &Value, depth: usize) -> Verdict {
         let Value::Object(m) = v else {
+            if sw.objects_only {
+                return Valid;
+            }
             // `properties` and `required` hold for anything but an object: every `if` holds.
             let mut out = Valid;
             for then in sw.cases.values().flatten() {
@@ -474,14 +480,21 @@ fn equal(a: &Value, b: &Value) -> Verdict {
 
 /// An `allOf` member `{"if": {"properties": {P: {"const": "s"}}, "required": [P]},
 /// "then": T}` (nothing else in it), as `(P, s, T)`.
-fn case(member: &Value) -> Option<(&str, &str, &Value)> {
+fn case(member: &Value) -> Option<Case<'_>> {
     let m = member.as_object()?;
     if m.len() != 2 {
         return None;
     }
     let cond = m.get("if")?.as_object()?;
     let then = m.get("then")?;
-    if cond.len() != 2 {
+    // `"type": "object"` may sit beside the test (the IR schema's): then a value that is
+    // not an object meets no `if`.
+    let objects_only = match cond.get("type") {
+        None => false,
+        Some(t) if t == "object" => true,
+        Some(_) => return None,
+    };
+    if cond.len() != 2 + usize::from(objects_only) {
         return None;
     }
     let props = cond.get("properties")?.as_object()?;
@@ -492,7 +505,20 @@ fn case(member: &Value) -> Option<(&str, &str, &Value)> {
     if required.len() != 1 || required[0].as_str() != Some(property.as_str()) {
         return None;
     }
-    Some((property, constant, then))
+    Some(Case {
+        property,
+        objects_only,
+        constant,
+        then,
+    })
+}
+
+/// An `allOf` member [`case`] recognises.
+struct Case<'a> {
+    property: &'a str,
+    objects_only: bool,
+    constant: &'a str,
+    then: &'a Value,
 }
 
 impl Compiler<'_> {
@@ -552,15 +578,19 @@ impl Compiler<'_> {
                     let mut subs = Vec::new();
                     for sub in members {
                         if key == "allOf"
-                            && let Some((property, constant, then)) = case(sub)
+                            && let Some(c) = case(sub)
                         {
                             let sw = n.switch.get_or_insert_with(|| Switch {
-                                property: property.to_string(),
+                                property: c.property.to_string(),
+                                objects_only: c.objects_only,
                                 cases: HashMap::new(),
                             });
-                            if sw.property == property {
-                                let then = self.compile(then, false)?;
-                                sw.cases.entry(constant.to_string()).or_default().push(then);
+                            if sw.property == c.property && sw.objects_only == c.objects_only {
+                                let then = self.compile(c.then, false)?;
+                                sw.cases
+                                    .entry(c.constant.to_string())
+                                    .or_default()
+                                    .push(then);
                                 continue;
                             }
                         }

@@ -525,4 +525,90 @@ fn kind_cases_fold_into_one_lookup_with_the_same_meaning() {
     for doc in [json!(5), json!("x"), json!([1])] {
         assert_eq!(f.verdict(&doc) == Valid, js.is_valid(&doc), "{doc}");
     }
+    // With `"type": "object"` in each `if` (the IR schema's form), a non-object meets no
+    // `if`: the string case's `then` no longer applies to 5.
+    let mut u = s.clone();
+    for member in u["allOf"].as_array_mut().expect("array").iter_mut().take(4) {
+        member["if"]["type"] = json!("object");
+    }
+    let f = FastSchema::compile(&u).expect("compiles");
+    let sw = f.nodes[f.root].switch.as_ref().expect("folded");
+    assert!(sw.objects_only);
+    assert_eq!(sw.cases.len(), 3);
+    let js = jsonschema::draft202012::new(&u).expect("compiles");
+    for doc in [
+        json!(5),
+        json!("x"),
+        json!({"type": "a"}),
+        json!({"type": "s"}),
+        json!({"type": "b", "b": 1}),
+    ] {
+        let v = f.verdict(&doc);
+        assert_ne!(v, Unsure, "{doc}");
+        assert_eq!(v == Valid, js.is_valid(&doc), "{doc}");
+    }
+    // Cases of both forms do not share one switch: the second form stays a member.
+    let mut w = s.clone();
+    w["allOf"][1]["if"]["type"] = json!("object");
+    let f = FastSchema::compile(&w).expect("compiles");
+    assert_eq!(f.nodes[f.root].all_of.len(), 3);
+    let js = jsonschema::draft202012::new(&w).expect("compiles");
+    for doc in [json!(5), json!({"type": "b"}), json!({"type": "b", "b": 2})] {
+        assert_eq!(f.verdict(&doc) == Valid, js.is_valid(&doc), "{doc}");
+    }
+}
+
+/// The combinators' truth tables: `Invalid` decides a conjunction, `Valid` a disjunction,
+/// and `Unsure` stays only where nothing decides.
+#[test]
+fn verdicts_combine_as_three_valued_logic() {
+    let all = [Valid, Invalid, Unsure];
+    for a in all {
+        for b in all {
+            let both = a.and(|| b);
+            let expected = match (a, b) {
+                (Invalid, _) | (_, Invalid) => Invalid,
+                (Valid, Valid) => Valid,
+                _ => Unsure,
+            };
+            assert_eq!(both, expected, "{a:?} and {b:?}");
+            let either = any([a, b].into_iter());
+            let expected = match (a, b) {
+                (Valid, _) | (_, Valid) => Valid,
+                (Invalid, Invalid) => Invalid,
+                _ => Unsure,
+            };
+            assert_eq!(either, expected, "{a:?} or {b:?}");
+        }
+    }
+    assert_eq!(
+        any(std::iter::empty()),
+        Invalid,
+        "anyOf of nothing holds for nothing"
+    );
+    // `Invalid` decides without evaluating the rest.
+    assert_eq!(Invalid.and(|| unreachable!()), Invalid);
+}
+
+/// Both embedded schemas' per-kind `allOf`s are folded (the node kinds, the block kinds).
+#[test]
+fn the_embedded_schemas_kind_cases_are_folded() {
+    for (pair, property, kinds) in [(flow_pair(), "type", 24), (ir_pair(), "kind", 14)] {
+        let switches: Vec<&Switch> = pair
+            .fast
+            .nodes
+            .iter()
+            .filter_map(|n| n.switch.as_ref())
+            .collect();
+        assert!(
+            switches
+                .iter()
+                .any(|s| s.property == property && s.cases.len() >= kinds),
+            "{property}: {:?}",
+            switches
+                .iter()
+                .map(|s| (&s.property, s.cases.len()))
+                .collect::<Vec<_>>()
+        );
+    }
 }
