@@ -7,10 +7,13 @@
 //! search, a decision diamond with a guarded and a rigid arm, a merge and a checkpoint.
 //! Stage times are the best of a few runs in this process (one run at 100,000 nodes);
 //! the process rows are one run of the release binary under GNU time (`/usr/bin/time`,
-//! "n/a" without it). Targets are in docs/performance.md; none is asserted here.
+//! "n/a" without it). Last, the pre-commit case: one 50-node flow per process, the median
+//! and best wall time of 200 spawns of each command, with `/bin/true` as the machine's
+//! floor. Targets are in docs/performance.md; none is asserted here.
 
 use std::hint::black_box;
-use std::process::Command;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use scaiflow::load::SourceFile;
@@ -200,6 +203,64 @@ fn main() {
         println!(
             "{n:>8} {:>18} {:>18} {:>18} {:>18} {:>18}",
             cells[0], cells[1], cells[2], cells[3], cells[4]
+        );
+    }
+    small_flow(dir.path());
+}
+
+/// The pre-commit case: one small flow per process, start-up included. The wall time of
+/// each spawn of the release binary, the spawn itself included (as `hyperfine -N`
+/// measures it); median and best of [`RUNS`].
+fn small_flow(dir: &Path) {
+    const NODES: usize = 50;
+    const RUNS: usize = 200;
+    let exe = env!("CARGO_BIN_EXE_scaiflow");
+    let path = dir.join("small.flow.json");
+    std::fs::write(&path, flow(NODES)).expect("write the flow");
+    let f = path.to_str().expect("UTF-8 temp path");
+    // `compile --check` compares with the manifest beside the flow: write it first.
+    let written = Command::new(exe).args(["compile", f, "-q"]).status();
+    assert!(
+        written.is_ok_and(|s| s.success()),
+        "the small flow compiles"
+    );
+    println!(
+        "
+one {NODES}-node flow per process, ms (median / best of {RUNS}; the spawn included):"
+    );
+    let cases: [(&str, &str, Vec<&str>); 6] = [
+        ("a bare process (/bin/true)", "/bin/true", vec![]),
+        ("scaiflow --version", exe, vec!["--version"]),
+        ("validate -q", exe, vec!["validate", "-q", f]),
+        ("compile --check", exe, vec!["compile", "--check", f]),
+        ("compile --out -", exe, vec!["compile", f, "--out", "-"]),
+        (
+            "compile --format ir --out -",
+            exe,
+            vec!["compile", "--format", "ir", f, "--out", "-"],
+        ),
+    ];
+    'case: for (name, program, args) in cases {
+        let mut times = Vec::with_capacity(RUNS);
+        for _ in 0..RUNS {
+            let t = Instant::now();
+            let status = Command::new(program)
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            times.push(t.elapsed());
+            if !status.is_ok_and(|s| s.success()) {
+                println!("{name:>30}  n/a");
+                continue 'case;
+            }
+        }
+        times.sort();
+        let ms2 = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1e3);
+        println!(
+            "{name:>30} {:>6} / {:>6}",
+            ms2(times[RUNS / 2]),
+            ms2(times[0])
         );
     }
 }

@@ -465,11 +465,24 @@ fn recursive_references_and_deep_documents_end() {
         f.verdict(&json!({"name": 1, "kids": [{"kids": []}]})),
         Invalid
     );
-    let mut deep = json!({"name": 0});
-    for _ in 0..200 {
-        deep = json!({"name": 0, "kids": [deep]});
-    }
-    assert_eq!(f.verdict(&deep), Unsure);
+    // Each level is three subschemas deep (the tree, its `kids`, their `items`), behind
+    // the root's `$ref`: `k` levels end with the innermost `kids` at depth 2 + 3k.
+    let nested = |k: usize| {
+        (0..k).fold(json!({"name": 0, "kids": []}), |inner, _| {
+            obj(vec![
+                ("name", json!(0)),
+                ("kids", Value::Array(vec![inner])),
+            ])
+        })
+    };
+    assert_eq!(2 + 3 * 170, MAX_DEPTH);
+    assert_eq!(
+        f.verdict(&nested(170)),
+        Valid,
+        "depth {MAX_DEPTH} is still evaluated"
+    );
+    assert_eq!(f.verdict(&nested(171)), Unsure);
+    assert_eq!(f.verdict(&nested(400)), Unsure);
 }
 
 /// The `allOf` of `if`/`then` per kind, folded into one lookup, means what the members
@@ -610,5 +623,137 @@ fn the_embedded_schemas_kind_cases_are_folded() {
                 .map(|s| (&s.property, s.cases.len()))
                 .collect::<Vec<_>>()
         );
+    }
+}
+
+/// A schema whose `$ref`s loop back through any construct, without the instance getting
+/// smaller, ends `Unsure` at the depth bound (every construct entered counts towards it).
+#[test]
+fn reference_cycles_through_every_construct_end() {
+    let t = json!({"$ref": "#/$defs/t"});
+    let kind_a = json!({"properties": {"type": {"const": "a"}}, "required": ["type"]});
+    for (name, def, doc) in [
+        ("$ref", t.clone(), json!(1)),
+        ("allOf", json!({"allOf": [t.clone()]}), json!(1)),
+        ("anyOf", json!({"anyOf": [t.clone()]}), json!(1)),
+        ("if", json!({"if": t.clone(), "then": true}), json!(1)),
+        ("then", json!({"if": true, "then": t.clone()}), json!(1)),
+        ("else", json!({"if": false, "else": t.clone()}), json!(1)),
+        (
+            "a kind case",
+            json!({"allOf": [{"if": kind_a.clone(), "then": t.clone()}]}),
+            json!({"type": "a"}),
+        ),
+        (
+            "a kind case on a value that is not an object",
+            json!({"allOf": [{"if": kind_a.clone(), "then": t.clone()}]}),
+            json!(1),
+        ),
+    ] {
+        let s = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": {"t": def},
+            "$ref": "#/$defs/t"
+        });
+        let f = FastSchema::compile(&s).expect("compiles");
+        assert_eq!(f.verdict(&doc), Unsure, "{name}");
+    }
+}
+
+/// An object of `pairs`, moved in (`json!` would copy an interpolated value: deep chains
+/// built with it take quadratic time).
+fn obj(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+/// Every construct entered counts one level towards [`MAX_DEPTH`]: a chain of exactly
+/// `MAX_DEPTH` of them around a leaf is evaluated, one more is left to `jsonschema`.
+/// (On a thread with a large stack: compiling a 513-level schema recurses as deep.)
+#[test]
+fn every_construct_counts_towards_the_depth_bound() {
+    std::thread::Builder::new()
+        .stack_size(crate::verify::LARGE_STACK)
+        .spawn(depth_chains)
+        .expect("a thread")
+        .join()
+        .expect("the chains are checked");
+}
+
+fn depth_chains() {
+    fn case(s: Value) -> Value {
+        let kind_a = json!({"properties": {"type": {"const": "a"}}, "required": ["type"]});
+        obj(vec![(
+            "allOf",
+            Value::Array(vec![obj(vec![("if", kind_a), ("then", s)])]),
+        )])
+    }
+    type Wrap = fn(Value) -> Value;
+    let int = || json!({"type": "integer"});
+    let cases: [(&str, Wrap, Value, Value); 8] = [
+        (
+            "allOf",
+            |s| obj(vec![("allOf", Value::Array(vec![s]))]),
+            int(),
+            json!(1),
+        ),
+        (
+            "anyOf",
+            |s| obj(vec![("anyOf", Value::Array(vec![s]))]),
+            int(),
+            json!(1),
+        ),
+        (
+            "if",
+            |s| obj(vec![("if", s), ("then", json!(true))]),
+            int(),
+            json!(1),
+        ),
+        (
+            "then",
+            |s| obj(vec![("if", json!(true)), ("then", s)]),
+            int(),
+            json!(1),
+        ),
+        (
+            "else",
+            |s| obj(vec![("if", json!(false)), ("else", s)]),
+            int(),
+            json!(1),
+        ),
+        (
+            "properties",
+            |s| obj(vec![("properties", obj(vec![("a", s)]))]),
+            int(),
+            json!(null),
+        ),
+        (
+            "a kind case",
+            case,
+            json!({"type": "object"}),
+            json!({"type": "a"}),
+        ),
+        (
+            "a kind case on a value that is not an object",
+            case,
+            int(),
+            json!(1),
+        ),
+    ];
+    for (name, wrap, leaf, doc) in cases {
+        for (levels, expected) in [(MAX_DEPTH, Valid), (MAX_DEPTH + 1, Unsure)] {
+            let mut s = leaf.clone();
+            for _ in 0..levels {
+                s = wrap(s);
+            }
+            s["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+            // `properties` descends into the document as well: nest it as deep.
+            let doc = if name == "properties" {
+                (0..levels).fold(json!(1), |inner, _| obj(vec![("a", inner)]))
+            } else {
+                doc.clone()
+            };
+            let f = FastSchema::compile(&s).expect("compiles");
+            assert_eq!(f.verdict(&doc), expected, "{name}, {levels} levels");
+        }
     }
 }
