@@ -367,6 +367,10 @@ fn floats_and_non_ascii_text_are_left_to_jsonschema() {
     );
     assert_eq!(Types(Types::STRING).check(&json!(false)), Invalid);
 
+    assert_eq!(equal(&json!(null), &json!(null)), Valid);
+    assert_eq!(equal(&json!(true), &json!(true)), Valid);
+    assert_eq!(equal(&json!(false), &json!(true)), Invalid);
+    assert_eq!(equal(&json!(null), &json!(false)), Invalid);
     assert_eq!(equal(&json!(1), &json!(1.0)), Unsure);
     assert_eq!(equal(&json!(1), &json!(1)), Valid);
     assert_eq!(equal(&json!(-1), &json!(u64::MAX)), Invalid);
@@ -559,6 +563,26 @@ fn kind_cases_fold_into_one_lookup_with_the_same_meaning() {
         let v = f.verdict(&doc);
         assert_ne!(v, Unsure, "{doc}");
         assert_eq!(v == Valid, js.is_valid(&doc), "{doc}");
+    }
+    // Another type in the `if` is not a case: the member stays a member.
+    let mut x = s.clone();
+    x["allOf"][0]["if"]["type"] = json!("array");
+    let f = FastSchema::compile(&x).expect("compiles");
+    assert_eq!(f.nodes[f.root].all_of.len(), 3);
+    let js = jsonschema::draft202012::new(&x).expect("compiles");
+    for doc in [json!({"type": "a"}), json!([1]), json!({"type": "a", "a": 1})] {
+        assert_eq!(f.verdict(&doc) == Valid, js.is_valid(&doc), "{doc}");
+    }
+    // An `if` that requires another property, or none, is not a case either.
+    for required in [json!(["kind"]), json!([]), json!(["type", "kind"])] {
+        let mut y = s.clone();
+        y["allOf"][0]["if"]["required"] = required.clone();
+        let f = FastSchema::compile(&y).expect("compiles");
+        assert_eq!(f.nodes[f.root].all_of.len(), 3, "{required}");
+        let js = jsonschema::draft202012::new(&y).expect("compiles");
+        for doc in [json!({"type": "a"}), json!({"type": "a", "kind": 1}), json!({})] {
+            assert_eq!(f.verdict(&doc) == Valid, js.is_valid(&doc), "{required} {doc}");
+        }
     }
     // Cases of both forms do not share one switch: the second form stays a member.
     let mut w = s.clone();
