@@ -570,7 +570,11 @@ fn kind_cases_fold_into_one_lookup_with_the_same_meaning() {
     let f = FastSchema::compile(&x).expect("compiles");
     assert_eq!(f.nodes[f.root].all_of.len(), 3);
     let js = jsonschema::draft202012::new(&x).expect("compiles");
-    for doc in [json!({"type": "a"}), json!([1]), json!({"type": "a", "a": 1})] {
+    for doc in [
+        json!({"type": "a"}),
+        json!([1]),
+        json!({"type": "a", "a": 1}),
+    ] {
         assert_eq!(f.verdict(&doc) == Valid, js.is_valid(&doc), "{doc}");
     }
     // An `if` that requires another property, or none, is not a case either.
@@ -580,8 +584,16 @@ fn kind_cases_fold_into_one_lookup_with_the_same_meaning() {
         let f = FastSchema::compile(&y).expect("compiles");
         assert_eq!(f.nodes[f.root].all_of.len(), 3, "{required}");
         let js = jsonschema::draft202012::new(&y).expect("compiles");
-        for doc in [json!({"type": "a"}), json!({"type": "a", "kind": 1}), json!({})] {
-            assert_eq!(f.verdict(&doc) == Valid, js.is_valid(&doc), "{required} {doc}");
+        for doc in [
+            json!({"type": "a"}),
+            json!({"type": "a", "kind": 1}),
+            json!({}),
+        ] {
+            assert_eq!(
+                f.verdict(&doc) == Valid,
+                js.is_valid(&doc),
+                "{required} {doc}"
+            );
         }
     }
     // Cases of both forms do not share one switch: the second form stays a member.
@@ -713,7 +725,7 @@ fn depth_chains() {
     }
     type Wrap = fn(Value) -> Value;
     let int = || json!({"type": "integer"});
-    let cases: [(&str, Wrap, Value, Value); 8] = [
+    let cases: [(&str, Wrap, Value, Value); 9] = [
         (
             "allOf",
             |s| obj(vec![("allOf", Value::Array(vec![s]))]),
@@ -751,6 +763,12 @@ fn depth_chains() {
             json!(null),
         ),
         (
+            "additionalProperties",
+            |s| obj(vec![("additionalProperties", s)]),
+            int(),
+            json!(null),
+        ),
+        (
             "a kind case",
             case,
             json!({"type": "object"}),
@@ -770,8 +788,9 @@ fn depth_chains() {
                 s = wrap(s);
             }
             s["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
-            // `properties` descends into the document as well: nest it as deep.
-            let doc = if name == "properties" {
+            // `properties` and `additionalProperties` descend into the document as well:
+            // nest it as deep.
+            let doc = if name.ends_with("roperties") {
                 (0..levels).fold(json!(1), |inner, _| obj(vec![("a", inner)]))
             } else {
                 doc.clone()
