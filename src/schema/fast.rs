@@ -53,6 +53,9 @@ impl Verdict {
 /// the bound keeps the stack small and ends a `$ref` cycle.
 const MAX_DEPTH: usize = 512;
 
+/// The longest array whose `uniqueItems` is checked here, pair by pair (496 comparisons).
+const UNIQUE_PAIRWISE: usize = 32;
+
 /// JSON types as a bit set, `integer` apart from `number` as the schema language has them.
 #[derive(Debug, Clone, Copy, Default)]
 struct Types(u8);
@@ -110,24 +113,94 @@ struct Pattern {
 
 impl Pattern {
     fn check(&self, s: &str) -> Verdict {
-        // The schema's patterns are ECMA-262 regular expressions, `jsonschema` runs them
-        // on its own engine, this module on `regex` with its ASCII classes (`\d` is [0-9]
-        // as in ECMA-262; they also compile four times faster than Unicode ones). On ASCII
-        // text the classes, literals and anchors mean the same in all of them, except `.`
-        // on a carriage return (ECMA-262's excludes it, `regex`'s does not). A pattern
-        // `regex` cannot compile (look-around, back-references) is left to `jsonschema`.
-        // (The byte-level `Regex`: with ASCII classes, `.` could match a byte of a UTF-8
-        // sequence, which the `str` one refuses to compile; the text here is ASCII.)
+        // The schema's patterns are ECMA-262 regular expressions; `jsonschema` rewrites
+        // them for its engine, this module runs them on `regex` with its ASCII classes
+        // (`\d` is [0-9] as in ECMA-262; they also compile four times faster than Unicode
+        // ones). For the syntax [`plain_syntax`] admits, on ASCII text without a carriage
+        // return (ECMA-262's `.` does not match one, `regex`'s does), both read a pattern
+        // the same way; anything else is left to `jsonschema`. (The byte-level `Regex`:
+        // with ASCII classes, `.` could match a byte of a UTF-8 sequence, which the `str`
+        // one refuses to compile; the text here is ASCII.)
         if !s.is_ascii() || s.contains('\r') {
             return Unsure;
         }
-        let compile = || RegexBuilder::new(&self.source).unicode(false).build().ok();
+        let compile = || {
+            plain_syntax(&self.source)
+                .then(|| RegexBuilder::new(&self.source).unicode(false).build().ok())
+                .flatten()
+        };
         match self.regex.get_or_init(compile) {
             Some(re) if re.is_match(s.as_bytes()) => Valid,
             Some(_) => Invalid,
             None => Unsure,
         }
     }
+}
+
+/// Whether a pattern uses only syntax that ECMA-262 and `regex` (ASCII classes) read the
+/// same way: ASCII literals, `.`, `^`, `$`, `|`, groups `(…)` and `(?:…)`, the quantifiers
+/// `*`, `+`, `?` and `{n}`, `{n,}`, `{n,m}`, the escapes `\d \D \w \W \s \S` and escaped
+/// punctuation, and classes of literals, ranges and those escapes. Not: nested or POSIX
+/// classes, `&&`, `--` or `~~` in a class (set operations to `regex`, literals to
+/// ECMA-262), a class starting with `]`, flag groups (`(?i)`), look-around, named groups,
+/// back-references, `\b`, `\p`, `\x`, `\u`, control characters, a stray `]`, `{` or `}`.
+fn plain_syntax(p: &str) -> bool {
+    let b = p.as_bytes();
+    let mut i = 0;
+    let mut in_class = false;
+    while i < b.len() {
+        let c = b[i];
+        if !(c.is_ascii_graphic() || c == b' ') {
+            return false;
+        }
+        match c {
+            b'\\' => {
+                let escaped = b.get(i + 1).copied().unwrap_or(b'a');
+                if !(b"dDwWsS".contains(&escaped) || escaped.is_ascii_punctuation()) {
+                    return false;
+                }
+                i += 2;
+                continue;
+            }
+            b'[' if in_class => return false,
+            b']' if in_class => in_class = false,
+            b'&' | b'-' | b'~' if in_class && b.get(i + 1) == Some(&c) => return false,
+            _ if in_class => {}
+            b'[' => {
+                in_class = true;
+                if b.get(i + 1) == Some(&b'^') {
+                    i += 1;
+                }
+                if matches!(b.get(i + 1), Some(b']' | b':')) {
+                    return false;
+                }
+            }
+            b'(' if b.get(i + 1) == Some(&b'?') => {
+                if b.get(i + 2) != Some(&b':') {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            b'{' => {
+                let Some(len) = p[i + 1..].find('}') else {
+                    return false;
+                };
+                let inner = &p[i + 1..i + 1 + len];
+                let (low, high) = inner.split_once(',').unwrap_or((inner, ""));
+                let digits = |t: &str| t.bytes().all(|d| d.is_ascii_digit());
+                if low.is_empty() || !digits(low) || !digits(high) {
+                    return false;
+                }
+                i += len + 2;
+                continue;
+            }
+            b']' | b'}' => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    !in_class
 }
 
 /// One compiled subschema: its keywords, every one optional.
@@ -343,7 +416,20 @@ impl FastSchema {
         {
             return Invalid;
         }
+        if let Some(items) = n.items {
+            for x in a {
+                out = out.and(|| self.eval(items, x, depth + 1));
+                if out == Invalid {
+                    return Invalid;
+                }
+            }
+        }
         if n.unique_items {
+            // Pairwise comparison is quadratic: a longer array (a hostile flow's
+            // `modalities`) is left to `jsonschema`, which hashes.
+            if a.len() > UNIQUE_PAIRWISE {
+                return out.and(|| Unsure);
+            }
             for (i, x) in a.iter().enumerate() {
                 for y in &a[i + 1..] {
                     match equal(x, y) {
@@ -351,14 +437,6 @@ impl FastSchema {
                         Unsure => out = Unsure,
                         Invalid => {}
                     }
-                }
-            }
-        }
-        if let Some(items) = n.items {
-            for x in a {
-                out = out.and(|| self.eval(items, x, depth + 1));
-                if out == Invalid {
-                    return Invalid;
                 }
             }
         }

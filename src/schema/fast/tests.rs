@@ -800,3 +800,93 @@ fn depth_chains() {
         }
     }
 }
+
+/// Patterns whose syntax ECMA-262 (as `jsonschema` rewrites it) and `regex` read
+/// differently are left to `jsonschema` (found by an adversarial review: nested and POSIX
+/// classes, class set operators, case folding of non-ASCII literals).
+#[test]
+fn patterns_outside_the_shared_syntax_are_left_to_jsonschema() {
+    for (pattern, text) in [
+        ("^[a[b]]$", "b"),
+        ("^[a[b]]$", "a]"),
+        ("^[[:alpha:]]+$", "abc"),
+        ("^[[:^alpha:]]$", "1"),
+        ("^[a-z&&[^x]]$", "a"),
+        ("^[a-c--b]$", "b"),
+        ("^[a-c--b]$", "-"),
+        ("^[a~~b]$", "~"),
+        ("^[\\w--z]$", "-"),
+        ("(?i)^\u{212A}$", "k"),
+        ("(?i)^\u{17F}$", "s"),
+        ("(?i)^a$", "A"),
+        ("^[]a]$", "a"),
+        ("^a{,3}$", "aa"),
+        ("^a{2$", "a{2"),
+        ("^a}$", "a}"),
+        ("\\bab", "ab"),
+        ("^\\x41$", "A"),
+        ("^(?=a)a$", "a"),
+        ("^(a)\\1$", "aa"),
+    ] {
+        let schema =
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "pattern": pattern});
+        let fast = FastSchema::compile(&schema).expect("compiles");
+        assert_eq!(fast.verdict(&json!(text)), Unsure, "{pattern} on {text:?}");
+    }
+    // What the embedded schemas use is in the shared syntax.
+    for pattern in [
+        "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$",
+        "^/",
+        "^[0-9]+(ms|s|m|h|d|w)$",
+        "^[a-z_][a-zA-Z0-9_]*$",
+        "^a{2}b{1,}c{0,3}$",
+        "^[^\\]\\-]$",
+    ] {
+        assert!(plain_syntax(pattern), "{pattern}");
+        let schema =
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "pattern": pattern});
+        let fast = FastSchema::compile(&schema).expect("compiles");
+        let js = jsonschema::draft202012::new(&schema).expect("compiles");
+        for text in [
+            "1.2.3",
+            "/a",
+            "30s",
+            "ab_1",
+            "aabcc",
+            "x",
+            "]",
+            "-",
+            "1.2.3-rc.1+b",
+        ] {
+            let v = fast.verdict(&json!(text));
+            assert_ne!(v, Unsure, "{pattern} on {text:?}");
+            assert_eq!(
+                v == Valid,
+                js.is_valid(&json!(text)),
+                "{pattern} on {text:?}"
+            );
+        }
+    }
+}
+
+/// `uniqueItems` is compared pair by pair only up to [`UNIQUE_PAIRWISE`] items: a flow
+/// with a huge list must not take quadratic time (an adversarial review's 60,000
+/// `modalities` took 6.4 s).
+#[test]
+fn long_unique_lists_are_left_to_jsonschema() {
+    let schema = json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+        "uniqueItems": true, "items": {"type": "string"}});
+    let f = FastSchema::compile(&schema).expect("compiles");
+    let list = |n: usize| Value::Array((0..n).map(|i| json!(i.to_string())).collect());
+    assert_eq!(f.verdict(&list(UNIQUE_PAIRWISE)), Valid);
+    assert_eq!(f.verdict(&list(UNIQUE_PAIRWISE + 1)), Unsure);
+    // (A quadratic check of this one would not end within the test's life.)
+    assert_eq!(f.verdict(&list(200_000)), Unsure);
+    // The items are still checked first: a wrong item decides, however long the list.
+    let mut bad = list(1_000);
+    bad[999] = json!(1);
+    assert_eq!(f.verdict(&bad), Invalid);
+    let mut dup = list(UNIQUE_PAIRWISE);
+    dup[5] = json!("0");
+    assert_eq!(f.verdict(&dup), Invalid);
+}
