@@ -890,3 +890,62 @@ fn long_unique_lists_are_left_to_jsonschema() {
     dup[5] = json!("0");
     assert_eq!(f.verdict(&dup), Invalid);
 }
+
+/// `plain_syntax` on its own: the forms it admits, and each form it refuses.
+#[test]
+fn plain_syntax_admits_exactly_the_shared_forms() {
+    for p in [
+        "^a b$",
+        "^[(?{}|.*+]$",
+        "^[^a-z]$",
+        "^(?:ab|c)+?$",
+        "^a{2,}$",
+        "^\\.\\-\\/$",
+        "^[\\d\\s-]$",
+    ] {
+        assert!(plain_syntax(p), "{p}");
+        // And `regex` reads it as `jsonschema` does.
+        let schema =
+            json!({"$schema": "https://json-schema.org/draft/2020-12/schema", "pattern": p});
+        let fast = FastSchema::compile(&schema).expect("compiles");
+        let js = jsonschema::draft202012::new(&schema).expect("compiles");
+        for text in [
+            "a b", "(", "{", "|", "ab", "abab", "aa", ".-/", "1", "-", " ", "x",
+        ] {
+            let v = fast.verdict(&json!(text));
+            assert_ne!(v, Unsure, "{p} on {text:?}");
+            assert_eq!(v == Valid, js.is_valid(&json!(text)), "{p} on {text:?}");
+        }
+    }
+    for p in [
+        "^a\tb$",
+        "^a\u{7f}$",
+        "^é$",
+        "^[a[]$",
+        "^[a[b$",
+        "^a]$",
+        "^a}$",
+        "^[]$",
+        "^[^]$",
+        "^[:a]$",
+        "^[a&&b]$",
+        "^[a--b]$",
+        "^[a~~b]$",
+        "^(?i)a$",
+        "^(?=a)",
+        "^(?<n>a)$",
+        "^a{$",
+        "^a{,2}$",
+        "^a{x}$",
+        "^a{1,x}$",
+        "\\b",
+        "\\p{L}",
+        "\\x41",
+        "\\u0041",
+        "\\1",
+        "a\\",
+        "[a",
+    ] {
+        assert!(!plain_syntax(p), "{p}");
+    }
+}
