@@ -902,6 +902,7 @@ fn plain_syntax_admits_exactly_the_shared_forms() {
         "^a{2,}$",
         "^\\.\\-\\/$",
         "^[\\d\\s-]$",
+        "(?:a|b)c",
     ] {
         assert!(plain_syntax(p), "{p}");
         // And `regex` reads it as `jsonschema` does.
@@ -945,6 +946,8 @@ fn plain_syntax_admits_exactly_the_shared_forms() {
         "\\1",
         "a\\",
         "[a",
+        "[^:a]",
+        "x(?:a)(?=b)",
     ] {
         assert!(!plain_syntax(p), "{p}");
     }
