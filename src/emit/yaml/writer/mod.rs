@@ -23,7 +23,7 @@ use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeSeq, Serial
 
 mod scalar;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use scalar::*;
 

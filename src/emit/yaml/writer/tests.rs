@@ -8,7 +8,7 @@ use serde_json::{Map as JsonMap, Number, Value, json};
 
 /// Strings a YAML emitter can get wrong: YAML 1.1 / 1.2 specials, indicators, escapes,
 /// block-scalar and folding edge cases.
-const POOL: &[&str] = &[
+pub(crate) const POOL: &[&str] = &[
     "",
     " ",
     "  ",
@@ -296,7 +296,7 @@ const PIECES: &[&str] = &[
     "=",
 ];
 
-fn random_string(rng: &mut Rng) -> String {
+pub(crate) fn random_string(rng: &mut Rng) -> String {
     match rng.below(10) {
         0..=3 => rng.pick(POOL).to_string(),
         4..=5 => (0..1 + rng.below(6)).map(|_| *rng.pick(PIECES)).collect(),
@@ -417,7 +417,7 @@ fn random_number(rng: &mut Rng) -> Value {
 }
 
 /// A random tree, nesting at most 6 deep; `bushy` trees branch more.
-fn random_value(rng: &mut Rng, depth: usize, bushy: bool) -> Value {
+pub(crate) fn random_value(rng: &mut Rng, depth: usize, bushy: bool) -> Value {
     let leaf = depth >= 6 || rng.below(10) < if bushy { 2 + depth / 2 } else { 4 + depth };
     if leaf {
         return match rng.below(10) {
@@ -451,7 +451,7 @@ fn random_value(rng: &mut Rng, depth: usize, bushy: bool) -> Value {
 
 /// Whether some key's written form is over serde-saphyr's 1024-character limit for an
 /// implicit key (the one layout the writer declines).
-fn has_long_key(v: &Value) -> bool {
+pub(crate) fn has_long_key(v: &Value) -> bool {
     match v {
         Value::Object(m) => m
             .iter()

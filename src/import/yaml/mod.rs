@@ -1,5 +1,7 @@
-//! Reading the manifest (serde-saphyr, with loading budgets) and locating values in its
-//! text for diagnostics.
+//! Reading the manifest (serde-saphyr, with loading budgets; `fast` for the texts
+//! `compile` writes) and locating values in its text for diagnostics.
+
+mod fast;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -44,6 +46,9 @@ fn error_at(code: Code, message: String, span: Option<Range<usize>>) -> Diagnost
 
 /// Parses the manifest text; a syntax or budget problem is one located error.
 pub(super) fn load(text: &str, limits: crate::limits::Limits) -> Result<Value, Diagnostic> {
+    if let Some(v) = fast::read(text, limits.max_yaml_nodes()) {
+        return Ok(v);
+    }
     match serde_saphyr::from_str_with_options(text, yaml_options(limits)) {
         Ok(v) => Ok(v),
         Err(e) => {
