@@ -110,7 +110,7 @@ fn main() {
         let (scai, _) = best(runs, || scaiflow::emit::scai::emit(&a, &core).len());
         let yaml_source = SourceFile::new("m.yaml", manifest.clone());
         let (import, imported) = best(runs.min(3), || {
-            scaiflow::import::import_manifest_with(&yaml_source, limits)
+            scaiflow::import::import_manifest_with(&yaml_source, limits, scaiflow::Reclaim::Free)
         });
         assert!(
             imported.flow.is_some(),

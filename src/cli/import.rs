@@ -30,7 +30,8 @@ pub(super) fn run(args: &ImportArgs, ctx: &Ctx) -> u8 {
             return code.max(emitter.finish("import", false));
         }
     };
-    let outcome = crate::import::import_manifest_with(&source, ctx.limits);
+    let outcome =
+        crate::import::import_manifest_with(&source, ctx.limits, crate::Reclaim::LeaveToExit);
     let report = FileReport::new(source, outcome.diagnostics);
     let exit = match &outcome.flow {
         Some(flow) => {

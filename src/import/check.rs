@@ -20,6 +20,7 @@ impl Importer {
     /// structuring).
     pub(super) fn validate(&mut self, text: String, flow: &Imported) -> (String, Option<Checked>) {
         let source = SourceFile::new("imported.flow.json", text);
+        // (The flow's document is freed: the edit check reuses its memory.)
         let mut outcome = crate::analyze::analyze_source(&source);
         let mut bodies = None;
         if let Some(a) = &outcome.analyzed {
@@ -68,16 +69,27 @@ impl Importer {
 
     /// Warns about steps edited after compilation: each step of the manifest is compared
     /// with the step its `meta` compiles to; where none of a node's steps is, the first is
-    /// warned about, and the edit is not imported.
+    /// warned about, and the edit is not imported. (`manifest` is the imported text.)
     pub(super) fn edits(
         &mut self,
         candidates: Candidates,
         a: &crate::analyze::AnalyzedFlow,
         bodies: &[crate::lower::FlowBody],
+        manifest: &str,
+        reclaim: crate::Reclaim,
     ) {
+        let core = crate::lower::core::lower(a, bodies);
+        // A round trip: the flow compiles to the imported text itself, so every step is
+        // what its `meta` compiles to (equal texts load to equal data). Writing the text
+        // costs a fifth of building and comparing the data below.
+        if crate::emit::yaml::emit(a, &core).is_ok_and(|again| again == manifest) {
+            reclaim.release((core, candidates));
+            return;
+        }
         // The manifest the flow compiles to, as data (what its YAML loads back to).
-        let again = crate::emit::yaml::manifest(a, &crate::lower::core::lower(a, bodies));
-        let compiled = steps_by_node(again);
+        let again = crate::emit::yaml::manifest(a, &core);
+        reclaim.release(core);
+        let compiled = steps_by_node(again, reclaim);
         for id in &candidates.order {
             let Some(want) = compiled.get(id) else {
                 continue;
@@ -100,6 +112,7 @@ impl Importer {
                 ),
             );
         }
+        reclaim.release((compiled, candidates));
     }
 }
 
@@ -108,7 +121,7 @@ impl Importer {
 /// the whole manifest while it recompiles the flow (docs/limits.md, "Memory"). The steps
 /// are those [`Importer::walk`] collects, in its order; it found no problem in them
 /// (else there is no flow to check).
-pub(super) fn candidates(mut manifest: Value) -> Candidates {
+pub(super) fn candidates(mut manifest: Value, reclaim: crate::Reclaim) -> Candidates {
     /// Each step of a list, then (when scaiflow wrote it: it has `meta`) its nested
     /// steps, depth-first, as `walk` visits them.
     fn take(list: Vec<Value>, path: &[PathSeg], out: &mut Candidates) {
@@ -163,6 +176,7 @@ pub(super) fn candidates(mut manifest: Value) -> Candidates {
             }
         }
     }
+    reclaim.release(manifest);
     out
 }
 
@@ -208,7 +222,7 @@ fn strip(mut step: Value) -> Value {
 
 /// Each node's own step in a manifest, stripped ([`strip`]), by node id (the first, when
 /// several flows run it). Takes the manifest: its steps are moved, not copied.
-fn steps_by_node(mut manifest: Value) -> HashMap<String, Value> {
+fn steps_by_node(mut manifest: Value, reclaim: crate::Reclaim) -> HashMap<String, Value> {
     fn walk(list: Vec<Value>, out: &mut HashMap<String, Value>) {
         for mut step in list {
             // The nested lists first (all of them are among what stripping removes).
@@ -245,5 +259,6 @@ fn steps_by_node(mut manifest: Value) -> HashMap<String, Value> {
             }
         }
     }
+    reclaim.release(manifest);
     out
 }

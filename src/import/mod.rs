@@ -54,16 +54,30 @@ pub struct ImportOutcome {
 /// Imports a manifest. The work runs on a large stack: YAML and JSON nest as deep as the
 /// flows they describe.
 pub fn import_manifest(source: &SourceFile) -> ImportOutcome {
-    import_manifest_with(source, crate::limits::Limits::default())
+    import_manifest_with(
+        source,
+        crate::limits::Limits::default(),
+        crate::Reclaim::Free,
+    )
 }
 
 /// [`import_manifest`] under other limits (`--max-input-size`: the YAML loading budget
-/// grows with it, as the manifests `compile` may write do).
-pub fn import_manifest_with(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutcome {
-    crate::verify::on_large_stack(|| import_here(source, limits))
+/// grows with it, as the manifests `compile` may write do), freeing its big intermediate
+/// trees (the manifest, the flow's document and analysis, the recompiled steps) or leaving
+/// them to the process's exit.
+pub fn import_manifest_with(
+    source: &SourceFile,
+    limits: crate::limits::Limits,
+    reclaim: crate::Reclaim,
+) -> ImportOutcome {
+    crate::verify::on_large_stack(|| import_here(source, limits, reclaim))
 }
 
-fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutcome {
+fn import_here(
+    source: &SourceFile,
+    limits: crate::limits::Limits,
+    reclaim: crate::Reclaim,
+) -> ImportOutcome {
     let text = &source.text;
     let doc = match yaml::load(text, limits) {
         Ok(v) => v,
@@ -87,13 +101,16 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
             .stack_size(crate::verify::LARGE_STACK)
             .spawn_scoped(s, move || {
                 let doc = pending.take()?;
-                want_edits.then(|| check::candidates(doc))
+                // (Freed here, beside the validation: off the critical path, and the
+                // memory is reused.)
+                candidates_or_release(doc, want_edits, crate::Reclaim::Free)
             })
             .ok();
         let checked = flow.map(|mut flow| {
             // (The text is what is validated and written: no tree of the flow is built.)
             let text = std::mem::take(&mut flow.text);
-            imp.validate(text, &flow)
+            let checked = imp.validate(text, &flow);
+            (checked, flow)
         });
         let candidates = match side {
             Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
@@ -102,13 +119,14 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
         (checked, candidates)
     });
     let candidates = match manifest.take() {
-        Some(doc) => want_edits.then(|| check::candidates(doc)),
+        Some(doc) => candidates_or_release(doc, want_edits, reclaim),
         None => candidates,
     };
-    let text_out = checked.map(|(text_out, checked)| {
-        if let (Some((a, bodies)), Some(c)) = (checked, candidates) {
-            imp.edits(c, &a, &bodies);
+    let text_out = checked.map(|((text_out, checked), flow)| {
+        if let (Some((a, bodies)), Some(c)) = (&checked, candidates) {
+            imp.edits(c, a, bodies, text, reclaim);
         }
+        reclaim.release((checked, flow));
         text_out
     });
     // Locate the diagnostics in the YAML: one pass over the parser's events, following
@@ -127,6 +145,21 @@ fn import_here(source: &SourceFile, limits: crate::limits::Limits) -> ImportOutc
     ImportOutcome {
         flow: text_out.filter(|_| ok),
         diagnostics,
+    }
+}
+
+/// What the edit check needs of the manifest when `want` (the rest is released), or
+/// nothing (all of it released).
+fn candidates_or_release(
+    doc: Value,
+    want: bool,
+    reclaim: crate::Reclaim,
+) -> Option<check::Candidates> {
+    if want {
+        Some(check::candidates(doc, reclaim))
+    } else {
+        reclaim.release(doc);
+        None
     }
 }
 

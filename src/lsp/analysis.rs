@@ -115,7 +115,7 @@ pub fn check(
     };
     let mut diags = match kind {
         DocKind::Flow => crate::validate_source(&source).diagnostics,
-        _ => crate::import::import_manifest_with(&source, limits).diagnostics,
+        _ => crate::import::import_manifest_with(&source, limits, crate::Reclaim::Free).diagnostics,
     };
     render::prepare(&source, &mut diags);
     // The library reads the text without its byte order mark; the editor's has it.
