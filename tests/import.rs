@@ -479,3 +479,43 @@ fn a_broken_node_position_is_laid_out_again() {
             .is_multiple_of(scaiflow::import::LAYOUT_STEP)
     );
 }
+
+/// The manifests `compile` writes are read by import's fast reader, anything else by
+/// serde-saphyr: both give the same flow and the same diagnostics, and a step edited in a
+/// manifest that is still in the writer's layout (read fast, but no longer the text the
+/// flow compiles to) is found as when serde-saphyr reads it.
+#[test]
+fn both_yaml_readers_give_the_same_import_and_find_the_same_edits() {
+    let mut edited = 0;
+    for p in examples() {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let yaml = yaml_of(&doc);
+        let slow = |y: &str| import_text(&format!("# sent to serde-saphyr by this comment\n{y}"));
+        let what = p.display().to_string();
+        let fast = import_text(&yaml);
+        assert_eq!(fast, slow(&yaml), "{what}");
+        assert!(!fast.1.iter().any(|d| d.starts_with("SF503")), "{what}");
+        // An instruction or a binding edited by hand, the layout kept.
+        // (The end of the first such line whose value is plain.)
+        let plain = ["llm_turn: ", "\n      bind: "]
+            .iter()
+            .flat_map(|key| yaml.match_indices(key).map(|(at, k)| at + k.len()))
+            .map(|from| from + yaml[from..].find('\n').unwrap())
+            .find(|&end| {
+                let start = yaml[..end].rfind('\n').map_or(0, |i| i + 1);
+                !yaml[start..end].contains(['"', '\'', '|', '>'])
+            });
+        let Some(end) = plain else {
+            continue;
+        };
+        let changed = format!("{} Edited{}", &yaml[..end], &yaml[end..]);
+        let (flow, diags) = import_text(&changed);
+        assert!(
+            diags.iter().any(|d| d.starts_with("SF503")),
+            "{what}: {diags:?}"
+        );
+        assert_eq!((flow, diags), slow(&changed), "{what}");
+        edited += 1;
+    }
+    assert!(edited >= 3, "{edited} examples with a step to edit");
+}
