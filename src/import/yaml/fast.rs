@@ -27,20 +27,14 @@ use serde_json::{Map, Number, Value};
 const MAX_DEPTH: usize = 256;
 
 /// The value of a manifest text `compile` could have written, or `None` (decline).
-/// `max_nodes` is the loader's node budget: a document over it is declined, so the
-/// budget's error comes from serde-saphyr as before.
-pub(crate) fn read(text: &str, max_nodes: usize) -> Option<Value> {
+/// `budget` is serde-saphyr's loading budget: a document that could exceed its nodes,
+/// events, scalar bytes or depth is declined, so the budget's error comes from
+/// serde-saphyr as before.
+pub(crate) fn read(text: &str, budget: &serde_saphyr::Budget) -> Option<Value> {
     if !screened(text.as_bytes()) {
         return None;
     }
-    let mut r = Reader {
-        text,
-        b: text.as_bytes(),
-        pos: 0,
-        nodes: 0,
-        max_nodes,
-        depth: 0,
-    };
+    let mut r = Reader::new(text, budget);
     let value = r.document()?;
     if r.pos != text.len() {
         return None;
@@ -86,8 +80,15 @@ struct Reader<'t> {
     b: &'t [u8],
     /// Where reading is: every node's reader returns at the start of the line after it.
     pos: usize,
+    /// What serde-saphyr's budget counts, counted here as it does or higher: nodes
+    /// (collections and scalars, keys included), events (a collection's start and end,
+    /// a scalar) and the bytes of scalars (the larger of their text and their value:
+    /// `\L` is two bytes of text and three of value).
     nodes: usize,
-    max_nodes: usize,
+    events: usize,
+    scalar_bytes: usize,
+    budget: &'t serde_saphyr::Budget,
+    max_depth: usize,
     depth: usize,
 }
 
@@ -98,13 +99,38 @@ enum Token {
 }
 
 impl<'t> Reader<'t> {
+    fn new(text: &'t str, budget: &'t serde_saphyr::Budget) -> Self {
+        Reader {
+            text,
+            b: text.as_bytes(),
+            pos: 0,
+            nodes: 0,
+            // (The stream's and the document's start and end.)
+            events: 4,
+            scalar_bytes: 0,
+            budget,
+            max_depth: MAX_DEPTH.min(budget.max_depth),
+            depth: 0,
+        }
+    }
+
     fn at(&self, i: usize) -> u8 {
         self.b.get(i).copied().unwrap_or(0)
     }
 
-    fn count_node(&mut self) -> Option<()> {
+    fn count(&mut self, events: usize, bytes: usize) -> Option<()> {
         self.nodes += 1;
-        (self.nodes <= self.max_nodes).then_some(())
+        self.events += events;
+        self.scalar_bytes = self.scalar_bytes.saturating_add(bytes);
+        let b = self.budget;
+        (self.nodes <= b.max_nodes
+            && self.events <= b.max_events
+            && self.scalar_bytes <= b.max_total_scalar_bytes)
+            .then_some(())
+    }
+
+    fn count_collection(&mut self) -> Option<()> {
+        self.count(2, 0)
     }
 
     /// The number of spaces at the start of the line at `pos` (`None` at the end).
@@ -142,14 +168,14 @@ impl<'t> Reader<'t> {
 
     fn enter(&mut self) -> Option<()> {
         self.depth += 1;
-        (self.depth <= MAX_DEPTH).then_some(())
+        (self.depth <= self.max_depth).then_some(())
     }
 
     /// A block sequence whose items' dashes are at column `col`; `pos` is at the first
     /// dash (after its indentation, or inline after an outer dash).
     fn seq(&mut self, col: usize) -> Option<Value> {
         self.enter()?;
-        self.count_node()?;
+        self.count_collection()?;
         let mut items = Vec::new();
         loop {
             if !self.item_at(self.pos) {
@@ -189,7 +215,7 @@ impl<'t> Reader<'t> {
     /// after that key's `:`.
     fn map(&mut self, col: usize, first: String) -> Option<Value> {
         self.enter()?;
-        self.count_node()?;
+        self.count_collection()?;
         let mut m = Map::new();
         let mut key = first;
         loop {
@@ -220,7 +246,6 @@ impl<'t> Reader<'t> {
     }
 
     fn key_string(&mut self, t: Token) -> Option<String> {
-        self.count_node()?;
         // (`token` left `pos` at the `:`.)
         self.pos += 1;
         match t {
@@ -273,12 +298,12 @@ impl<'t> Reader<'t> {
         let rest = &self.b[self.pos..];
         if rest.starts_with(b"{}\n") {
             self.pos += 3;
-            self.count_node()?;
+            self.count_collection()?;
             return Some(Value::Object(Map::new()));
         }
         if rest.starts_with(b"[]\n") {
             self.pos += 3;
-            self.count_node()?;
+            self.count_collection()?;
             return Some(Value::Array(Vec::new()));
         }
         match rest.first() {
@@ -318,6 +343,11 @@ impl<'t> Reader<'t> {
                 (Token::Plain(start, end), end)
             }
         };
+        let value_len = match &token {
+            Token::Quoted(s) => s.len(),
+            Token::Plain(a, z) => z - a,
+        };
+        self.count(1, value_len.max(end - start))?;
         self.pos = end;
         match self.at(end) {
             b'\n' => Some((token, false)),
@@ -328,7 +358,6 @@ impl<'t> Reader<'t> {
 
     /// A scalar token that is a whole value: its line ends at `pos`.
     fn scalar_line(&mut self, t: Token) -> Option<Value> {
-        self.count_node()?;
         self.pos += 1;
         match t {
             Token::Quoted(s) => Some(Value::String(s)),
@@ -422,7 +451,6 @@ impl<'t> Reader<'t> {
     /// and no indentation indicator; `parent` is the column of its key or dash, which its
     /// content must be indented beyond.
     fn block_scalar(&mut self, parent: usize) -> Option<Value> {
-        self.count_node()?;
         let folded = self.at(self.pos) == b'>';
         let mut i = self.pos + 1;
         let chomp = match self.at(i) {
@@ -488,6 +516,7 @@ impl<'t> Reader<'t> {
             b'+' => out.extend(std::iter::repeat_n('\n', empty + 1)),
             _ => out.push('\n'),
         }
+        self.count(1, out.len().max(i - self.pos))?;
         self.pos = i;
         Some(Value::String(out))
     }

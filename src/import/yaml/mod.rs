@@ -46,10 +46,11 @@ fn error_at(code: Code, message: String, span: Option<Range<usize>>) -> Diagnost
 
 /// Parses the manifest text; a syntax or budget problem is one located error.
 pub(super) fn load(text: &str, limits: crate::limits::Limits) -> Result<Value, Diagnostic> {
-    if let Some(v) = fast::read(text, limits.max_yaml_nodes()) {
+    let options = yaml_options(limits);
+    if let Some(v) = options.budget.as_ref().and_then(|b| fast::read(text, b)) {
         return Ok(v);
     }
-    match serde_saphyr::from_str_with_options(text, yaml_options(limits)) {
+    match serde_saphyr::from_str_with_options(text, options) {
         Ok(v) => Ok(v),
         Err(e) => {
             let span = e.location().and_then(|l| {

@@ -8,7 +8,15 @@ use crate::emit::yaml::writer::tests::{has_long_key, random_string, random_value
 use crate::testing::Rng;
 use serde_json::json;
 
-const BUDGET: usize = 4_000_000;
+/// Import's loading budget (the default limits).
+fn budget() -> &'static serde_saphyr::Budget {
+    static BUDGET: std::sync::OnceLock<serde_saphyr::Budget> = std::sync::OnceLock::new();
+    BUDGET.get_or_init(|| {
+        super::super::yaml_options(crate::limits::Limits::default())
+            .budget
+            .expect("import sets a budget")
+    })
+}
 
 /// What serde-saphyr reads, with the options import loads with.
 fn oracle(text: &str) -> Option<Value> {
@@ -19,9 +27,16 @@ fn oracle(text: &str) -> Option<Value> {
     .ok()
 }
 
+/// What serde-saphyr reads under another budget.
+fn oracle_within(text: &str, budget: &serde_saphyr::Budget) -> Option<Value> {
+    let mut options = super::super::yaml_options(crate::limits::Limits::default());
+    options.budget = Some(budget.clone());
+    serde_saphyr::from_str_with_options(text, options).ok()
+}
+
 /// Fails if the fast reader contradicts serde-saphyr on `text`; whether it read it.
 fn agree(text: &str, what: &str) -> bool {
-    let Some(fast) = read(text, BUDGET) else {
+    let Some(fast) = read(text, budget()) else {
         return false;
     };
     match oracle(text) {
@@ -118,7 +133,7 @@ fn the_bench_flow_s_manifest_is_read() {
     // numbers, `1h`-like strings.
     for (name, text) in manifests() {
         if name.contains("examples") && name.ends_with("compiled") {
-            assert!(read(&text, BUDGET).is_some(), "{name}");
+            assert!(read(&text, budget()).is_some(), "{name}");
         }
     }
 }
@@ -136,7 +151,7 @@ fn random_documents_are_read_back_exactly() {
         let text = write(&v);
         if agree(&text, &format!("random document {i}")) {
             read_fast += 1;
-            assert!(same(&read(&text, BUDGET).unwrap(), &v), "document {i}");
+            assert!(same(&read(&text, budget()).unwrap(), &v), "document {i}");
         }
     }
     // Number-like strings (`0x1F`, `.inf`) and top-level scalars are declined; most
@@ -168,7 +183,7 @@ fn strings_are_read_back_exactly_or_declined() {
             let text = write(&doc);
             if agree(&text, &format!("{s:?}")) {
                 read_fast += 1;
-                assert!(same(&read(&text, BUDGET).unwrap(), &doc), "{s:?}");
+                assert!(same(&read(&text, budget()).unwrap(), &doc), "{s:?}");
             }
         }
     }
@@ -336,11 +351,11 @@ fn keys_that_could_be_read_as_another_type_or_a_merge_are_declined() {
     for k in [
         "<<", "null", "~", "true", "yes", "N", "42", "0.5", "0x1F", ".inf",
     ] {
-        assert_eq!(read(&format!("{k}: 1\n"), BUDGET), None, "{k}");
+        assert_eq!(read(&format!("{k}: 1\n"), budget()), None, "{k}");
     }
     for k in ["a", "node_1", "1h", "2d", "a b"] {
         let text = format!("{k}: 1\n");
-        assert_eq!(read(&text, BUDGET), Some(json!({ k: 1 })), "{k}");
+        assert_eq!(read(&text, budget()), Some(json!({ k: 1 })), "{k}");
     }
 }
 
@@ -393,7 +408,7 @@ fn what_it_does_not_cover_is_declined() {
         "{}\n",
         "[]\n",
     ] {
-        assert_eq!(read(text, BUDGET), None, "{text:?}");
+        assert_eq!(read(text, budget()), None, "{text:?}");
     }
 }
 
@@ -411,7 +426,7 @@ fn block_scalars_are_read_with_their_chomping() {
     ] {
         let got = oracle(text).expect("loads");
         assert_eq!(got["a"], json!(want), "serde-saphyr: {text:?}");
-        match read(text, BUDGET) {
+        match read(text, budget()) {
             // Read only when the writer writes this text for that value.
             Some(v) => assert_eq!(v["a"], json!(want), "{text:?}"),
             None => assert_ne!(write(&got), text, "{text:?} is canonical but declined"),
@@ -424,12 +439,8 @@ fn escapes_are_read_as_yaml_defines_them() {
     let text =
         "a: \"q\\\"b\\\\s\\/\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\N\\_\\L\\P\\x41\\u00e9\\U0001F600\"\n";
     let mut r = Reader {
-        text,
-        b: text.as_bytes(),
         pos: 3,
-        nodes: 0,
-        max_nodes: BUDGET,
-        depth: 0,
+        ..Reader::new(text, budget())
     };
     let Some((Token::Quoted(s), _)) = r.token(false) else {
         panic!("a quoted token");
@@ -442,29 +453,58 @@ fn escapes_are_read_as_yaml_defines_them() {
     let single = "a: 'it''s'\n";
     assert_eq!(oracle(single).expect("loads")["a"], json!("it's"));
     r = Reader {
-        text: single,
-        b: single.as_bytes(),
         pos: 3,
-        nodes: 0,
-        max_nodes: BUDGET,
-        depth: 0,
+        ..Reader::new(single, budget())
     };
     assert!(matches!(r.token(false), Some((Token::Quoted(s), false)) if s == "it's"));
 }
 
+/// Each budget at its boundary: read where serde-saphyr loads, declined where it stops
+/// (the event and scalar-byte cases are the adversarial review's: four million empty
+/// lists are within the node budget but not the event budget, and `\L` is two bytes of
+/// text and three of value).
 #[test]
-fn budgets_decline_so_serde_saphyr_reports_them() {
-    let text = write(&json!({ "a": [1, 2, 3], "b": { "c": "d" } }));
+fn budgets_decline_where_serde_saphyr_stops() {
+    let within = |text: &str, edit: &dyn Fn(&mut serde_saphyr::Budget)| {
+        let mut b = budget().clone();
+        edit(&mut b);
+        let fast = read(text, &b);
+        let truth = oracle_within(text, &b);
+        if fast.is_some() {
+            assert_eq!(fast, truth, "{text:?}");
+        }
+        (fast.is_some(), truth.is_some())
+    };
     // a, [ ], 1, 2, 3, b, { }, c, d and the top mapping: ten nodes.
-    assert!(read(&text, 10).is_some());
-    assert!(read(&text, 9).is_none());
+    let text = write(&json!({ "a": [1, 2, 3], "b": { "c": "d" } }));
+    let nodes = |n: usize| move |b: &mut serde_saphyr::Budget| b.max_nodes = n;
+    assert_eq!(within(&text, &nodes(10)), (true, true));
+    assert_eq!(within(&text, &nodes(9)), (false, false));
+    // Five empty lists in a list: six nodes, 4 + 2 + 5 × 2 = 16 events.
+    let lists = "- []\n".repeat(5);
+    let events = |n: usize| move |b: &mut serde_saphyr::Budget| b.max_events = n;
+    assert_eq!(within(&lists, &events(16)), (true, true));
+    assert_eq!(within(&lists, &events(15)), (false, false));
+    // `k` and two `\L` (six bytes of value): seven bytes.
+    let escapes = "k: \"\\L\\L\"\n";
+    let bytes = |n: usize| move |b: &mut serde_saphyr::Budget| b.max_total_scalar_bytes = n;
+    assert_eq!(within(escapes, &bytes(7)), (true, true));
+    assert_eq!(within(escapes, &bytes(6)), (false, false));
+    // Depth: the reader's own bound, or the budget's when lower.
     let mut deep = json!(1);
     for _ in 0..MAX_DEPTH {
         deep = json!({ "k": deep });
     }
-    assert!(read(&write(&deep), BUDGET).is_some(), "{MAX_DEPTH} levels");
+    assert!(
+        read(&write(&deep), budget()).is_some(),
+        "{MAX_DEPTH} levels"
+    );
     let deeper = json!({ "k": deep });
-    assert!(read(&write(&deeper), BUDGET).is_none(), "one more");
+    assert!(read(&write(&deeper), budget()).is_none(), "one more");
+    let depth = |n: usize| move |b: &mut serde_saphyr::Budget| b.max_depth = n;
+    let three = write(&json!({ "a": { "b": { "c": 1 } } }));
+    assert!(within(&three, &depth(3)).0);
+    assert_eq!(within(&three, &depth(2)), (false, false));
 }
 
 #[test]
@@ -489,3 +529,5 @@ fn screening_refuses_line_breaks_and_forbidden_characters() {
         assert!(!screened(bad.as_bytes()), "{bad:?}");
     }
 }
+
+mod review;
