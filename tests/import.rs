@@ -494,6 +494,11 @@ fn both_yaml_readers_give_the_same_import_and_find_the_same_edits() {
         let what = p.display().to_string();
         let fast = import_text(&yaml);
         assert_eq!(fast, slow(&yaml), "{what}");
+        // Quoted where the writer writes it plain: the fast reader reads it, its check
+        // (writing the value back) refuses it, and serde-saphyr reads it.
+        let quoted = yaml.replacen("  mode: stateless\n", "  mode: \"stateless\"\n", 1);
+        assert_ne!(quoted, yaml, "{what}");
+        assert_eq!(import_text(&quoted), fast, "{what}");
         assert!(!fast.1.iter().any(|d| d.starts_with("SF503")), "{what}");
         // An instruction or a binding edited by hand, the layout kept.
         // (The end of the first such line whose value is plain.)

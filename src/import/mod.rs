@@ -79,17 +79,42 @@ fn import_here(
     reclaim: crate::Reclaim,
 ) -> ImportOutcome {
     let text = &source.text;
-    let doc = match yaml::load(text, limits) {
-        Ok(v) => v,
-        Err(d) => {
-            return ImportOutcome {
-                flow: None,
-                diagnostics: vec![d],
+    // A manifest as `compile` writes it: the fast reader's value is rebuilt into a flow
+    // while a second thread checks that value (the writer writes it back as the text);
+    // both only read it. Anything else, or a value the check refuses, is read by
+    // serde-saphyr and rebuilt.
+    let fast = yaml::parse_fast(text, limits).and_then(|doc| {
+        let (imp, flow, checked) = std::thread::scope(|s| {
+            let check = std::thread::Builder::new()
+                .stack_size(crate::verify::LARGE_STACK)
+                .spawn_scoped(s, || yaml::written_back(&doc, text))
+                .ok();
+            let mut imp = Importer { diags: Vec::new() };
+            let flow = imp.flow(&doc);
+            let checked = match check {
+                Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                None => yaml::written_back(&doc, text),
             };
-        }
+            (imp, flow, checked)
+        });
+        checked.then_some((doc, imp, flow))
+    });
+    let (doc, mut imp, flow) = match fast {
+        Some(read) => read,
+        None => match yaml::load(text, limits) {
+            Ok(doc) => {
+                let mut imp = Importer { diags: Vec::new() };
+                let flow = imp.flow(&doc);
+                (doc, imp, flow)
+            }
+            Err(d) => {
+                return ImportOutcome {
+                    flow: None,
+                    diagnostics: vec![d],
+                };
+            }
+        },
     };
-    let mut imp = Importer { diags: Vec::new() };
-    let flow = imp.flow(&doc);
     let want_edits = flow.as_ref().is_some_and(|f| f.check_edits);
     // What the edit check needs of the manifest is moved out of it, and the rest of the
     // manifest dropped (docs/limits.md), on a second thread while the flow is validated:

@@ -29,18 +29,28 @@ const MAX_DEPTH: usize = 256;
 /// The value of a manifest text `compile` could have written, or `None` (decline).
 /// `budget` is serde-saphyr's loading budget: a document that could exceed its nodes,
 /// events, scalar bytes or depth is declined, so the budget's error comes from
-/// serde-saphyr as before.
+/// serde-saphyr as before. ([`parse`], then [`written_back`].)
+#[cfg(test)]
 pub(crate) fn read(text: &str, budget: &serde_saphyr::Budget) -> Option<Value> {
+    parse(text, budget).filter(|v| written_back(v, text))
+}
+
+/// The value the block subset reads in `text`, not yet checked: it may be used only if
+/// [`written_back`] holds (import runs the two side by side).
+pub(crate) fn parse(text: &str, budget: &serde_saphyr::Budget) -> Option<Value> {
     if !screened(text.as_bytes()) {
         return None;
     }
     let mut r = Reader::new(text, budget);
     let value = r.document()?;
-    if r.pos != text.len() {
-        return None;
-    }
-    let again = crate::emit::yaml::writer::to_string_with_capacity(&value, text.len()).ok()?;
-    (again == text).then_some(value)
+    (r.pos == text.len()).then_some(value)
+}
+
+/// Whether the writer writes `value` as `text`, byte for byte: the check that makes
+/// [`parse`]'s value the one serde-saphyr reads.
+pub(crate) fn written_back(value: &Value, text: &str) -> bool {
+    crate::emit::yaml::writer::to_string_with_capacity(value, text.len())
+        .is_ok_and(|again| again == text)
 }
 
 /// A text the reader may try: it ends in a line break, and holds no byte YAML reads as

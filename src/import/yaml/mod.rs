@@ -1,5 +1,5 @@
-//! Reading the manifest (serde-saphyr, with loading budgets; `fast` for the texts
-//! `compile` writes) and locating values in its text for diagnostics.
+//! Reading the manifest (`fast` for the texts `compile` writes, else serde-saphyr with
+//! loading budgets) and locating values in its text for diagnostics.
 
 mod fast;
 
@@ -44,13 +44,22 @@ fn error_at(code: Code, message: String, span: Option<Range<usize>>) -> Diagnost
     }
 }
 
-/// Parses the manifest text; a syntax or budget problem is one located error.
+/// The manifest's value as the fast reader reads it, before its check ([`written_back`]):
+/// `None` when it declines ([`load`] then reads the text).
+pub(super) fn parse_fast(text: &str, limits: crate::limits::Limits) -> Option<Value> {
+    fast::parse(text, yaml_options(limits).budget.as_ref()?)
+}
+
+/// Whether the value [`parse_fast`] read is the manifest's: the writer writes it back as
+/// the text, byte for byte.
+pub(super) fn written_back(value: &Value, text: &str) -> bool {
+    fast::written_back(value, text)
+}
+
+/// Parses the manifest text with serde-saphyr; a syntax or budget problem is one located
+/// error.
 pub(super) fn load(text: &str, limits: crate::limits::Limits) -> Result<Value, Diagnostic> {
-    let options = yaml_options(limits);
-    if let Some(v) = options.budget.as_ref().and_then(|b| fast::read(text, b)) {
-        return Ok(v);
-    }
-    match serde_saphyr::from_str_with_options(text, options) {
+    match serde_saphyr::from_str_with_options(text, yaml_options(limits)) {
         Ok(v) => Ok(v),
         Err(e) => {
             let span = e.location().and_then(|l| {
