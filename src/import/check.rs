@@ -9,8 +9,14 @@ use super::{BRANCHING, Imported, Importer, LOOPING, join, key};
 use crate::diagnostics::{Code, Diagnostic, PathSeg, Severity};
 use crate::load::SourceFile;
 
-/// What the edit check needs of a valid flow: the analyzed flow and its structure.
-pub(super) type Checked = (crate::analyze::AnalyzedFlow, Vec<crate::lower::FlowBody>);
+/// What the edit check needs of a valid flow: the analyzed flow and its structure, and the
+/// flow's parsed document (freed, or left to the exit, once the check knows whether it
+/// needs the memory).
+pub(super) type Checked = (
+    crate::analyze::AnalyzedFlow,
+    Vec<crate::lower::FlowBody>,
+    Value,
+);
 
 impl Importer {
     /// Validates the imported flow (schema, analyze, structure: what
@@ -18,10 +24,24 @@ impl Importer {
     /// part came from. Takes the flow's text and gives it back, with the analyzed flow and
     /// its structure when it has no error (the edit check lowers them, no second
     /// structuring).
-    pub(super) fn validate(&mut self, text: String, flow: &Imported) -> (String, Option<Checked>) {
+    pub(super) fn validate(
+        &mut self,
+        text: String,
+        flow: &Imported,
+        reclaim: crate::Reclaim,
+    ) -> (String, Option<Checked>) {
         let source = SourceFile::new("imported.flow.json", text);
-        // (The flow's document is freed: the edit check reuses its memory.)
-        let mut outcome = crate::analyze::analyze_source(&source);
+        // (What `analyze_source` runs, keeping the document.)
+        let (mut outcome, doc) = match crate::load::parse_json(&source.text) {
+            Ok(doc) => (crate::analyze::analyze_value(&doc), Some(doc)),
+            Err(d) => (
+                crate::analyze::Outcome {
+                    diagnostics: vec![d],
+                    analyzed: None,
+                },
+                None,
+            ),
+        };
         let mut bodies = None;
         if let Some(a) = &outcome.analyzed {
             match crate::lower::structure(a) {
@@ -64,7 +84,14 @@ impl Importer {
             out.help = d.help.clone();
             self.diags.push((out, Some(origin.clone())));
         }
-        (source.text, outcome.analyzed.zip(bodies))
+        let checked = match (outcome.analyzed, bodies, doc) {
+            (Some(a), Some(b), Some(doc)) => Some((a, b, doc)),
+            rest => {
+                reclaim.release(rest);
+                None
+            }
+        };
+        (source.text, checked)
     }
 
     /// Warns about steps edited after compilation: each step of the manifest is compared
@@ -73,21 +100,22 @@ impl Importer {
     pub(super) fn edits(
         &mut self,
         candidates: Candidates,
-        a: &crate::analyze::AnalyzedFlow,
-        bodies: &[crate::lower::FlowBody],
+        (a, bodies, doc): Checked,
         manifest: &str,
         reclaim: crate::Reclaim,
     ) {
-        let core = crate::lower::core::lower(a, bodies);
+        let core = crate::lower::core::lower(&a, &bodies);
         // A round trip: the flow compiles to the imported text itself, so every step is
         // what its `meta` compiles to (equal texts load to equal data). Writing the text
         // costs a fifth of building and comparing the data below.
-        if crate::emit::yaml::emit(a, &core).is_ok_and(|again| again == manifest) {
-            reclaim.release((core, candidates));
+        if crate::emit::yaml::emit(&a, &core).is_ok_and(|again| again == manifest) {
+            reclaim.release((core, candidates, doc, a, bodies));
             return;
         }
+        // (The flow's document is freed first: the data below reuses its memory.)
+        drop(doc);
         // The manifest the flow compiles to, as data (what its YAML loads back to).
-        let again = crate::emit::yaml::manifest(a, &core);
+        let again = crate::emit::yaml::manifest(&a, &core);
         reclaim.release(core);
         let compiled = steps_by_node(again, reclaim);
         for id in &candidates.order {
@@ -112,7 +140,7 @@ impl Importer {
                 ),
             );
         }
-        reclaim.release((compiled, candidates));
+        reclaim.release((compiled, candidates, a, bodies));
     }
 }
 

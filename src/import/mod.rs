@@ -117,41 +117,23 @@ fn import_here(
     };
     let want_edits = flow.as_ref().is_some_and(|f| f.check_edits);
     // What the edit check needs of the manifest is moved out of it, and the rest of the
-    // manifest dropped (docs/limits.md), on a second thread while the flow is validated:
-    // neither needs the other. (Here, after validation, when no thread can be started.)
-    let mut manifest = Some(doc);
-    let (checked, candidates) = std::thread::scope(|s| {
-        let pending = &mut manifest;
-        let side = std::thread::Builder::new()
-            .stack_size(crate::verify::LARGE_STACK)
-            .spawn_scoped(s, move || {
-                let doc = pending.take()?;
-                // (Freed here, beside the validation: off the critical path, and the
-                // memory is reused.)
-                candidates_or_release(doc, want_edits, crate::Reclaim::Free)
-            })
-            .ok();
-        let checked = flow.map(|mut flow| {
-            // (The text is what is validated and written: no tree of the flow is built.)
-            let text = std::mem::take(&mut flow.text);
-            let checked = imp.validate(text, &flow);
-            (checked, flow)
-        });
-        let candidates = match side {
-            Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            None => None,
-        };
-        (checked, candidates)
+    // manifest freed (docs/limits.md), before the flow is validated: validation reuses
+    // that memory. (On this thread: freeing the manifest from a second thread while this
+    // one validates contends for this thread's heap, glibc's arena, and slowed both by a
+    // third; validating on the second thread instead cannot reuse the freed memory and
+    // raised the peak by half.)
+    let candidates = candidates_or_release(doc, want_edits, crate::Reclaim::Free);
+    // (The text is what is validated and written: no tree of the flow is built.)
+    let checked = flow.map(|mut flow| {
+        let text = std::mem::take(&mut flow.text);
+        (imp.validate(text, &flow, reclaim), flow)
     });
-    let candidates = match manifest.take() {
-        Some(doc) => candidates_or_release(doc, want_edits, reclaim),
-        None => candidates,
-    };
     let text_out = checked.map(|((text_out, checked), flow)| {
-        if let (Some((a, bodies)), Some(c)) = (&checked, candidates) {
-            imp.edits(c, a, bodies, text, reclaim);
+        match (checked, candidates) {
+            (Some(checked), Some(c)) => imp.edits(c, checked, text, reclaim),
+            rest => reclaim.release(rest),
         }
-        reclaim.release((checked, flow));
+        reclaim.release(flow);
         text_out
     });
     // Locate the diagnostics in the YAML: one pass over the parser's events, following
