@@ -128,6 +128,30 @@ pub fn on_large_stack<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// Runs `side` on a second thread (with [`LARGE_STACK`]) while `here` runs on this one, and
+/// returns both results: for work that only reads what the other reads. When no thread
+/// can be started, `side` runs here after `here`; a panic on the second thread is
+/// re-raised here.
+pub fn beside<A, B: Send>(side: impl FnOnce() -> B + Send, here: impl FnOnce() -> A) -> (A, B) {
+    let mut job = Some(side);
+    let (a, b) = std::thread::scope(|s| {
+        let slot = &mut job;
+        let handle = std::thread::Builder::new()
+            .stack_size(LARGE_STACK)
+            .spawn_scoped(s, move || slot.take().map(|g| g()))
+            .ok();
+        let a = here();
+        let b = handle.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        (a, b)
+    });
+    match (b, job) {
+        (Some(b), _) => (a, b),
+        (None, Some(g)) => (a, g()),
+        // The thread takes the job and returns its result, or its panic is re-raised above.
+        (None, None) => unreachable!("the second thread took the job and returned nothing"), // ok: cannot happen
+    }
+}
+
 fn verify_here(ir: &Value) -> Vec<Diagnostic> {
     let mut v = Verifier {
         ir,

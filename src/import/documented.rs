@@ -206,37 +206,34 @@ impl Importer {
         // on a second thread while the rest of the flow is rebuilt and written (it only
         // reports; its diagnostics take their place in order).
         let diffs_at = self.diags.len();
-        let differences = || faithful::differences(&kinds, steps, &flow_entries, &edges);
-        let (imported, diffs) = std::thread::scope(|s| {
-            let side = std::thread::Builder::new()
-                .stack_size(crate::verify::LARGE_STACK)
-                .spawn_scoped(s, differences)
-                .ok();
-            // Positions by step order, then declaration order.
-            let placed: Vec<Cow<Value>> = nodes
-                .iter()
-                .enumerate()
-                .map(|(i, n)| layout::position(n, i))
-                .collect();
-            let mut nodes: Vec<(NodeRec, Cow<Value>)> = nodes.into_iter().zip(placed).collect();
-            sort_by_order(sm, "node_order", &mut nodes, |(n, _)| n.id.as_str());
-            // (References sorted: the edges stay as they are for the other thread.)
-            let mut edges: Vec<&(String, Cow<Value>, Vec<PathSeg>)> = edges.iter().collect();
-            sort_by_order(sm, "edge_order", &mut edges, |(id, _, _)| id.as_str());
+        let (imported, diffs) = crate::verify::beside(
+            || faithful::differences(&kinds, steps, &flow_entries, &edges),
+            || {
+                // Positions by step order, then declaration order.
+                let placed: Vec<Cow<Value>> = nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| layout::position(n, i))
+                    .collect();
+                let mut nodes: Vec<(NodeRec, Cow<Value>)> = nodes.into_iter().zip(placed).collect();
+                sort_by_order(sm, "node_order", &mut nodes, |(n, _)| n.id.as_str());
+                // (References sorted: the edges stay as they are for the other thread.)
+                let mut edges: Vec<&(String, Cow<Value>, Vec<PathSeg>)> = edges.iter().collect();
+                sort_by_order(sm, "edge_order", &mut edges, |(id, _, _)| id.as_str());
 
-            // The flow's top level.
-            let get = |k: &str| sm.and_then(|s| s.get(k)).map(Cow::Borrowed);
-            let mut unknown_core = Map::new();
-            // scaiflow's own copy of the flow's config (`flow_keys` says whether it had one).
-            let mut config =
-                match sm.filter(|s| s.contains_key("config") || s.contains_key("flow_keys")) {
-                    Some(sm) => self.refined_config(sm, sm_path),
-                    None => self.documented_config(core, core_path, sm, &mut unknown_core),
-                };
-            let mut metadata = get("metadata");
-            let unknown_count = unknown.len() - invalid;
-            if unknown_count > 0 {
-                self.warn(
+                // The flow's top level.
+                let get = |k: &str| sm.and_then(|s| s.get(k)).map(Cow::Borrowed);
+                let mut unknown_core = Map::new();
+                // scaiflow's own copy of the flow's config (`flow_keys` says whether it had one).
+                let mut config =
+                    match sm.filter(|s| s.contains_key("config") || s.contains_key("flow_keys")) {
+                        Some(sm) => self.refined_config(sm, sm_path),
+                        None => self.documented_config(core, core_path, sm, &mut unknown_core),
+                    };
+                let mut metadata = get("metadata");
+                let unknown_count = unknown.len() - invalid;
+                if unknown_count > 0 {
+                    self.warn(
                     Code::UnknownSteps,
                     if sm.is_some() { sm_path } else { core_path },
                     format!(
@@ -244,9 +241,9 @@ impl Importer {
                         plural(unknown_count)
                     ),
                 );
-            }
-            if let Some(at) = invalid_at {
-                self.warn(
+                }
+                if let Some(at) = invalid_at {
+                    self.warn(
                     Code::UnknownSteps,
                     &at,
                     format!(
@@ -254,154 +251,151 @@ impl Importer {
                         plural(invalid)
                     ),
                 );
-            }
-            let mut extra = Map::new();
-            if !unknown.is_empty() {
-                extra.insert("unknown_steps".into(), Value::Array(unknown));
-            }
-            if !unknown_triggers.is_empty() {
-                extra.insert("unknown_triggers".into(), Value::Array(unknown_triggers));
-            }
-            if !unknown_core.is_empty() {
-                extra.insert("unknown_core".into(), Value::Object(unknown_core));
-            }
-            if !extra.is_empty() {
-                let md = metadata.get_or_insert_with(|| Cow::Owned(json!({})));
-                if let Some(md) = md.to_mut().as_object_mut() {
-                    for (k, v) in extra {
-                        // What an earlier import kept comes first.
-                        match (md.get_mut(&k), v) {
-                            (Some(Value::Array(old)), Value::Array(new)) => old.extend(new),
-                            (_, v) => {
-                                md.insert(k, v);
+                }
+                let mut extra = Map::new();
+                if !unknown.is_empty() {
+                    extra.insert("unknown_steps".into(), Value::Array(unknown));
+                }
+                if !unknown_triggers.is_empty() {
+                    extra.insert("unknown_triggers".into(), Value::Array(unknown_triggers));
+                }
+                if !unknown_core.is_empty() {
+                    extra.insert("unknown_core".into(), Value::Object(unknown_core));
+                }
+                if !extra.is_empty() {
+                    let md = metadata.get_or_insert_with(|| Cow::Owned(json!({})));
+                    if let Some(md) = md.to_mut().as_object_mut() {
+                        for (k, v) in extra {
+                            // What an earlier import kept comes first.
+                            match (md.get_mut(&k), v) {
+                                (Some(Value::Array(old)), Value::Array(new)) => old.extend(new),
+                                (_, v) => {
+                                    md.insert(k, v);
+                                }
                             }
                         }
                     }
                 }
-            }
-            if flow_entries.iter().all(Vec::is_empty) && sm.is_none() {
-                self.warn(
+                if flow_entries.iter().all(Vec::is_empty) && sm.is_none() {
+                    self.warn(
                     Code::UnknownSteps,
                     core_path,
                     "the imported flow has no entry node (the manifest has no api, webhook or schedule trigger); add one on the canvas".into(),
                 );
-            }
-            let default_keys = [
-                "$schema",
-                "id",
-                "name",
-                "version",
-                "scaicore_target",
-                "metadata",
-                "nodes",
-                "edges",
-                "variables",
-                "config",
-                "tests",
-            ];
-            let mut keys: Vec<String> = sm
-                .and_then(|s| s.get("flow_keys"))
-                .and_then(Value::as_array)
-                .map(|ks| {
-                    ks.iter()
-                        .filter_map(|k| k.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_else(|| default_keys.iter().map(|k| k.to_string()).collect());
-            // Parts the import adds (unknown steps, a registry) need their key.
-            for (k, present) in [
-                ("metadata", metadata.is_some()),
-                ("config", config.is_some()),
-            ] {
-                if present && !keys.iter().any(|x| x == k) {
-                    keys.push(k.to_string());
                 }
-            }
-            let persona = core
-                .get("identity")
-                .and_then(|i| i.get("persona"))
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty());
-            let mut node_origin = HashMap::new();
-            let mut edge_origin = HashMap::new();
-            for (n, _) in &nodes {
-                node_origin.insert(n.id.clone(), n.origin.clone());
-            }
-            for (id, _, p) in &edges {
-                edge_origin.entry(id.clone()).or_insert_with(|| p.clone());
-            }
-            // The flow's keys in order (a key named twice keeps its first place and takes its
-            // last value, as a map's insert does).
-            let mut doc: Vec<(Cow<str>, Out)> = Vec::new();
-            let mut placed_at: HashMap<String, usize> = HashMap::new();
-            let owned = |v: Value| Some(Out::Val(Cow::Owned(v)));
-            for k in keys {
-                let v = match k.as_str() {
-                    "$schema" => get("schema").map(Out::Val),
-                    "id" => get("source_id")
-                        .map(Out::Val)
-                        .or_else(|| owned(core_name.unwrap_or("imported-flow").into())),
-                    "name" => get("flow_name")
-                        .map(Out::Val)
-                        .or_else(|| owned(persona.or(core_name).unwrap_or("imported-flow").into())),
-                    "version" => get("source_version")
-                        .map(Out::Val)
-                        .or_else(|| owned(HANDWRITTEN_VERSION.into())),
-                    "scaicore_target" => get("scaicore_target").map(Out::Val).or_else(|| {
-                        core.get("runtime_version")
-                            .and_then(Value::as_str)
-                            .filter(|v| is_major_minor(v))
-                            .and_then(|v| owned(v.into()))
-                    }),
-                    "metadata" => metadata.take().map(Out::Val),
-                    "nodes" => Some(Out::List(
-                        nodes.iter().map(|(n, pos)| n.to_out(pos)).collect(),
-                    )),
-                    "edges" => Some(Out::List(
-                        edges
-                            .iter()
-                            .map(|(_, e, _)| Out::Val(Cow::Borrowed(&**e)))
-                            .collect(),
-                    )),
-                    "variables" => get("variables")
-                        .map(Out::Val)
-                        .or_else(|| assigned_variables(&nodes).and_then(owned)),
-                    "config" => config.take().and_then(owned),
-                    "tests" => get("tests").map(Out::Val),
-                    _ => None,
-                };
-                if let Some(v) = v {
-                    match placed_at.get(&k) {
-                        Some(&i) => doc[i].1 = v,
-                        None => {
-                            placed_at.insert(k.clone(), doc.len());
-                            doc.push((Cow::Owned(k), v));
+                let default_keys = [
+                    "$schema",
+                    "id",
+                    "name",
+                    "version",
+                    "scaicore_target",
+                    "metadata",
+                    "nodes",
+                    "edges",
+                    "variables",
+                    "config",
+                    "tests",
+                ];
+                let mut keys: Vec<String> = sm
+                    .and_then(|s| s.get("flow_keys"))
+                    .and_then(Value::as_array)
+                    .map(|ks| {
+                        ks.iter()
+                            .filter_map(|k| k.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_else(|| default_keys.iter().map(|k| k.to_string()).collect());
+                // Parts the import adds (unknown steps, a registry) need their key.
+                for (k, present) in [
+                    ("metadata", metadata.is_some()),
+                    ("config", config.is_some()),
+                ] {
+                    if present && !keys.iter().any(|x| x == k) {
+                        keys.push(k.to_string());
+                    }
+                }
+                let persona = core
+                    .get("identity")
+                    .and_then(|i| i.get("persona"))
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.trim().is_empty());
+                let mut node_origin = HashMap::new();
+                let mut edge_origin = HashMap::new();
+                for (n, _) in &nodes {
+                    node_origin.insert(n.id.clone(), n.origin.clone());
+                }
+                for (id, _, p) in &edges {
+                    edge_origin.entry(id.clone()).or_insert_with(|| p.clone());
+                }
+                // The flow's keys in order (a key named twice keeps its first place and takes its
+                // last value, as a map's insert does).
+                let mut doc: Vec<(Cow<str>, Out)> = Vec::new();
+                let mut placed_at: HashMap<String, usize> = HashMap::new();
+                let owned = |v: Value| Some(Out::Val(Cow::Owned(v)));
+                for k in keys {
+                    let v = match k.as_str() {
+                        "$schema" => get("schema").map(Out::Val),
+                        "id" => get("source_id")
+                            .map(Out::Val)
+                            .or_else(|| owned(core_name.unwrap_or("imported-flow").into())),
+                        "name" => get("flow_name").map(Out::Val).or_else(|| {
+                            owned(persona.or(core_name).unwrap_or("imported-flow").into())
+                        }),
+                        "version" => get("source_version")
+                            .map(Out::Val)
+                            .or_else(|| owned(HANDWRITTEN_VERSION.into())),
+                        "scaicore_target" => get("scaicore_target").map(Out::Val).or_else(|| {
+                            core.get("runtime_version")
+                                .and_then(Value::as_str)
+                                .filter(|v| is_major_minor(v))
+                                .and_then(|v| owned(v.into()))
+                        }),
+                        "metadata" => metadata.take().map(Out::Val),
+                        "nodes" => Some(Out::List(
+                            nodes.iter().map(|(n, pos)| n.to_out(pos)).collect(),
+                        )),
+                        "edges" => Some(Out::List(
+                            edges
+                                .iter()
+                                .map(|(_, e, _)| Out::Val(Cow::Borrowed(&**e)))
+                                .collect(),
+                        )),
+                        "variables" => get("variables")
+                            .map(Out::Val)
+                            .or_else(|| assigned_variables(&nodes).and_then(owned)),
+                        "config" => config.take().and_then(owned),
+                        "tests" => get("tests").map(Out::Val),
+                        _ => None,
+                    };
+                    if let Some(v) = v {
+                        match placed_at.get(&k) {
+                            Some(&i) => doc[i].1 = v,
+                            None => {
+                                placed_at.insert(k.clone(), doc.len());
+                                doc.push((Cow::Owned(k), v));
+                            }
                         }
                     }
                 }
-            }
-            let imported = Imported {
-                text: super::flow_text(&Out::Map(doc)),
-                emitted: sm.is_some(),
-                // Steps are compared with what their `meta` compiles to only in manifests scaiflow
-                // wrote (its own keys are there): another compiler renders the same node its own
-                // way, which is no edit.
-                check_edits: sm
-                    .is_some_and(|s| s.contains_key("flow_keys") || s.contains_key("node_order")),
-                node_origin,
-                edge_origin,
-                flow_origin: if sm.is_some() {
-                    sm_path.to_vec()
-                } else {
-                    core_path.to_vec()
-                },
-            };
-            let diffs = match side {
-                Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                None => differences(),
-            };
-            (imported, diffs)
-        });
+                Imported {
+                    text: super::flow_text(&Out::Map(doc)),
+                    emitted: sm.is_some(),
+                    // Steps are compared with what their `meta` compiles to only in manifests scaiflow
+                    // wrote (its own keys are there): another compiler renders the same node its own
+                    // way, which is no edit.
+                    check_edits: sm.is_some_and(|s| {
+                        s.contains_key("flow_keys") || s.contains_key("node_order")
+                    }),
+                    node_origin,
+                    edge_origin,
+                    flow_origin: if sm.is_some() {
+                        sm_path.to_vec()
+                    } else {
+                        core_path.to_vec()
+                    },
+                }
+            },
+        );
         let mut found = Vec::new();
         for d in diffs {
             let mut diag = Diagnostic::new(Code::ImportDiffers, d.message);

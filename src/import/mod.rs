@@ -84,19 +84,14 @@ fn import_here(
     // both only read it. Anything else, or a value the check refuses, is read by
     // serde-saphyr and rebuilt.
     let fast = yaml::parse_fast(text, limits).and_then(|doc| {
-        let (imp, flow, checked) = std::thread::scope(|s| {
-            let check = std::thread::Builder::new()
-                .stack_size(crate::verify::LARGE_STACK)
-                .spawn_scoped(s, || yaml::written_back(&doc, text))
-                .ok();
-            let mut imp = Importer { diags: Vec::new() };
-            let flow = imp.flow(&doc);
-            let checked = match check {
-                Some(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                None => yaml::written_back(&doc, text),
-            };
-            (imp, flow, checked)
-        });
+        let ((imp, flow), checked) = crate::verify::beside(
+            || yaml::written_back(&doc, text),
+            || {
+                let mut imp = Importer { diags: Vec::new() };
+                let flow = imp.flow(&doc);
+                (imp, flow)
+            },
+        );
         checked.then_some((doc, imp, flow))
     });
     let (doc, mut imp, flow) = match fast {
