@@ -149,7 +149,7 @@ impl Importer {
 /// the whole manifest while it recompiles the flow (docs/limits.md, "Memory"). The steps
 /// are those [`Importer::walk`] collects, in its order; it found no problem in them
 /// (else there is no flow to check).
-pub(super) fn candidates(mut manifest: Value, reclaim: crate::Reclaim) -> Candidates {
+pub(super) fn candidates(mut manifest: Value) -> Candidates {
     /// Each step of a list, then (when scaiflow wrote it: it has `meta`) its nested
     /// steps, depth-first, as `walk` visits them.
     fn take(list: Vec<Value>, path: &[PathSeg], out: &mut Candidates) {
@@ -204,7 +204,6 @@ pub(super) fn candidates(mut manifest: Value, reclaim: crate::Reclaim) -> Candid
             }
         }
     }
-    reclaim.release(manifest);
     out
 }
 

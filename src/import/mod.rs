@@ -117,7 +117,8 @@ fn import_here(
     // one validates contends for this thread's heap, glibc's arena, and slowed both by a
     // third; validating on the second thread instead cannot reuse the freed memory and
     // raised the peak by half.)
-    let candidates = candidates_or_release(doc, want_edits, crate::Reclaim::Free);
+    // (Without the check the whole manifest is freed here: the closure holds it.)
+    let candidates = want_edits.then(|| check::candidates(doc));
     // (The text is what is validated and written: no tree of the flow is built.)
     let checked = flow.map(|mut flow| {
         let text = std::mem::take(&mut flow.text);
@@ -147,21 +148,6 @@ fn import_here(
     ImportOutcome {
         flow: text_out.filter(|_| ok),
         diagnostics,
-    }
-}
-
-/// What the edit check needs of the manifest when `want` (the rest is released), or
-/// nothing (all of it released).
-fn candidates_or_release(
-    doc: Value,
-    want: bool,
-    reclaim: crate::Reclaim,
-) -> Option<check::Candidates> {
-    if want {
-        Some(check::candidates(doc, reclaim))
-    } else {
-        reclaim.release(doc);
-        None
     }
 }
 

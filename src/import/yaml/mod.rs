@@ -52,9 +52,7 @@ pub(super) fn parse_fast(text: &str, limits: crate::limits::Limits) -> Option<Va
 
 /// Whether the value [`parse_fast`] read is the manifest's: the writer writes it back as
 /// the text, byte for byte.
-pub(super) fn written_back(value: &Value, text: &str) -> bool {
-    fast::written_back(value, text)
-}
+pub(super) use fast::written_back;
 
 /// Parses the manifest text with serde-saphyr; a syntax or budget problem is one located
 /// error.
