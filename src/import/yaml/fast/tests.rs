@@ -128,17 +128,6 @@ fn every_compiled_manifest_is_read_as_serde_saphyr_reads_it() {
 }
 
 #[test]
-fn the_bench_flow_s_manifest_is_read() {
-    // Shaped like ../shared/bench/gen_flow.py's flows: every node kind, block scalars,
-    // numbers, `1h`-like strings.
-    for (name, text) in manifests() {
-        if name.contains("examples") && name.ends_with("compiled") {
-            assert!(read(&text, budget()).is_some(), "{name}");
-        }
-    }
-}
-
-#[test]
 fn random_documents_are_read_back_exactly() {
     let mut rng = Rng(0xFA57_0001);
     let mut read_fast = 0;
