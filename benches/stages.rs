@@ -86,15 +86,18 @@ fn main() {
         let text = flow(n);
         let runs = if n >= 100_000 { 1 } else { 5 };
         let limits = scaiflow::limits::Limits::with_max_input((text.len() as u64).max(16 << 20));
-        let (parse, doc) = best(runs, || {
-            scaiflow::load::parse_json(&text).expect("valid JSON")
+        // The path the CLI takes for a valid flow: the tape, the fast schema check on it,
+        // the model from it and the analysis (`analyze_text`).
+        let (parse, tape) = best(runs, || {
+            scaiflow::load::tape::Tape::parse(&text).expect("the tape reads the flow")
         });
-        let (schema, errors) = best(runs, || scaiflow::schema::validate(&doc));
-        assert!(errors.is_empty(), "{:?}", &errors[..1]);
-        // The model and its analysis: everything `analyze_value` does after the schema.
-        let (checked, outcome) = best(runs, || scaiflow::analyze::analyze_value(&doc));
-        let model = checked.saturating_sub(schema);
-        drop(doc);
+        let (schema, verdict) = best(runs, || scaiflow::schema::fast_verdict(tape.root()));
+        assert_eq!(verdict, scaiflow::schema::Verdict::Valid);
+        drop(tape);
+        // The model and its analysis: everything `analyze_text` does after the schema.
+        let (checked, (outcome, doc)) = best(runs, || scaiflow::analyze::analyze_text(&text));
+        assert!(doc.is_none(), "the fast path is taken");
+        let model = checked.saturating_sub(parse + schema);
         let a = outcome.analyzed.expect("the flow analyzes");
         let (structure, bodies) =
             best(runs, || scaiflow::lower::structure(&a).expect("structured"));

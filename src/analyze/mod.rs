@@ -18,6 +18,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::load::tape::{Tape, TapeRef};
+use crate::load::view::{JsonView, Shape};
+
 use crate::diagnostics::{
     Code, Diagnostic, Focus, JsonPath, PathSeg, SuggestBudget, listed, suggestion,
 };
@@ -80,17 +83,47 @@ pub fn analyze_source(source: &SourceFile) -> Outcome {
 
 /// [`analyze_source`], freeing the document tree or leaving it to the process's exit.
 pub fn analyze_source_with(source: &SourceFile, reclaim: crate::Reclaim) -> Outcome {
-    match crate::load::parse_json(&source.text) {
-        Ok(doc) => {
-            let outcome = analyze_value(&doc);
-            reclaim.release(doc);
-            outcome
-        }
-        Err(d) => Outcome {
-            diagnostics: vec![d],
-            analyzed: None,
-        },
+    let (outcome, doc) = analyze_text(&source.text);
+    reclaim.release(doc);
+    outcome
+}
+
+/// Parses and analyzes a flow's text; gives back the parsed document when the `Value` path
+/// built one (for the caller to free or leave to the exit). A flow the schema accepts is
+/// read through a tape and has no document ([`analyze_valid`]).
+pub fn analyze_text(text: &str) -> (Outcome, Option<Value>) {
+    if let Some(outcome) = analyze_valid(text) {
+        return (outcome, None);
     }
+    match crate::load::parse_json(text) {
+        Ok(doc) => (analyze_value(&doc), Some(doc)),
+        Err(d) => (
+            Outcome {
+                diagnostics: vec![d],
+                analyzed: None,
+            },
+            None,
+        ),
+    }
+}
+
+/// The fast path for a flow the schema accepts: read through a [`Tape`] (no `Value` tree),
+/// checked by the fast schema check, deserialized into the model from the tape. `None`
+/// whenever any of the three declines or fails: [`analyze_value`] then reads the text as
+/// before and reports every diagnostic. For a document this path reads, the outcome is the
+/// one `analyze_value` gives (the tape reads what the strict parse reads, and a flow the
+/// fast check finds valid has no schema diagnostic).
+fn analyze_valid(text: &str) -> Option<Outcome> {
+    let tape = Tape::parse(text)?;
+    let root = tape.root();
+    if !matches!(root.shape(), Shape::Object(..))
+        || crate::schema::fast_verdict(root) != crate::schema::Verdict::Valid
+    {
+        return None;
+    }
+    let flow = Flow::deserialize_from_tape(root).ok()?;
+    drop(tape);
+    Some(analyze_flow(flow))
 }
 
 /// Analyzes a parsed flow document.
@@ -348,21 +381,30 @@ impl Lenient {
 impl Flow {
     fn deserialize_from(doc: &Value) -> Result<Flow, serde_json::Error> {
         let mut flow: Flow = serde::Deserialize::deserialize(doc)?;
-        // (Known keys only: an unknown one is ignored, SF116, and in no output.)
-        let known = crate::schema::flow_schema()["properties"].as_object();
-        flow.source_keys = doc
-            .as_object()
-            .map(|o| {
-                o.keys()
-                    .filter(|k| known.is_some_and(|p| p.contains_key(k.as_str())))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        flow.source_keys = known_keys(doc.as_object().into_iter().flat_map(|o| o.keys()));
         flow.source_config = doc.get("config").cloned();
         flow.source_variables = doc.get("variables").cloned();
         Ok(flow)
     }
+
+    /// [`Flow::deserialize_from`] for a document read through a tape.
+    fn deserialize_from_tape(doc: TapeRef<'_>) -> Result<Flow, serde_json::Error> {
+        let mut flow: Flow = serde::Deserialize::deserialize(doc)?;
+        flow.source_keys = known_keys(doc.members().map(|(k, _)| k));
+        flow.source_config = doc.member("config").map(TapeRef::to_value);
+        flow.source_variables = doc.member("variables").map(TapeRef::to_value);
+        Ok(flow)
+    }
+}
+
+/// The document's top-level keys the schema knows, in order (an unknown one is ignored,
+/// SF116, and in no output).
+fn known_keys<'k>(keys: impl Iterator<Item = &'k (impl AsRef<str> + ?Sized + 'k)>) -> Vec<String> {
+    let known = crate::schema::flow_schema()["properties"].as_object();
+    keys.map(AsRef::as_ref)
+        .filter(|k| known.is_some_and(|p| p.contains_key(*k)))
+        .map(str::to_string)
+        .collect()
 }
 
 fn node_path(i: usize) -> JsonPath {
@@ -1475,6 +1517,75 @@ pub fn is_core_uri(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What an outcome says, comparably (`nodes_by_id` sorted: a `HashMap` prints in a
+    /// random order).
+    fn summary(o: &Outcome) -> String {
+        let mut out = format!("{:#?}\n", o.diagnostics);
+        if let Some(a) = &o.analyzed {
+            let mut ids: Vec<_> = a.nodes_by_id.iter().collect();
+            ids.sort();
+            out += &format!(
+                "{:#?}\n{ids:?}\n{:#?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                a.flow, a.configs, a.entries, a.order, a.reachable, a.bindings, a.control
+            );
+        }
+        out
+    }
+
+    /// The fast path (tape, fast schema check, model from the tape) gives `analyze_value`'s
+    /// outcome whenever it answers: on every flow in the repository, pretty and minified,
+    /// and on seeded mutations of them (most of which the schema refuses: then the fast
+    /// path must decline).
+    #[test]
+    fn the_fast_path_gives_the_value_paths_outcome() {
+        use crate::schema::fast::tests::{corpus, kinds, mutate, palette};
+        let (palette, kinds) = (palette(), kinds());
+        let mut rng = crate::testing::Rng(0x7A9E_5EED);
+        let (mut taken, mut declined) = (0, 0);
+        for (name, doc) in corpus() {
+            for round in 0..40 {
+                let mut m = doc.clone();
+                if round > 0 {
+                    for _ in 0..=rng.below(2) {
+                        mutate(&mut m, &mut rng, &palette, &kinds);
+                    }
+                }
+                let text = if round % 2 == 0 {
+                    serde_json::to_string_pretty(&m).unwrap()
+                } else {
+                    serde_json::to_string(&m).unwrap()
+                };
+                let slow = analyze_value(&crate::load::parse_json(&text).unwrap());
+                match analyze_valid(&text) {
+                    Some(fast) => {
+                        taken += 1;
+                        assert_eq!(summary(&fast), summary(&slow), "{name}, round {round}");
+                    }
+                    None => {
+                        declined += 1;
+                        // Declined: only where the schema has something to say or the
+                        // model cannot be built.
+                        let valid =
+                            crate::schema::fast_verdict(&m) == crate::schema::Verdict::Valid;
+                        assert!(
+                            !valid
+                                || slow
+                                    .diagnostics
+                                    .iter()
+                                    .any(|d| d.code == Code::SchemaViolation),
+                            "{name}, round {round}: declined a valid flow"
+                        );
+                    }
+                }
+            }
+        }
+        eprintln!("fast path: {taken} taken, {declined} declined");
+        assert!(
+            taken > 1000 && declined > 1000,
+            "{taken} taken, {declined} declined"
+        );
+    }
 
     #[test]
     fn core_uris() {

@@ -10,12 +10,12 @@ use crate::diagnostics::{Code, Diagnostic, PathSeg, Severity};
 use crate::load::SourceFile;
 
 /// What the edit check needs of a valid flow: the analyzed flow and its structure, and the
-/// flow's parsed document (freed, or left to the exit, once the check knows whether it
-/// needs the memory).
+/// flow's parsed document if one was built (freed, or left to the exit, once the check
+/// knows whether it needs the memory; a flow read through a tape has none).
 pub(super) type Checked = (
     crate::analyze::AnalyzedFlow,
     Vec<crate::lower::FlowBody>,
-    Value,
+    Option<Value>,
 );
 
 impl Importer {
@@ -32,16 +32,7 @@ impl Importer {
     ) -> (String, Option<Checked>) {
         let source = SourceFile::new("imported.flow.json", text);
         // (What `analyze_source` runs, keeping the document.)
-        let (mut outcome, doc) = match crate::load::parse_json(&source.text) {
-            Ok(doc) => (crate::analyze::analyze_value(&doc), Some(doc)),
-            Err(d) => (
-                crate::analyze::Outcome {
-                    diagnostics: vec![d],
-                    analyzed: None,
-                },
-                None,
-            ),
-        };
+        let (mut outcome, doc) = crate::analyze::analyze_text(&source.text);
         let mut bodies = None;
         if let Some(a) = &outcome.analyzed {
             match crate::lower::structure(a) {
@@ -85,7 +76,7 @@ impl Importer {
             self.diags.push((out, Some(origin.clone())));
         }
         let checked = match (outcome.analyzed, bodies, doc) {
-            (Some(a), Some(b), Some(doc)) => Some((a, b, doc)),
+            (Some(a), Some(b), doc) => Some((a, b, doc)),
             rest => {
                 reclaim.release(rest);
                 None

@@ -21,6 +21,8 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 use serde_json::{Map, Number, Value};
 
+use crate::load::view::{JsonView, Shape};
+
 /// What the fast check concluded about a document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -82,15 +84,15 @@ impl Types {
         })
     }
 
-    fn check(self, v: &Value) -> Verdict {
+    fn check<'a, V: JsonView<'a>>(self, v: &Shape<'a, V>) -> Verdict {
         let has = |b: u8| self.0 & b != 0;
         let ok = match v {
-            Value::Null => has(Self::NULL),
-            Value::Bool(_) => has(Self::BOOLEAN),
-            Value::String(_) => has(Self::STRING),
-            Value::Array(_) => has(Self::ARRAY),
-            Value::Object(_) => has(Self::OBJECT),
-            Value::Number(n) => {
+            Shape::Null => has(Self::NULL),
+            Shape::Bool(_) => has(Self::BOOLEAN),
+            Shape::String(_) => has(Self::STRING),
+            Shape::Array(..) => has(Self::ARRAY),
+            Shape::Object(..) => has(Self::OBJECT),
+            Shape::Number(n) => {
                 if has(Self::NUMBER) || (has(Self::INTEGER) && !n.is_f64()) {
                     true
                 } else if has(Self::INTEGER) {
@@ -285,12 +287,12 @@ impl FastSchema {
         })
     }
 
-    /// Evaluates a document.
-    pub fn verdict(&self, doc: &Value) -> Verdict {
+    /// Evaluates a document: a `&serde_json::Value` or a [`TapeRef`](crate::load::tape::TapeRef).
+    pub fn verdict<'a>(&self, doc: impl JsonView<'a>) -> Verdict {
         self.eval(self.root, doc, 0)
     }
 
-    fn eval(&self, at: usize, v: &Value, depth: usize) -> Verdict {
+    fn eval<'a, V: JsonView<'a>>(&self, at: usize, v: V, depth: usize) -> Verdict {
         if depth > MAX_DEPTH {
             return Unsure;
         }
@@ -299,8 +301,9 @@ impl FastSchema {
             return Invalid;
         }
         let mut out = Valid;
+        let shape = v.shape();
         if let Some(t) = n.types {
-            out = out.and(|| t.check(v));
+            out = out.and(|| t.check(&shape));
         }
         if let Some(c) = &n.constant {
             out = out.and(|| equal(v, c));
@@ -314,19 +317,19 @@ impl FastSchema {
         if out == Invalid {
             return Invalid;
         }
-        match v {
-            Value::Object(m) => out = out.and(|| self.object(n, m, depth)),
-            Value::Array(a) => out = out.and(|| self.array(n, a, depth)),
-            Value::String(s) => out = out.and(|| string(n, s)),
-            Value::Number(x) => {
+        match shape {
+            Shape::Object(_, members) => out = out.and(|| self.object(n, v, members, depth)),
+            Shape::Array(len, items) => out = out.and(|| self.array::<V>(n, len, items, depth)),
+            Shape::String(s) => out = out.and(|| string(n, s)),
+            Shape::Number(x) => {
                 if let Some(min) = &n.minimum {
-                    out = out.and(|| compare(x, min, |o| o.is_ge()));
+                    out = out.and(|| compare(&x, min, |o| o.is_ge()));
                 }
                 if let Some(max) = &n.maximum {
-                    out = out.and(|| compare(x, max, |o| o.is_le()));
+                    out = out.and(|| compare(&x, max, |o| o.is_le()));
                 }
             }
-            Value::Null | Value::Bool(_) => {}
+            Shape::Null | Shape::Bool(_) => {}
         }
         for &s in &n.all_of {
             out = out.and(|| self.eval(s, v, depth + 1));
@@ -347,17 +350,23 @@ impl FastSchema {
         out
     }
 
-    fn object(&self, n: &Node, m: &Map<String, Value>, depth: usize) -> Verdict {
+    fn object<'a, V: JsonView<'a>>(
+        &self,
+        n: &Node,
+        object: V,
+        members: V::Members,
+        depth: usize,
+    ) -> Verdict {
         let mut out = Valid;
         for key in &n.required {
-            if get(m, key).is_none() {
+            if object.member(key).is_none() {
                 return Invalid;
             }
         }
         if n.additional.is_none() {
             // Only the named properties are checked: look each up.
             for (key, sub) in &n.properties {
-                if let Some(value) = get(m, key) {
+                if let Some(value) = object.member(key) {
                     out = out.and(|| self.eval(*sub, value, depth + 1));
                     if out == Invalid {
                         return Invalid;
@@ -366,7 +375,7 @@ impl FastSchema {
             }
             return out;
         }
-        for (key, value) in m {
+        for (key, value) in members {
             let Some(sub) = n
                 .properties
                 .iter()
@@ -386,8 +395,8 @@ impl FastSchema {
 
     /// The `allOf` members folded into a [`Switch`]: the `then` of each member whose `if`
     /// holds, which is exactly what evaluating each member would do.
-    fn switch(&self, sw: &Switch, v: &Value, depth: usize) -> Verdict {
-        let Value::Object(m) = v else {
+    fn switch<'a, V: JsonView<'a>>(&self, sw: &Switch, v: V, depth: usize) -> Verdict {
+        let Shape::Object(..) = v.shape() else {
             if sw.objects_only {
                 return Valid;
             }
@@ -399,25 +408,31 @@ impl FastSchema {
             return out;
         };
         // The property missing, `required` fails; not a string, no `const` holds.
-        let Some(Value::String(key)) = get(m, &sw.property) else {
+        let Some(Shape::String(key)) = v.member(&sw.property).map(JsonView::shape) else {
             return Valid;
         };
         let mut out = Valid;
-        for then in sw.cases.get(key.as_str()).into_iter().flatten() {
+        for then in sw.cases.get(key).into_iter().flatten() {
             out = out.and(|| self.eval(*then, v, depth + 1));
         }
         out
     }
 
-    fn array(&self, n: &Node, a: &[Value], depth: usize) -> Verdict {
+    fn array<'a, V: JsonView<'a>>(
+        &self,
+        n: &Node,
+        len: usize,
+        a: V::Items,
+        depth: usize,
+    ) -> Verdict {
         let mut out = Valid;
         if let Some(min) = n.min_items
-            && (a.len() as u64) < min
+            && (len as u64) < min
         {
             return Invalid;
         }
         if let Some(items) = n.items {
-            for x in a {
+            for x in a.clone() {
                 out = out.and(|| self.eval(items, x, depth + 1));
                 if out == Invalid {
                     return Invalid;
@@ -427,11 +442,12 @@ impl FastSchema {
         if n.unique_items {
             // Pairwise comparison is quadratic: a longer array (a hostile flow's
             // `modalities`) is left to `jsonschema`, which hashes.
-            if a.len() > UNIQUE_PAIRWISE {
+            if len > UNIQUE_PAIRWISE {
                 return out.and(|| Unsure);
             }
-            for (i, x) in a.iter().enumerate() {
-                for y in &a[i + 1..] {
+            let mut rest = a;
+            while let Some(x) = rest.next() {
+                for y in rest.clone() {
                     match equal(x, y) {
                         Valid => return Invalid,
                         Unsure => out = Unsure,
@@ -453,15 +469,6 @@ fn string(n: &Node, s: &str) -> Verdict {
     match &n.pattern {
         Some(p) => p.check(s),
         None => Valid,
-    }
-}
-
-/// A member of an object: a scan of a small map is cheaper than hashing the key.
-fn get<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if m.len() <= 8 {
-        m.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
-    } else {
-        m.get(key)
     }
 }
 
@@ -514,22 +521,22 @@ fn compare(x: &Number, limit: &Number, ok: impl Fn(std::cmp::Ordering) -> bool) 
 
 /// JSON Schema equality (`const`, `enum`, `uniqueItems`): `Valid` for equal, `Invalid`
 /// for different, `Unsure` where a float is involved (`jsonschema` holds 1 and 1.0 equal).
-fn equal(a: &Value, b: &Value) -> Verdict {
+fn equal<'a, 'b>(a: impl JsonView<'a>, b: impl JsonView<'b>) -> Verdict {
     let same = |x: bool| if x { Valid } else { Invalid };
-    match (a, b) {
-        (Value::Null, Value::Null) => Valid,
-        (Value::Bool(x), Value::Bool(y)) => same(x == y),
-        (Value::String(x), Value::String(y)) => same(x == y),
-        (Value::Number(x), Value::Number(y)) => match (int(x), int(y)) {
+    match (a.shape(), b.shape()) {
+        (Shape::Null, Shape::Null) => Valid,
+        (Shape::Bool(x), Shape::Bool(y)) => same(x == y),
+        (Shape::String(x), Shape::String(y)) => same(x == y),
+        (Shape::Number(x), Shape::Number(y)) => match (int(&x), int(&y)) {
             (Some(p), Some(q)) => same(p == q),
             _ => Unsure,
         },
-        (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
+        (Shape::Array(xl, x), Shape::Array(yl, y)) => {
+            if xl != yl {
                 return Invalid;
             }
             let mut out = Valid;
-            for (p, q) in x.iter().zip(y) {
+            for (p, q) in x.zip(y) {
                 match equal(p, q) {
                     Invalid => return Invalid,
                     Unsure => out = Unsure,
@@ -538,13 +545,13 @@ fn equal(a: &Value, b: &Value) -> Verdict {
             }
             out
         }
-        (Value::Object(x), Value::Object(y)) => {
-            if x.len() != y.len() {
+        (Shape::Object(xl, x), Shape::Object(yl, _)) => {
+            if xl != yl {
                 return Invalid;
             }
             let mut out = Valid;
             for (k, p) in x {
-                match y.get(k).map(|q| equal(p, q)) {
+                match b.member(k).map(|q| equal(p, q)) {
                     None | Some(Invalid) => return Invalid,
                     Some(Unsure) => out = Unsure,
                     Some(Valid) => {}
@@ -734,4 +741,4 @@ impl Compiler<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

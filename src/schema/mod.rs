@@ -48,7 +48,7 @@ fn fast_schema() -> Option<&'static fast::FastSchema> {
 }
 
 /// What the fast check says of a document, without `jsonschema` (`Unsure` when it is off).
-pub fn fast_verdict(doc: &Value) -> Verdict {
+pub fn fast_verdict<'a>(doc: impl crate::load::view::JsonView<'a>) -> Verdict {
     fast_schema().map_or(Verdict::Unsure, |f| f.verdict(doc))
 }
 

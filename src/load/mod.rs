@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::offset_of_line_col;
 
+pub mod tape;
+pub mod view;
+
 /// Inputs larger than this are refused before they are read whole (documented in
 /// `docs/diagnostics.md`, SF002).
 pub const MAX_INPUT_BYTES: u64 = crate::limits::DEFAULT_MAX_INPUT;
