@@ -93,6 +93,10 @@ fn main() {
         });
         let (schema, verdict) = best(runs, || scaiflow::schema::fast_verdict(tape.root()));
         assert_eq!(verdict, scaiflow::schema::Verdict::Valid);
+        let (deser, _) = best(runs, || {
+            <scaiflow::model::Flow as serde::Deserialize>::deserialize(tape.root()).expect("a flow")
+        });
+        eprintln!("  (of the model column: deserializing from the tape {})", ms(deser));
         drop(tape);
         // The model and its analysis: everything `analyze_text` does after the schema.
         let (checked, (outcome, doc)) = best(runs, || scaiflow::analyze::analyze_text(&text));

@@ -757,10 +757,11 @@ impl NodeConfig {
         kind: NodeKind,
         raw: &Map<String, Value>,
     ) -> Result<NodeConfig, serde_json::Error> {
+        // (From the borrowed map: `from_value` would need an owned copy of it.)
         fn de<T: serde::de::DeserializeOwned>(
             raw: &Map<String, Value>,
         ) -> Result<T, serde_json::Error> {
-            serde_json::from_value(Value::Object(raw.clone()))
+            T::deserialize(raw)
         }
         Ok(match kind {
             NodeKind::EntryApi => NodeConfig::EntryApi(de(raw)?),
