@@ -96,7 +96,10 @@ fn main() {
         let (deser, _) = best(runs, || {
             <scaiflow::model::Flow as serde::Deserialize>::deserialize(tape.root()).expect("a flow")
         });
-        eprintln!("  (of the model column: deserializing from the tape {})", ms(deser));
+        eprintln!(
+            "  (of the model column: deserializing from the tape {})",
+            ms(deser)
+        );
         drop(tape);
         // The model and its analysis: everything `analyze_text` does after the schema.
         let (checked, (outcome, doc)) = best(runs, || scaiflow::analyze::analyze_text(&text));

@@ -72,7 +72,8 @@ pub(crate) fn validator() -> &'static jsonschema::Validator {
 /// not implement.
 pub(crate) fn fast_ir() -> Option<&'static FastSchema> {
     static FAST: OnceLock<Option<FastSchema>> = OnceLock::new();
-    FAST.get_or_init(|| FastSchema::compile(ir_schema()))
+    // (From a tape of the text: the `Value` tree is built only for `jsonschema`.)
+    FAST.get_or_init(|| FastSchema::compile(crate::load::tape::Tape::parse(IR_SCHEMA_JSON)?.root()))
         .as_ref()
 }
 

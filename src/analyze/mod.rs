@@ -210,9 +210,8 @@ impl Flow {
 /// The document's top-level keys the schema knows, in order (an unknown one is ignored,
 /// SF116, and in no output).
 fn known_keys<'k>(keys: impl Iterator<Item = &'k (impl AsRef<str> + ?Sized + 'k)>) -> Vec<String> {
-    let known = crate::schema::flow_schema()["properties"].as_object();
     keys.map(AsRef::as_ref)
-        .filter(|k| known.is_some_and(|p| p.contains_key(*k)))
+        .filter(|k| crate::schema::is_flow_key(k))
         .map(str::to_string)
         .collect()
 }
@@ -423,6 +422,39 @@ mod tests {
             taken > 1000 && declined > 1000,
             "{taken} taken, {declined} declined"
         );
+    }
+
+    /// A flow's top-level keys are kept in their order, the schema's only (an unknown one
+    /// is in no output), on the tape path and on the `Value` path alike.
+    #[test]
+    fn the_known_top_level_keys_are_kept_in_the_documents_order() {
+        let text = include_str!("../../examples/customer-support.flow.json");
+        let doc: Value = serde_json::from_str(text).unwrap();
+        let mut keys: Vec<String> = doc.as_object().unwrap().keys().cloned().collect();
+        keys.reverse();
+        let mut reordered = serde_json::Map::new();
+        for k in &keys {
+            reordered.insert(k.clone(), doc[k.as_str()].clone());
+        }
+        for (text, expected) in [
+            (serde_json::to_string(&reordered).unwrap(), keys.clone()),
+            (
+                {
+                    let mut with_unknown = reordered.clone();
+                    with_unknown.insert("x-canvas".into(), serde_json::json!({"zoom": 2}));
+                    serde_json::to_string(&with_unknown).unwrap()
+                },
+                keys.clone(),
+            ),
+        ] {
+            let (fast, _) = analyze_text(&text);
+            let slow = analyze_value(&crate::load::parse_json(&text).unwrap());
+            for outcome in [fast, slow] {
+                let flow = &outcome.analyzed.as_ref().expect("analyzed").flow;
+                assert_eq!(flow.source_keys, expected);
+            }
+        }
+        assert!(keys.len() >= 5 && keys.iter().any(|k| k == "nodes"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod de;
 #[cfg(test)]
 mod tests;
 
-use serde_json::{Map, Number, Value};
+use serde_json::Number;
 
 use super::view::{JsonView, Shape};
 
@@ -488,28 +488,6 @@ impl<'a> TapeRef<'a> {
                 next: 0,
                 left: 0,
             },
-        }
-    }
-
-    /// The value as a `serde_json::Value` (what the strict parse builds for it).
-    pub fn to_value(self) -> Value {
-        match self.shape() {
-            Shape::Null => Value::Null,
-            Shape::Bool(b) => Value::Bool(b),
-            Shape::Number(n) => Value::Number(n),
-            Shape::String(s) => Value::String(s.to_string()),
-            Shape::Array(len, items) => {
-                let mut out = Vec::with_capacity(len);
-                out.extend(items.map(TapeRef::to_value));
-                Value::Array(out)
-            }
-            Shape::Object(len, members) => {
-                let mut out = Map::with_capacity(len);
-                for (k, v) in members {
-                    out.insert(k.to_string(), v.to_value());
-                }
-                Value::Object(out)
-            }
         }
     }
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::bytes::{Regex, RegexBuilder};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 
 use crate::load::view::{JsonView, Shape};
 
@@ -259,23 +259,24 @@ const ANNOTATIONS: &[&str] = &[
     "writeOnly",
 ];
 
-struct Compiler<'a> {
-    root: &'a Value,
+struct Compiler<V> {
+    root: V,
     nodes: Vec<Node>,
     /// `$ref` targets already compiled (or being compiled), by their pointer.
     refs: HashMap<String, usize>,
 }
 
 impl FastSchema {
-    /// Compiles a 2020-12 schema document; `None` if it uses anything this module does not
-    /// implement exactly (then every document goes to `jsonschema`).
-    pub fn compile(root: &Value) -> Option<FastSchema> {
+    /// Compiles a 2020-12 schema document (a `&Value` or a tape's root); `None` if it uses
+    /// anything this module does not implement exactly (then every document goes to
+    /// `jsonschema`).
+    pub fn compile<'a>(root: impl JsonView<'a>) -> Option<FastSchema> {
         let mut c = Compiler {
             root,
             nodes: Vec::new(),
             refs: HashMap::new(),
         };
-        if root.get("$schema").and_then(Value::as_str)
+        if root.member("$schema").and_then(JsonView::as_str)
             != Some("https://json-schema.org/draft/2020-12/schema")
         {
             return None;
@@ -565,29 +566,31 @@ fn equal<'a, 'b>(a: impl JsonView<'a>, b: impl JsonView<'b>) -> Verdict {
 
 /// An `allOf` member `{"if": {"properties": {P: {"const": "s"}}, "required": [P]},
 /// "then": T}` (nothing else in it), as `(P, s, T)`.
-fn case(member: &Value) -> Option<Case<'_>> {
-    let m = member.as_object()?;
-    if m.len() != 2 {
+fn case<'a, V: JsonView<'a>>(member: V) -> Option<Case<'a, V>> {
+    if member.as_object()?.0 != 2 {
         return None;
     }
-    let cond = m.get("if")?.as_object()?;
-    let then = m.get("then")?;
+    let cond = member.member("if")?;
+    let (cond_len, _) = cond.as_object()?;
+    let then = member.member("then")?;
     // `"type": "object"` may sit beside the test (the IR schema's): then a value that is
     // not an object meets no `if`.
-    let objects_only = match cond.get("type") {
+    let objects_only = match cond.member("type") {
         None => false,
-        Some(t) if t == "object" => true,
+        Some(t) if t.as_str() == Some("object") => true,
         Some(_) => return None,
     };
-    if cond.len() != 2 + usize::from(objects_only) {
+    if cond_len != 2 + usize::from(objects_only) {
         return None;
     }
-    let props = cond.get("properties")?.as_object()?;
-    let required = cond.get("required")?.as_array()?;
-    let (property, test) = props.iter().next().filter(|_| props.len() == 1)?;
-    let test = test.as_object().filter(|t| t.len() == 1)?;
-    let constant = test.get("const")?.as_str()?;
-    if required.len() != 1 || required[0].as_str() != Some(property.as_str()) {
+    let (props_len, mut props) = cond.member("properties")?.as_object()?;
+    let (required_len, mut required) = cond.member("required")?.as_array()?;
+    let (property, test) = props.next().filter(|_| props_len == 1)?;
+    if test.as_object()?.0 != 1 {
+        return None;
+    }
+    let constant = test.member("const")?.as_str()?;
+    if required_len != 1 || required.next()?.as_str() != Some(property) {
         return None;
     }
     Some(Case {
@@ -599,42 +602,42 @@ fn case(member: &Value) -> Option<Case<'_>> {
 }
 
 /// An `allOf` member [`case`] recognises.
-struct Case<'a> {
+struct Case<'a, V> {
     property: &'a str,
     objects_only: bool,
     constant: &'a str,
-    then: &'a Value,
+    then: V,
 }
 
-impl Compiler<'_> {
+impl<'a, V: JsonView<'a>> Compiler<V> {
     /// Compiles one subschema into the arena; `None` for anything not implemented.
-    fn compile(&mut self, s: &Value, is_root: bool) -> Option<usize> {
+    fn compile(&mut self, s: V, is_root: bool) -> Option<usize> {
         let at = self.nodes.len();
         self.nodes.push(Node::default());
-        let node = match s {
-            Value::Bool(true) => Node::default(),
-            Value::Bool(false) => Node {
+        let node = match s.shape() {
+            Shape::Bool(true) => Node::default(),
+            Shape::Bool(false) => Node {
                 never: true,
                 ..Node::default()
             },
-            Value::Object(m) => self.keywords(m, is_root)?,
+            Shape::Object(_, members) => self.keywords(s, members, is_root)?,
             _ => return None,
         };
         self.nodes[at] = node;
         Some(at)
     }
 
-    fn keywords(&mut self, m: &Map<String, Value>, is_root: bool) -> Option<Node> {
+    fn keywords(&mut self, m: V, members: V::Members, is_root: bool) -> Option<Node> {
         let mut n = Node::default();
-        for (key, value) in m {
-            match key.as_str() {
+        for (key, value) in members {
+            match key {
                 k if ANNOTATIONS.contains(&k) => {}
                 "$schema" | "$id" | "$defs" if is_root => {}
                 "type" => {
                     let mut t = 0;
-                    match value {
-                        Value::String(name) => t |= Types::bit(name)?,
-                        Value::Array(names) => {
+                    match value.shape() {
+                        Shape::String(name) => t |= Types::bit(name)?,
+                        Shape::Array(_, names) => {
                             for name in names {
                                 t |= Types::bit(name.as_str()?)?;
                             }
@@ -644,20 +647,20 @@ impl Compiler<'_> {
                     n.types = Some(Types(t));
                 }
                 "properties" => {
-                    for (k, sub) in value.as_object()? {
+                    for (k, sub) in value.as_object()?.1 {
                         let i = self.compile(sub, false)?;
-                        n.properties.push((k.clone(), i));
+                        n.properties.push((k.to_string(), i));
                     }
                 }
                 "additionalProperties" => n.additional = Some(self.compile(value, false)?),
                 "required" => {
-                    for k in value.as_array()? {
+                    for k in value.as_array()?.1 {
                         n.required.push(k.as_str()?.to_string());
                     }
                 }
                 "anyOf" | "allOf" => {
-                    let members = value.as_array()?;
-                    if members.is_empty() {
+                    let (len, members) = value.as_array()?;
+                    if len == 0 {
                         return None;
                     }
                     let mut subs = Vec::new();
@@ -689,11 +692,11 @@ impl Compiler<'_> {
                 }
                 "if" => {
                     let cond = self.compile(value, false)?;
-                    let then = match m.get("then") {
+                    let then = match m.member("then") {
                         Some(t) => Some(self.compile(t, false)?),
                         None => None,
                     };
-                    let otherwise = match m.get("else") {
+                    let otherwise = match m.member("else") {
                         Some(e) => Some(self.compile(e, false)?),
                         None => None,
                     };
@@ -701,13 +704,15 @@ impl Compiler<'_> {
                 }
                 // Without `if` they are ignored, as the specification says.
                 "then" | "else" => {}
-                "const" => n.constant = Some(value.clone()),
-                "enum" => n.one_of_values = Some(value.as_array()?.clone()),
+                "const" => n.constant = Some(value.to_value()),
+                "enum" => {
+                    n.one_of_values = Some(value.as_array()?.1.map(JsonView::to_value).collect())
+                }
                 "items" => n.items = Some(self.compile(value, false)?),
-                "minimum" => n.minimum = Some(value.as_number()?.clone()),
-                "maximum" => n.maximum = Some(value.as_number()?.clone()),
-                "minLength" => n.min_length = Some(value.as_u64()?),
-                "minItems" => n.min_items = Some(value.as_u64()?),
+                "minimum" => n.minimum = Some(value.as_number()?),
+                "maximum" => n.maximum = Some(value.as_number()?),
+                "minLength" => n.min_length = Some(value.as_number()?.as_u64()?),
+                "minItems" => n.min_items = Some(value.as_number()?.as_u64()?),
                 "uniqueItems" => n.unique_items = value.as_bool()?,
                 "pattern" => {
                     n.pattern = Some(Pattern {
@@ -729,8 +734,7 @@ impl Compiler<'_> {
         }
         // Percent-encoded fragments are not decoded here: refuse them.
         let pointer = target.strip_prefix('#').filter(|p| !p.contains('%'))?;
-        let root = self.root;
-        let sub = root.pointer(pointer)?;
+        let sub = self.root.pointer(pointer)?;
         // Reserve the index before compiling, so a recursive reference finds it.
         let at = self.nodes.len();
         self.refs.insert(target.to_string(), at);
