@@ -192,7 +192,12 @@ pub struct Node {
     pub kind: NodeKind,
     pub label: String,
     pub position: Position,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // (Sized maps: serde_json's own visitor grows every map entry by entry.)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::load::sized::optional_map"
+    )]
     pub config: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<Vec<Port>>,

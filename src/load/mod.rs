@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::offset_of_line_col;
 
+pub mod sized;
 pub mod tape;
 pub mod view;
 
