@@ -479,3 +479,50 @@ fn map_keys_agree_for_string_like_and_parsed_keys() {
     }
     assert!(!agree::<BTreeMap<Bits, u8>>(r#"{"1e999": 0}"#));
 }
+
+/// `deserialize_bytes` (and `byte_buf`) hand a string or an array to the visitor, as
+/// `&Value`'s deserializer does; anything else is an error on both.
+#[test]
+fn bytes_come_from_strings_and_arrays_on_both() {
+    #[derive(Debug, PartialEq)]
+    struct Bytes(Vec<u8>);
+    impl<'de> Deserialize<'de> for Bytes {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Bytes;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("bytes")
+                }
+                fn visit_str<E>(self, s: &str) -> Result<Bytes, E> {
+                    Ok(Bytes(s.as_bytes().to_vec()))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<Bytes, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(b) = seq.next_element()? {
+                        out.push(b);
+                    }
+                    Ok(Bytes(out))
+                }
+            }
+            d.deserialize_byte_buf(V)
+        }
+    }
+    for (text, expected) in [
+        ("[1, 2, 3]", Some(vec![1, 2, 3])),
+        (r#""ab""#, Some(b"ab".to_vec())),
+        ("[]", Some(vec![])),
+        ("1", None),
+        ("null", None),
+        ("{}", None),
+    ] {
+        let (tape, value) = read(text);
+        let t = Bytes::deserialize(tape.root()).ok().map(|b| b.0);
+        let v = Bytes::deserialize(&value).ok().map(|b| b.0);
+        assert_eq!(t, expected, "{text}");
+        assert_eq!(v, expected, "{text}");
+    }
+}
