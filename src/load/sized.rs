@@ -209,12 +209,13 @@ mod tests {
     /// The seed on its own: every kind of value, and sizes from the hint.
     #[test]
     fn a_sized_value_has_its_final_capacity() {
-        let text = r#"[1, 2, 3, {"a": 1, "b": 2}]"#;
+        // (Five items: grown one by one, a `Vec` would hold 8.)
+        let text = r#"[1, 2, 3, {"a": 1, "b": 2}, []]"#;
         let tape = Tape::parse(text).unwrap();
         let v = SizedValue.deserialize(tape.root()).unwrap();
         assert_eq!(v, serde_json::from_str::<Value>(text).unwrap());
         let Value::Array(items) = &v else { panic!() };
-        assert_eq!(items.capacity(), 4);
+        assert_eq!(items.capacity(), 5);
         assert_eq!(capacity(Some(10_000_000)), MAX_HINT);
         assert_eq!(capacity(None), 0);
         assert_eq!(capacity(Some(3)), 3);
