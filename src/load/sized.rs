@@ -206,6 +206,24 @@ mod tests {
         }
     }
 
+    /// What a deserializer that is neither JSON nor the tape hands over is refused with
+    /// serde's own words for an option and a map.
+    #[test]
+    fn foreign_input_is_refused_as_serdes_option_and_map_refuse_it() {
+        use serde::de::value::{Error, StrDeserializer, UnitDeserializer};
+        let ours = optional_map(StrDeserializer::<Error>::new("x")).unwrap_err();
+        let theirs = Option::<Map<String, Value>>::deserialize(StrDeserializer::<Error>::new("x"))
+            .unwrap_err();
+        assert_eq!(ours.to_string(), theirs.to_string());
+        assert!(ours.to_string().contains("expected option"), "{ours}");
+        let map = MapVisitor.visit_str::<Error>("x").unwrap_err();
+        assert!(map.to_string().contains("expected a map"), "{map}");
+        assert_eq!(
+            optional_map(UnitDeserializer::<Error>::new()).unwrap(),
+            None
+        );
+    }
+
     /// The seed on its own: every kind of value, and sizes from the hint.
     #[test]
     fn a_sized_value_has_its_final_capacity() {

@@ -613,6 +613,37 @@ mod tests {
     }
 
     #[test]
+    fn descriptions_are_the_schema_documents() {
+        // (Read through the tape; compared with the `Value` of the same text.)
+        for kind in NodeKind::ALL {
+            let config = &flow_schema()["$defs"][format!("config_{}", kind.as_str())];
+            assert_eq!(
+                kind_description(*kind),
+                config["description"].as_str(),
+                "{kind}"
+            );
+            assert!(
+                kind_description(*kind).is_some_and(|d| d.len() > 10),
+                "{kind}"
+            );
+            for key in config_keys(*kind) {
+                assert_eq!(
+                    config_key_description(*kind, key),
+                    config["properties"][key]["description"].as_str(),
+                    "{kind}.{key}"
+                );
+            }
+        }
+        assert!(
+            config_key_description(NodeKind::LlmGuarded, "guard").is_some_and(|d| d.len() > 10)
+        );
+        assert_eq!(
+            config_key_description(NodeKind::LlmGuarded, "no_such_key"),
+            None
+        );
+    }
+
+    #[test]
     fn every_kind_documents_its_config_keys() {
         for kind in NodeKind::ALL {
             let keys = config_keys(*kind);
