@@ -224,6 +224,36 @@ mod tests {
         );
     }
 
+    /// Each visitor method makes serde_json's value, including those the tape and `&Value`
+    /// never call (owned strings, `Some`, `None`, unit).
+    #[test]
+    fn every_visit_makes_serde_jsons_value() {
+        use serde::de::value::{Error, StrDeserializer, StringDeserializer, UnitDeserializer};
+        let s = || StringDeserializer::<Error>::new("x".to_string());
+        assert_eq!(
+            SizedValue.deserialize(s()).unwrap(),
+            Value::deserialize(s()).unwrap()
+        );
+        assert_eq!(SizedValue.visit_string::<Error>("y".into()).unwrap(), "y");
+        assert_eq!(
+            SizedValue
+                .visit_some(StrDeserializer::<Error>::new("z"))
+                .unwrap(),
+            "z"
+        );
+        assert_eq!(SizedValue.visit_none::<Error>().unwrap(), Value::Null);
+        assert_eq!(SizedValue.visit_unit::<Error>().unwrap(), Value::Null);
+        let unit = UnitDeserializer::<Error>::new();
+        assert_eq!(SizedValue.deserialize(unit).unwrap(), Value::Null);
+        assert_eq!(SizedValue.visit_bool::<Error>(true).unwrap(), true);
+        assert_eq!(SizedValue.visit_f64::<Error>(0.5).unwrap(), 0.5);
+        assert_eq!(
+            SizedValue.visit_f64::<Error>(f64::NAN).unwrap(),
+            Value::Null
+        );
+        assert_eq!(SizedValue.visit_str::<Error>("w").unwrap(), "w");
+    }
+
     /// The seed on its own: every kind of value, and sizes from the hint.
     #[test]
     fn a_sized_value_has_its_final_capacity() {
