@@ -252,6 +252,11 @@ mod tests {
             Value::Null
         );
         assert_eq!(SizedValue.visit_str::<Error>("w").unwrap(), "w");
+        // Bytes are no JSON value: refused in serde_json's words.
+        let bytes = || serde::de::value::BytesDeserializer::<Error>::new(b"x");
+        let ours = SizedValue.deserialize(bytes()).unwrap_err().to_string();
+        assert_eq!(ours, Value::deserialize(bytes()).unwrap_err().to_string());
+        assert!(ours.contains("expected any valid JSON value"), "{ours}");
     }
 
     /// The seed on its own: every kind of value, and sizes from the hint.
