@@ -191,7 +191,11 @@ pub fn analyze_value(doc: &Value) -> Outcome {
 impl Flow {
     fn deserialize_from(doc: &Value) -> Result<Flow, serde_json::Error> {
         let mut flow: Flow = serde::Deserialize::deserialize(doc)?;
-        flow.source_keys = known_keys(doc.as_object().into_iter().flat_map(|o| o.keys()));
+        flow.source_keys = known_keys(
+            doc.as_object()
+                .into_iter()
+                .flat_map(|o| o.keys().map(String::as_str)),
+        );
         flow.source_config = doc.get("config").cloned();
         flow.source_variables = doc.get("variables").cloned();
         Ok(flow)
@@ -209,9 +213,8 @@ impl Flow {
 
 /// The document's top-level keys the schema knows, in order (an unknown one is ignored,
 /// SF116, and in no output).
-fn known_keys<'k>(keys: impl Iterator<Item = &'k (impl AsRef<str> + ?Sized + 'k)>) -> Vec<String> {
-    keys.map(AsRef::as_ref)
-        .filter(|k| crate::schema::is_flow_key(k))
+fn known_keys<'k>(keys: impl Iterator<Item = &'k str>) -> Vec<String> {
+    keys.filter(|k| crate::schema::is_flow_key(k))
         .map(str::to_string)
         .collect()
 }

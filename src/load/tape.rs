@@ -110,6 +110,7 @@ impl<'s> Tape<'s> {
                 decoded: false,
             } => &self.source[at as usize..(at + len) as usize],
             Node::Str { at, len, .. } => &self.decoded[at as usize..(at + len) as usize],
+            // ok: only string nodes are asked for their text (values and keys alike).
             _ => unreachable!("text of a string node only"),
         }
     }
@@ -262,6 +263,8 @@ impl Parser<'_> {
 
     /// Closes the innermost container, recording its length and end.
     fn close(&mut self) {
+        // ok: called only right after a container was opened or its closer was matched
+        // against the innermost open one.
         let open = self.open.pop().expect("an open container");
         let end = self.tape.nodes.len() as u32;
         self.tape.nodes[open.at] = if open.object {
@@ -276,6 +279,7 @@ impl Parser<'_> {
 
     /// Closes an object; `None` if a key repeats (the strict parse refuses it).
     fn close_object(&mut self) -> Option<()> {
+        // ok: called only when `}` closed the innermost open object.
         let from = self.open.last().expect("an open object").keys_from;
         let keys = &self.keys[from..];
         let tape = &self.tape;
@@ -337,8 +341,7 @@ impl Parser<'_> {
             });
         }
         // Everything else through serde_json's own number parser.
-        let text = std::str::from_utf8(lit).ok()?;
-        let n: Number = serde_json::from_str(text).ok()?;
+        let n: Number = serde_json::from_str(&self.tape.source[start..self.i]).ok()?;
         if let Some(u) = n.as_u64() {
             Some(Node::PosInt(u))
         } else if let Some(i) = n.as_i64() {
@@ -564,6 +567,7 @@ impl<'a> JsonView<'a> for TapeRef<'a> {
             Node::Bool(b) => Shape::Bool(b),
             Node::PosInt(n) => Shape::Number(n.into()),
             Node::NegInt(n) => Shape::Number(n.into()),
+            // ok: stored from a serde_json `Number`, which is never NaN or infinite.
             Node::Float(f) => Shape::Number(Number::from_f64(f).expect("finite")),
             n @ Node::Str { .. } => Shape::String(self.tape.text(n)),
             Node::Array { len, .. } => Shape::Array(
