@@ -778,7 +778,8 @@ fn completion_offers_what_fits_the_place() {
     let written = node["config"].as_object().unwrap();
     let mut want: Vec<String> =
         scaiflow::schema::config_keys(scaiflow::model::NodeKind::LlmFlexible)
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|k| !written.contains_key(*k))
             .map(String::from)
             .collect();

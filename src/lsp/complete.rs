@@ -164,7 +164,8 @@ fn config_keys<'a>(
         .map(|m| super::syntax::string_text(text, &m.key_span).into_owned())
         .collect();
     crate::schema::config_keys(kind)
-        .into_iter()
+        .iter()
+        .copied()
         .filter(move |k| !written.iter().any(|w| w == k))
 }
 

@@ -163,7 +163,7 @@ pub fn kind_doc(kind: NodeKind) -> String {
     let keys = crate::schema::config_keys(kind);
     if !keys.is_empty() {
         md.push_str("\n\nConfig:");
-        for key in keys {
+        for &key in keys {
             let _ = write!(md, "\n- `{key}`");
             if let Some(d) = crate::schema::config_key_description(kind, key) {
                 let _ = write!(md, ": {d}");

@@ -82,11 +82,16 @@ fn config_schema(kind: NodeKind) -> Option<TapeRef<'static>> {
 }
 
 /// The config keys the schema documents for a node kind (`$defs/config_<kind>`).
-pub fn config_keys(kind: NodeKind) -> Vec<&'static str> {
-    config_schema(kind)
-        .and_then(|c| c.member("properties"))
-        .map(|p| p.members().map(|(k, _)| k).collect())
-        .unwrap_or_default()
+/// Read from the schema once per kind and process: the analysis asks for every node.
+pub fn config_keys(kind: NodeKind) -> &'static [&'static str] {
+    static KEYS: [OnceLock<Vec<&'static str>>; NodeKind::ALL.len()] =
+        [const { OnceLock::new() }; NodeKind::ALL.len()];
+    KEYS[kind as usize].get_or_init(|| {
+        config_schema(kind)
+            .and_then(|c| c.member("properties"))
+            .map(|p| p.members().map(|(k, _)| k).collect())
+            .unwrap_or_default()
+    })
 }
 
 /// What the schema says a node kind is (its config's description).
@@ -654,6 +659,16 @@ mod tests {
         }
         assert!(config_keys(NodeKind::LlmGuarded).contains(&"guard"));
         assert!(config_keys(NodeKind::ComputeExec).contains(&"timeout_s"));
+        // The per-kind cache hands each kind its own keys, as the schema lists them.
+        let schema = flow_schema();
+        for kind in NodeKind::ALL {
+            let listed: Vec<&str> =
+                schema["$defs"][format!("config_{}", kind.as_str())]["properties"]
+                    .as_object()
+                    .map(|p| p.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+            assert_eq!(config_keys(*kind), listed.as_slice(), "{kind}");
+        }
     }
 
     #[test]
