@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod files;
 pub mod graph;
+pub mod hash;
 pub mod import;
 pub mod limits;
 pub mod load;

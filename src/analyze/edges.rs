@@ -382,10 +382,10 @@ impl Cx<'_> {
         until: usize,
         doms: &Dominators,
         s: usize,
-    ) -> std::collections::HashSet<usize> {
+    ) -> crate::hash::HashSet<usize> {
         // The nodes reachable from `s` within the window, in topological order.
         let mut window = Vec::new();
-        let mut seen = std::collections::HashSet::from([s]);
+        let mut seen = crate::hash::HashSet::from_iter([s]);
         let mut stack = vec![s];
         while let Some(u) = stack.pop() {
             for &(w, _) in &control.succ[u] {
@@ -396,7 +396,7 @@ impl Cx<'_> {
             }
         }
         window.sort_unstable_by_key(|&v| pos[v]);
-        let mut done = std::collections::HashSet::new();
+        let mut done = crate::hash::HashSet::default();
         for &v in &window {
             if !doms.is_reachable(v) {
                 continue;

@@ -3,8 +3,9 @@
 //! Everything is iterative, so a 100,000-node chain cannot overflow the stack, and every
 //! iteration order is by node index, so results are deterministic.
 
+use crate::hash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 
 /// A directed graph over node indices `0..n`; each successor carries the edge index that
 /// created it (for diagnostics).
@@ -108,7 +109,7 @@ impl Graph {
     ) -> Option<(Vec<usize>, Vec<usize>)> {
         let mut prev: HashMap<usize, (usize, usize)> = HashMap::new();
         let mut queue = VecDeque::from([from]);
-        let mut seen = HashSet::from([from]);
+        let mut seen = HashSet::from_iter([from]);
         while let Some(v) = queue.pop_front() {
             if v == to {
                 let (mut nodes, mut edges) = (vec![to], Vec::new());

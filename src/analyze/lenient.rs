@@ -40,7 +40,7 @@ pub(super) struct Lenient {
     flow: Flow,
     node_index: Vec<usize>,
     edge_index: Vec<usize>,
-    dropped_ids: std::collections::HashSet<String>,
+    dropped_ids: crate::hash::HashSet<String>,
     dropped_any: bool,
     /// `config` / `variables` were malformed and left out.
     dropped_config: bool,
@@ -51,7 +51,7 @@ impl Lenient {
     pub(super) fn build(doc: &Value) -> Option<Lenient> {
         use serde::Deserialize;
         let mut obj = doc.as_object()?.clone();
-        let mut dropped_ids = std::collections::HashSet::new();
+        let mut dropped_ids = crate::hash::HashSet::default();
         let mut dropped_any = false;
         let mut keep =
             |key: &str, ok: &dyn Fn(&Value) -> bool, obj: &mut serde_json::Map<String, Value>| {

@@ -19,7 +19,7 @@ mod nodes;
 
 pub use nodes::is_core_uri;
 
-use std::collections::HashMap;
+use crate::hash::{HashMap, HashMapExt};
 
 use serde_json::Value;
 
@@ -119,18 +119,36 @@ pub fn analyze_text(text: &str) -> (Outcome, Option<Value>) {
 /// before and reports every diagnostic. For a document this path reads, the outcome is the
 /// one `analyze_value` gives (the tape reads what the strict parse reads, and a flow the
 /// fast check finds valid has no schema diagnostic).
+///
+/// From [`PARALLEL_CHECK_MIN`] bytes on, the schema check and the model's deserialization
+/// run side by side (both only read the tape); the model is used only if the check says
+/// valid, so the outcome is the sequential one.
 fn analyze_valid(text: &str) -> Option<Outcome> {
     let tape = Tape::parse(text)?;
     let root = tape.root();
-    if !matches!(root.shape(), Shape::Object(..))
-        || crate::schema::fast_verdict(root) != crate::schema::Verdict::Valid
-    {
+    if !matches!(root.shape(), Shape::Object(..)) {
         return None;
     }
-    let flow = Flow::deserialize_from_tape(root).ok()?;
+    let valid = || crate::schema::fast_verdict(root) == crate::schema::Verdict::Valid;
+    let flow = if text.len() >= PARALLEL_CHECK_MIN {
+        match rayon::join(valid, || Flow::deserialize_from_tape(root)) {
+            (true, Ok(flow)) => flow,
+            _ => return None,
+        }
+    } else {
+        if !valid() {
+            return None;
+        }
+        Flow::deserialize_from_tape(root).ok()?
+    };
     drop(tape);
     Some(analyze_flow(flow))
 }
+
+/// The text size from which [`analyze_valid`] checks the schema and builds the model on
+/// two threads: below it, starting the thread pool costs more than the overlap saves
+/// (docs/performance.md, "Two cores for one flow").
+pub const PARALLEL_CHECK_MIN: usize = 256 * 1024;
 
 /// Analyzes a parsed flow document.
 ///
@@ -342,10 +360,10 @@ struct Cx<'a> {
     /// 1,000 candidates, so N problems among N names stay linear (`docs/limits.md`).
     suggestions: SuggestBudget,
     /// Port ids of nodes with many ports, by (node, whether outputs), built when needed.
-    port_sets: HashMap<(usize, bool), std::collections::HashSet<String>>,
+    port_sets: HashMap<(usize, bool), crate::hash::HashSet<String>>,
     /// The declared model roles and flow variables, for O(1) lookups.
-    roles: std::collections::HashSet<&'a str>,
-    variables: std::collections::HashSet<&'a str>,
+    roles: crate::hash::HashSet<&'a str>,
+    variables: crate::hash::HashSet<&'a str>,
 }
 
 impl Cx<'_> {
@@ -424,6 +442,56 @@ mod tests {
         assert!(
             taken > 1000 && declined > 1000,
             "{taken} taken, {declined} declined"
+        );
+    }
+
+    /// From [`PARALLEL_CHECK_MIN`] bytes on, the schema check and the model's
+    /// deserialization run side by side: the outcome is still `analyze_value`'s, and a flow
+    /// the check does not find valid is still declined even when its model builds. (The
+    /// texts are padded with white space past the threshold.)
+    #[test]
+    fn the_two_threaded_fast_path_gives_the_value_paths_outcome() {
+        use crate::schema::fast::tests::{corpus, kinds, mutate, palette};
+        let (palette, kinds) = (palette(), kinds());
+        let mut rng = crate::testing::Rng(0x2C0_4E5);
+        let (mut taken, mut declined, mut model_but_invalid) = (0, 0, 0);
+        let pad = " ".repeat(PARALLEL_CHECK_MIN);
+        for (name, doc) in corpus() {
+            for round in 0..4 {
+                let mut m = doc.clone();
+                if round > 0 {
+                    mutate(&mut m, &mut rng, &palette, &kinds);
+                }
+                let text = serde_json::to_string(&m).unwrap() + &pad;
+                assert!(text.len() >= PARALLEL_CHECK_MIN);
+                let slow = analyze_value(&crate::load::parse_json(&text).unwrap());
+                match analyze_valid(&text) {
+                    Some(fast) => {
+                        taken += 1;
+                        assert_eq!(summary(&fast), summary(&slow), "{name}, round {round}");
+                    }
+                    None => {
+                        declined += 1;
+                        let valid =
+                            crate::schema::fast_verdict(&m) == crate::schema::Verdict::Valid;
+                        assert!(
+                            !valid
+                                || slow
+                                    .diagnostics
+                                    .iter()
+                                    .any(|d| d.code == Code::SchemaViolation),
+                            "{name}, round {round}: declined a valid flow"
+                        );
+                        if serde_json::from_value::<Flow>(m.clone()).is_ok() {
+                            model_but_invalid += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            taken > 50 && declined > 50 && model_but_invalid > 10,
+            "{taken} taken, {declined} declined ({model_but_invalid} with a model)"
         );
     }
 

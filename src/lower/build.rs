@@ -8,8 +8,8 @@ use super::facts::Facts;
 use super::order::{Elem, series_parallel};
 use super::{Arm, Block, MAX_NESTING};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::hash::{HashMap, HashMapExt};
 use crate::model::NodeKind;
-use std::collections::HashMap;
 
 const NONE: usize = usize::MAX;
 

@@ -305,8 +305,8 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
     let mut flows: Vec<CoreFlow> = Vec::new();
     // Names taken, and per base name the next suffix to try (linear in the flows, however
     // many entries share a label).
-    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut taken: crate::hash::HashSet<String> = crate::hash::HashSet::default();
+    let mut next: crate::hash::HashMap<String, usize> = crate::hash::HashMap::default();
     for (i, body) in bodies.iter().enumerate() {
         let base = if i == 0 {
             name.clone()

@@ -121,7 +121,7 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
     // (signature: target and guard of each out-edge, entries)
     type Signature<'s> = Vec<(usize, Option<&'s str>)>;
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut group_of: std::collections::HashMap<Signature, usize> = Default::default();
+    let mut group_of: crate::hash::HashMap<Signature, usize> = Default::default();
     for &e in &a.entries {
         let sig: Signature = f.outs[e]
             .iter()
@@ -141,7 +141,7 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
     let mut scratch = build::Scratch::new(a.flow.nodes.len());
     let mut flows = Vec::new();
     let mut diags: Vec<Diagnostic> = Vec::new();
-    let mut reported = std::collections::HashSet::new();
+    let mut reported = crate::hash::HashSet::default();
     for entries in groups {
         match build::flow(&f, entries[0], &mut scratch) {
             Ok(blocks) => {

@@ -20,8 +20,8 @@
 use super::cube::{Cube, disjunction};
 use super::facts::Facts;
 use super::{Arm, Block};
+use crate::hash::{HashMap, HashMapExt};
 use crate::model::NodeKind;
-use std::collections::HashMap;
 
 /// Where a node is placed: its condition relative to its region, the region (the flow's
 /// entry, or the loop whose body holds it), and its path in the block tree.
