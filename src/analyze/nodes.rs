@@ -201,24 +201,25 @@ impl Cx<'_> {
                 (None, _) => self.missing(i, "plugin", "the alias of the plugin to call"),
                 (_, None) => self.missing(i, "method", "the plugin method to call"),
                 (Some(alias), Some(method)) => {
-                    let plugin_name = self.plugin_identity(alias);
+                    let plugin_name = Self::plugin_identity(self.flow, alias);
                     let args: Vec<&str> = c
                         .args
                         .as_ref()
                         .map(|a| a.keys().map(String::as_str).collect())
                         .unwrap_or_default();
-                    let args_path = if c.args.is_some() {
-                        config_path(i).key("args")
-                    } else {
-                        config_path(i)
-                    };
+                    let has_args = c.args.is_some();
+                    // (The paths are built only for a diagnostic: this runs for every
+                    // plugin call of the flow.)
                     self.check_signature(
                         i,
-                        &plugin_name,
+                        plugin_name,
                         method,
                         &args,
-                        (args_path, Focus::Key),
-                        config_path(i).key("method"),
+                        || match has_args {
+                            true => (config_path(i).key("args"), Focus::Key),
+                            false => (config_path(i), Focus::Key),
+                        },
+                        || config_path(i).key("method"),
                     );
                 }
             },
@@ -283,14 +284,15 @@ impl Cx<'_> {
                 if let Some(m) = plugins::compute_method(node.kind) {
                     let cfg = node.config();
                     let args: Vec<&str> = cfg.keys().map(String::as_str).collect();
-                    let anchor = self.config_anchor(i);
+                    let anchor = || self.config_anchor(i);
+                    let (args_at, method_at) = (anchor(), anchor().0);
                     self.check_signature(
                         i,
                         plugins::SCAIBUNKER.name,
                         m.name,
                         &args,
-                        anchor.clone(),
-                        anchor.0,
+                        || args_at.clone(),
+                        || method_at,
                     );
                 }
             }
@@ -316,30 +318,31 @@ impl Cx<'_> {
     }
 
     /// The plugin name behind an alias: the declared package's name, else the alias itself.
-    fn plugin_identity(&self, alias: &str) -> String {
-        self.flow
-            .config
+    fn plugin_identity<'s>(flow: &'s Flow, alias: &'s str) -> &'s str {
+        flow.config
             .as_ref()
             .and_then(|c| c.plugins.as_ref())
             .and_then(|ps| ps.iter().find(|p| p.alias == alias))
             .and_then(|p| p.package_name())
             .unwrap_or(alias)
-            .to_string()
     }
 
+    /// A plugin call's method and required args against the documented signature;
+    /// `args_at` and `method_at` give where a diagnostic points.
     fn check_signature(
         &mut self,
         i: usize,
         plugin: &str,
         method: &str,
         args: &[&str],
-        (args_path, args_focus): (JsonPath, Focus),
-        method_path: JsonPath,
+        args_at: impl Fn() -> (JsonPath, Focus),
+        method_at: impl FnOnce() -> JsonPath,
     ) {
         let Some(p) = plugins::documented(plugin) else {
             return;
         };
-        let node_id = self.flow.nodes[i].id.clone();
+        let flow = self.flow;
+        let node_id = &flow.nodes[i].id;
         match p.method(method) {
             Some(m) => {
                 for req in m.required {
@@ -351,9 +354,9 @@ impl Cx<'_> {
                                     "plugin call '{plugin}.{method}': missing required arg '{req}'"
                                 ),
                             )
-                            .at(args_path.clone())
-                            .focus(args_focus)
-                            .node(&node_id)
+                            .at(args_at().0)
+                            .focus(args_at().1)
+                            .node(node_id)
                             .label(format!("node '{node_id}'")),
                         );
                     }
@@ -371,8 +374,8 @@ impl Cx<'_> {
                             "plugin call '{plugin}.{method}': '{plugin}' has no method '{method}'"
                         ),
                     )
-                    .at(method_path)
-                    .node(&node_id)
+                    .at(method_at())
+                    .node(node_id)
                     .help(help),
                 );
             }

@@ -274,32 +274,37 @@ pub struct SubflowCallConfig {
 }
 
 /// A node's config, typed by its kind.
+///
+/// Each payload is boxed: the typed configs differ in size from 0 to 560 bytes (the LLM
+/// kinds' optional `Value`s), and unboxed every node's entry in `AnalyzedFlow::configs`
+/// took the largest size: 5.6 MB of a 10,000-node flow, every page of it touched
+/// (docs/performance.md, "Two cores for one flow").
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeConfig {
-    EntryApi(EntryApiConfig),
-    EntryWebhook(EntryWebhookConfig),
-    EntrySchedule(EntryScheduleConfig),
-    LlmRigid(LlmRigidConfig),
-    LlmGuarded(LlmGuardedConfig),
-    LlmFlexible(LlmFlexibleConfig),
-    LogicDecision(LogicDecisionConfig),
-    LogicLoop(LogicLoopConfig),
-    LogicParallel(LogicParallelConfig),
-    ToolPlugin(ToolPluginConfig),
-    ToolHttp(ToolHttpConfig),
-    DataVariableSet(DataVariableSetConfig),
-    Checkpoint(CheckpointConfig),
-    HitlDecision(HitlDecisionConfig),
-    HitlReview(HitlReviewConfig),
-    QueuePublish(QueuePublishConfig),
-    QueueConsume(QueueConsumeConfig),
-    QueueEscalation(QueueEscalationConfig),
-    ComputeProvision(ComputeProvisionConfig),
-    ComputeExec(ComputeExecConfig),
-    ComputeFileUpload(ComputeFileUploadConfig),
-    ComputeFileDownload(ComputeFileDownloadConfig),
-    ComputeDestroy(ComputeDestroyConfig),
-    SubflowCall(SubflowCallConfig),
+    EntryApi(Box<EntryApiConfig>),
+    EntryWebhook(Box<EntryWebhookConfig>),
+    EntrySchedule(Box<EntryScheduleConfig>),
+    LlmRigid(Box<LlmRigidConfig>),
+    LlmGuarded(Box<LlmGuardedConfig>),
+    LlmFlexible(Box<LlmFlexibleConfig>),
+    LogicDecision(Box<LogicDecisionConfig>),
+    LogicLoop(Box<LogicLoopConfig>),
+    LogicParallel(Box<LogicParallelConfig>),
+    ToolPlugin(Box<ToolPluginConfig>),
+    ToolHttp(Box<ToolHttpConfig>),
+    DataVariableSet(Box<DataVariableSetConfig>),
+    Checkpoint(Box<CheckpointConfig>),
+    HitlDecision(Box<HitlDecisionConfig>),
+    HitlReview(Box<HitlReviewConfig>),
+    QueuePublish(Box<QueuePublishConfig>),
+    QueueConsume(Box<QueueConsumeConfig>),
+    QueueEscalation(Box<QueueEscalationConfig>),
+    ComputeProvision(Box<ComputeProvisionConfig>),
+    ComputeExec(Box<ComputeExecConfig>),
+    ComputeFileUpload(Box<ComputeFileUploadConfig>),
+    ComputeFileDownload(Box<ComputeFileDownloadConfig>),
+    ComputeDestroy(Box<ComputeDestroyConfig>),
+    SubflowCall(Box<SubflowCallConfig>),
 }
 
 impl NodeConfig {
@@ -337,7 +342,7 @@ impl NodeConfig {
             NodeKind::ComputeExec => NodeConfig::ComputeExec(de(raw)?),
             NodeKind::ComputeFileUpload => NodeConfig::ComputeFileUpload(de(raw)?),
             NodeKind::ComputeFileDownload => NodeConfig::ComputeFileDownload(de(raw)?),
-            NodeKind::ComputeDestroy => NodeConfig::ComputeDestroy(ComputeDestroyConfig {}),
+            NodeKind::ComputeDestroy => NodeConfig::ComputeDestroy(Box::new(ComputeDestroyConfig {})),
             NodeKind::SubflowCall => NodeConfig::SubflowCall(de(raw)?),
         })
     }
