@@ -790,35 +790,3 @@ impl Lowerer<'_> {
         out.push(step(op));
     }
 }
-#[cfg(test)]
-mod size_probe {
-    #[test]
-    fn probe() {
-        use std::mem::size_of;
-        eprintln!("EntryApiConfig {}", std::mem::size_of::<crate::model::EntryApiConfig>());
-eprintln!("EntryWebhookConfig {}", std::mem::size_of::<crate::model::EntryWebhookConfig>());
-eprintln!("EntryScheduleConfig {}", std::mem::size_of::<crate::model::EntryScheduleConfig>());
-eprintln!("LlmRigidConfig {}", std::mem::size_of::<crate::model::LlmRigidConfig>());
-eprintln!("LlmGuardedConfig {}", std::mem::size_of::<crate::model::LlmGuardedConfig>());
-eprintln!("LlmFlexibleConfig {}", std::mem::size_of::<crate::model::LlmFlexibleConfig>());
-eprintln!("LogicDecisionConfig {}", std::mem::size_of::<crate::model::LogicDecisionConfig>());
-eprintln!("LogicLoopConfig {}", std::mem::size_of::<crate::model::LogicLoopConfig>());
-eprintln!("LogicParallelConfig {}", std::mem::size_of::<crate::model::LogicParallelConfig>());
-eprintln!("ToolPluginConfig {}", std::mem::size_of::<crate::model::ToolPluginConfig>());
-eprintln!("ToolHttpConfig {}", std::mem::size_of::<crate::model::ToolHttpConfig>());
-eprintln!("DataVariableSetConfig {}", std::mem::size_of::<crate::model::DataVariableSetConfig>());
-eprintln!("CheckpointConfig {}", std::mem::size_of::<crate::model::CheckpointConfig>());
-eprintln!("HitlDecisionConfig {}", std::mem::size_of::<crate::model::HitlDecisionConfig>());
-eprintln!("HitlReviewConfig {}", std::mem::size_of::<crate::model::HitlReviewConfig>());
-eprintln!("QueuePublishConfig {}", std::mem::size_of::<crate::model::QueuePublishConfig>());
-eprintln!("QueueConsumeConfig {}", std::mem::size_of::<crate::model::QueueConsumeConfig>());
-eprintln!("QueueEscalationConfig {}", std::mem::size_of::<crate::model::QueueEscalationConfig>());
-eprintln!("ComputeProvisionConfig {}", std::mem::size_of::<crate::model::ComputeProvisionConfig>());
-eprintln!("ComputeExecConfig {}", std::mem::size_of::<crate::model::ComputeExecConfig>());
-eprintln!("ComputeFileUploadConfig {}", std::mem::size_of::<crate::model::ComputeFileUploadConfig>());
-eprintln!("ComputeFileDownloadConfig {}", std::mem::size_of::<crate::model::ComputeFileDownloadConfig>());
-eprintln!("ComputeDestroyConfig {}", std::mem::size_of::<crate::model::ComputeDestroyConfig>());
-eprintln!("SubflowCallConfig {}", std::mem::size_of::<crate::model::SubflowCallConfig>());
-        eprintln!("Step {} Op {} CoreArm {} Node {} NodeConfig {} Value {} Map {} Edge {}", size_of::<super::Step>(), size_of::<super::Op>(), size_of::<super::CoreArm>(), size_of::<crate::model::Node>(), size_of::<crate::model::NodeConfig>(), size_of::<serde_json::Value>(), size_of::<serde_json::Map<String, serde_json::Value>>(), size_of::<crate::model::Edge>());
-    }
-}

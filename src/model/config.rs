@@ -342,7 +342,9 @@ impl NodeConfig {
             NodeKind::ComputeExec => NodeConfig::ComputeExec(de(raw)?),
             NodeKind::ComputeFileUpload => NodeConfig::ComputeFileUpload(de(raw)?),
             NodeKind::ComputeFileDownload => NodeConfig::ComputeFileDownload(de(raw)?),
-            NodeKind::ComputeDestroy => NodeConfig::ComputeDestroy(Box::new(ComputeDestroyConfig {})),
+            NodeKind::ComputeDestroy => {
+                NodeConfig::ComputeDestroy(Box::new(ComputeDestroyConfig {}))
+            }
             NodeKind::SubflowCall => NodeConfig::SubflowCall(de(raw)?),
         })
     }

@@ -483,6 +483,16 @@ mod tests {
         assert!(is_identifier("classify") && !is_identifier("match") && !is_identifier("X"));
     }
 
+    /// Every node's typed config is one pointer and a tag, whatever its kind (unboxed,
+    /// the largest kind's 560 bytes were every node's, docs/performance.md).
+    #[test]
+    fn a_typed_config_is_two_words() {
+        assert_eq!(
+            std::mem::size_of::<NodeConfig>(),
+            2 * std::mem::size_of::<usize>()
+        );
+    }
+
     #[test]
     fn kinds_round_trip_names() {
         assert_eq!(NodeKind::ALL.len(), 24);
