@@ -130,7 +130,7 @@ fn analyze_valid(text: &str) -> Option<Outcome> {
         return None;
     }
     let valid = || crate::schema::fast_verdict(root) == crate::schema::Verdict::Valid;
-    let flow = if text.len() >= PARALLEL_CHECK_MIN {
+    let flow = if checks_side_by_side(text.len()) {
         match rayon::join(valid, || Flow::deserialize_from_tape(root)) {
             (true, Ok(flow)) => flow,
             _ => return None,
@@ -149,6 +149,11 @@ fn analyze_valid(text: &str) -> Option<Outcome> {
 /// two threads: below it, starting the thread pool costs more than the overlap saves
 /// (docs/performance.md, "Two cores for one flow").
 pub const PARALLEL_CHECK_MIN: usize = 256 * 1024;
+
+/// Whether [`analyze_valid`] checks and deserializes a text of `len` bytes on two threads.
+fn checks_side_by_side(len: usize) -> bool {
+    len >= PARALLEL_CHECK_MIN
+}
 
 /// Analyzes a parsed flow document.
 ///
@@ -443,6 +448,24 @@ mod tests {
             taken > 1000 && declined > 1000,
             "{taken} taken, {declined} declined"
         );
+    }
+
+    /// The pre-commit case (one small flow per process) never starts the thread pool; a
+    /// flow of a few hundred nodes and up uses both cores.
+    #[test]
+    fn only_big_flows_are_checked_on_two_threads() {
+        let biggest_example = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+            .unwrap()
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len() as usize)
+            .max()
+            .unwrap();
+        assert!(biggest_example > 2_000, "{biggest_example}");
+        assert!(!checks_side_by_side(biggest_example));
+        assert!(!checks_side_by_side(PARALLEL_CHECK_MIN - 1));
+        assert!(checks_side_by_side(PARALLEL_CHECK_MIN));
+        // 400 nodes of gen_flow.py's shape (about 820 bytes a node).
+        assert!(checks_side_by_side(400 * 820));
     }
 
     /// From [`PARALLEL_CHECK_MIN`] bytes on, the schema check and the model's
