@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use crate::analyze::AnalyzedFlow;
 use crate::lower::core::{Core, CoreArm, Op, Step, Trigger};
-use crate::model::{Edge, Endpoint, Port, Position};
 use view::{Obj, V};
 
 /// The analyzed flow plus each node's outgoing edges, indexed once (meta records list
@@ -140,50 +139,6 @@ fn trigger(t: &Trigger) -> V<'_> {
     m.into()
 }
 
-fn position(p: &Position) -> V<'_> {
-    let mut m = Obj::new();
-    m.insert("x", V::Num(&p.x));
-    m.insert("y", V::Num(&p.y));
-    m.into()
-}
-
-fn ports(ps: &[Port]) -> V<'_> {
-    V::Seq(
-        ps.iter()
-            .map(|p| {
-                let mut m = Obj::new();
-                m.insert("id", (&p.id).into());
-                if let Some(l) = &p.label {
-                    m.insert("label", l.into());
-                }
-                if let Some(t) = &p.ty {
-                    m.insert("type", t.into());
-                }
-                m.into()
-            })
-            .collect(),
-    )
-}
-
-fn endpoint(e: &Endpoint) -> V<'_> {
-    let mut m = Obj::new();
-    m.insert("node", (&e.node).into());
-    m.insert("port", (&e.port).into());
-    m.into()
-}
-
-fn edge(e: &Edge) -> V<'_> {
-    let mut m = Obj::new();
-    m.insert("id", (&e.id).into());
-    m.insert("type", e.kind.as_str().into());
-    m.insert("source", endpoint(&e.source));
-    m.insert("target", endpoint(&e.target));
-    if let Some(c) = &e.condition {
-        m.insert("condition", c.into());
-    }
-    m.into()
-}
-
 /// The node record every step carries: what makes import lossless.
 fn node_meta<'a>(a: &'a Ctx<'a>, node: usize) -> Obj<'a> {
     let n = &a.flow.nodes[node];
@@ -202,19 +157,16 @@ fn node_meta<'a>(a: &'a Ctx<'a>, node: usize) -> Obj<'a> {
         m.insert("node_config_absent", V::Bool(true));
     }
     // The canvas layout, so a round trip keeps it (import lays out nodes without it).
-    m.insert("node_position", position(&n.position));
+    m.insert("node_position", V::Position(&n.position));
     if let Some(p) = &n.inputs {
-        m.insert("node_inputs", ports(p));
+        m.insert("node_inputs", V::Ports(p));
     }
     if let Some(p) = &n.outputs {
-        m.insert("node_outputs", ports(p));
+        m.insert("node_outputs", V::Ports(p));
     }
     let edges = &a.out_edges[node];
     if !edges.is_empty() {
-        m.insert(
-            "node_edges",
-            V::Seq(edges.iter().map(|&e| edge(&a.flow.edges[e])).collect()),
-        );
+        m.insert("node_edges", V::Edges(edges, &a.flow.edges));
     }
     m
 }

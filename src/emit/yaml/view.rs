@@ -10,6 +10,8 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
+use crate::model::{Edge, Endpoint, Port, Position};
+
 /// One value of the manifest.
 pub(super) enum V<'a> {
     Str(&'a str),
@@ -28,6 +30,88 @@ pub(super) enum V<'a> {
     /// A value serialised when the manifest is written (steps, node records): built one
     /// at a time, so the whole manifest never exists at once.
     Lazy(Box<dyn Fn() -> V<'a> + 'a>),
+    /// A node's canvas position `{x, y}`.
+    Position(&'a Position),
+    /// A node's ports, each `{id, label?, type?}`.
+    Ports(&'a [Port]),
+    /// The edges at these indices, each `{id, type, source: {node, port}, target: {node,
+    /// port}, condition?}`.
+    Edges(&'a [usize], &'a [Edge]),
+}
+
+// The flow's records (positions, ports, edges) are written field by field with the calls
+// the `Obj` of the same entries makes, without building it: they were most of the view's
+// allocations, about ten per node (docs/performance.md, "Fewer allocations").
+
+/// A map of the present `fields`, in order: `Obj`'s calls for the same entries.
+fn record<S: Serializer, const N: usize>(
+    s: S,
+    fields: [Option<(&str, V<'_>)>; N],
+) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(fields.iter().flatten().count()))?;
+    for (k, v) in fields.iter().flatten() {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+fn seq<S: Serializer, T: Serialize>(
+    s: S,
+    items: impl ExactSizeIterator<Item = T>,
+) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(items.len()))?;
+    for x in items {
+        seq.serialize_element(&x)?;
+    }
+    seq.end()
+}
+
+struct PortRecord<'a>(&'a Port);
+
+impl Serialize for PortRecord<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = self.0;
+        record(
+            s,
+            [
+                Some(("id", V::Str(&p.id))),
+                p.label.as_deref().map(|l| ("label", V::Str(l))),
+                p.ty.as_deref().map(|t| ("type", V::Str(t))),
+            ],
+        )
+    }
+}
+
+struct EndpointRecord<'a>(&'a Endpoint);
+
+impl Serialize for EndpointRecord<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        record(
+            s,
+            [
+                Some(("node", V::Str(&e.node))),
+                Some(("port", V::Str(&e.port))),
+            ],
+        )
+    }
+}
+
+struct EdgeRecord<'a>(&'a Edge);
+
+impl Serialize for EdgeRecord<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut map = s.serialize_map(Some(4 + usize::from(e.condition.is_some())))?;
+        map.serialize_entry("id", &V::Str(&e.id))?;
+        map.serialize_entry("type", &V::Str(e.kind.as_str()))?;
+        map.serialize_entry("source", &EndpointRecord(&e.source))?;
+        map.serialize_entry("target", &EndpointRecord(&e.target))?;
+        if let Some(c) = &e.condition {
+            map.serialize_entry("condition", &V::Str(c))?;
+        }
+        map.end()
+    }
 }
 
 /// A map with `serde_json::Map`'s insertion semantics: inserting an existing key replaces
@@ -125,6 +209,9 @@ impl Serialize for V<'_> {
                 seq.end()
             }
             V::Lazy(f) => f().serialize(s),
+            V::Position(p) => record(s, [Some(("x", V::Num(&p.x))), Some(("y", V::Num(&p.y)))]),
+            V::Ports(ps) => seq(s, ps.iter().map(PortRecord)),
+            V::Edges(at, edges) => seq(s, at.iter().map(|&i| EdgeRecord(&edges[i]))),
         }
     }
 }
@@ -180,6 +267,107 @@ mod tests {
             serde_json::to_string(&o).unwrap(),
             r#"{"type":"schedule","tz":"UTC"}"#
         );
+    }
+
+    // The `Obj`s the record variants stand for (what `emit::yaml` built before them).
+    fn position_obj(p: &Position) -> V<'_> {
+        let mut m = Obj::new();
+        m.insert("x", V::Num(&p.x));
+        m.insert("y", V::Num(&p.y));
+        m.into()
+    }
+
+    fn ports_obj(ps: &[Port]) -> V<'_> {
+        V::Seq(
+            ps.iter()
+                .map(|p| {
+                    let mut m = Obj::new();
+                    m.insert("id", (&p.id).into());
+                    if let Some(l) = &p.label {
+                        m.insert("label", l.into());
+                    }
+                    if let Some(t) = &p.ty {
+                        m.insert("type", t.into());
+                    }
+                    m.into()
+                })
+                .collect(),
+        )
+    }
+
+    fn endpoint_obj(e: &Endpoint) -> V<'_> {
+        let mut m = Obj::new();
+        m.insert("node", (&e.node).into());
+        m.insert("port", (&e.port).into());
+        m.into()
+    }
+
+    fn edge_obj(e: &Edge) -> V<'_> {
+        let mut m = Obj::new();
+        m.insert("id", (&e.id).into());
+        m.insert("type", e.kind.as_str().into());
+        m.insert("source", endpoint_obj(&e.source));
+        m.insert("target", endpoint_obj(&e.target));
+        if let Some(c) = &e.condition {
+            m.insert("condition", c.into());
+        }
+        m.into()
+    }
+
+    /// Each record variant writes what its `Obj` writes, through serde_json and through
+    /// the YAML writer: labels and types present or not, conditions present or not,
+    /// strings the writer quotes, float and negative positions, no ports at all.
+    #[test]
+    fn records_serialise_as_their_objs() {
+        use crate::emit::yaml::writer;
+        let flow: crate::model::Flow = serde_json::from_value(json!({
+            "id": "f", "name": "F", "version": "1",
+            "nodes": [
+                {"id": "a", "type": "entry_api", "label": "A", "position": {"x": -1.5, "y": 1e3},
+                 "inputs": [], "outputs": [{"id": "out"}, {"id": "yes", "label": "no: maybe",
+                 "type": "object"}, {"id": "#x", "type": "[list]"}]},
+                {"id": "b", "type": "llm_rigid", "label": "B", "position": {"x": 0, "y": 18446744073709551615u64},
+                 "inputs": [{"id": "in", "label": "In"}]}
+            ],
+            "edges": [
+                {"id": "e1", "type": "sequential", "source": {"node": "a", "port": "out"},
+                 "target": {"node": "b", "port": "in"}},
+                {"id": "e: 2", "type": "conditional", "source": {"node": "a", "port": "yes"},
+                 "target": {"node": "b", "port": "in"}, "condition": "x > 1 # not a comment"},
+                {"id": "e3", "type": "data", "source": {"node": "a", "port": "#x"},
+                 "target": {"node": "b", "port": "null"}}
+            ]
+        }))
+        .unwrap();
+        fn doc(v: V<'_>) -> Obj<'_> {
+            let mut m = Obj::new();
+            m.insert("k", v);
+            m
+        }
+        let same = |new: V<'_>, old: V<'_>| {
+            let (new, old) = (doc(new), doc(old));
+            assert_eq!(
+                serde_json::to_string(&new).unwrap(),
+                serde_json::to_string(&old).unwrap()
+            );
+            let text = writer::to_string(&old).unwrap();
+            assert_eq!(writer::to_string(&new).unwrap(), text);
+            text
+        };
+        for n in &flow.nodes {
+            same(V::Position(&n.position), position_obj(&n.position));
+            for ports in [&n.inputs, &n.outputs].into_iter().flatten() {
+                same(V::Ports(ports), ports_obj(ports));
+            }
+        }
+        let all: Vec<usize> = (0..flow.edges.len()).collect();
+        for at in [&all[..], &all[1..2], &all[2..], &[]] {
+            let text = same(
+                V::Edges(at, &flow.edges),
+                V::Seq(at.iter().map(|&i| edge_obj(&flow.edges[i])).collect()),
+            );
+            assert_eq!(text.matches("id:").count(), at.len(), "{text}");
+        }
     }
 
     #[test]
