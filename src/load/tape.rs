@@ -124,6 +124,22 @@ impl<'s> Tape<'s> {
     }
 }
 
+/// The index of the first byte of `word` (little-endian) that ends a run of plain string
+/// text: a quote, a backslash or a control character (below 0x20); `None` if all eight
+/// are plain. (The classic zero-byte tests: a borrow only ever flags bytes above the first
+/// true hit, so the lowest flag is exact; `first_special_agrees_with_bytes` checks it.)
+fn first_special(word: u64) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let found = (quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash)
+        | (word.wrapping_sub(ONES * 0x20) & !word);
+    let found = found & HIGH;
+    (found != 0).then(|| found.trailing_zeros() as usize / 8)
+}
+
 struct Parser<'s> {
     b: &'s [u8],
     i: usize,
@@ -361,6 +377,17 @@ impl Parser<'_> {
         self.i += 1;
         let start = self.i;
         loop {
+            // Eight bytes at a time up to the first byte that is not plain string text.
+            while let Some(word) = self.b.get(self.i..self.i + 8) {
+                let word = u64::from_le_bytes(word.try_into().ok()?);
+                match first_special(word) {
+                    Some(k) => {
+                        self.i += k;
+                        break;
+                    }
+                    None => self.i += 8,
+                }
+            }
             let c = *self.b.get(self.i)?;
             match c {
                 b'"' => {

@@ -332,3 +332,36 @@ fn the_checks_catch_what_they_are_for() {
 fn nodes_are_16_bytes() {
     assert_eq!(std::mem::size_of::<Node>(), 16);
 }
+
+/// The eight-byte scan of a string's plain text finds the byte a byte-by-byte scan finds:
+/// every byte value at every position among plain bytes, and seeded words mixing plain,
+/// special and high (non-ASCII, 0x7F) bytes, so that the borrows of earlier hits can show.
+#[test]
+fn first_special_agrees_with_bytes() {
+    let bytewise = |word: u64| {
+        word.to_le_bytes()
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+    };
+    for pos in 0..8 {
+        for c in 0..=255u8 {
+            let mut bytes = [b'a'; 8];
+            bytes[pos] = c;
+            let word = u64::from_le_bytes(bytes);
+            assert_eq!(first_special(word), bytewise(word), "{bytes:?}");
+        }
+    }
+    let palette = [
+        b'a', b'Z', b' ', b'"', b'\\', 0, 1, 0x1F, 0x20, 0x21, 0x5B, 0x5D, 0x7F, 0x80, 0xA0,
+        0xC3, 0xE2, 0xFF,
+    ];
+    let mut rng = crate::testing::Rng(0x5CA7);
+    for _ in 0..200_000 {
+        let bytes: [u8; 8] = std::array::from_fn(|_| match rng.below(3) {
+            0 => palette[rng.below(palette.len())],
+            _ => rng.below(256) as u8,
+        });
+        let word = u64::from_le_bytes(bytes);
+        assert_eq!(first_special(word), bytewise(word), "{bytes:?}");
+    }
+}
