@@ -301,9 +301,14 @@ impl Parser<'_> {
         let tape = &self.tape;
         let text = |k: &u32| tape.text(tape.nodes[*k as usize]);
         if keys.len() <= 16 {
-            for (n, k) in keys.iter().enumerate() {
-                let t = text(k);
-                if keys[n + 1..].iter().any(|o| text(o) == t) {
+            // Each key's text looked up once, then compared pairwise.
+            let mut texts = [""; 16];
+            for (t, k) in texts.iter_mut().zip(keys) {
+                *t = text(k);
+            }
+            let texts = &texts[..keys.len()];
+            for (n, t) in texts.iter().enumerate() {
+                if texts[n + 1..].contains(t) {
                     return None;
                 }
             }
