@@ -319,7 +319,7 @@ impl FastSchema {
             return Invalid;
         }
         match shape {
-            Shape::Object(_, members) => out = out.and(|| self.object(n, v, members, depth)),
+            Shape::Object(_, members) => out = out.and(|| self.object::<V>(n, members, depth)),
             Shape::Array(len, items) => out = out.and(|| self.array::<V>(n, len, items, depth)),
             Shape::String(s) => out = out.and(|| string(n, s)),
             Shape::Number(x) => {
@@ -351,32 +351,19 @@ impl FastSchema {
         out
     }
 
-    fn object<'a, V: JsonView<'a>>(
-        &self,
-        n: &Node,
-        object: V,
-        members: V::Members,
-        depth: usize,
-    ) -> Verdict {
+    fn object<'a, V: JsonView<'a>>(&self, n: &Node, members: V::Members, depth: usize) -> Verdict {
+        // One pass over the members, each key's text read once: matched against the
+        // schema's few required and named keys (looking each of those up in the object
+        // scanned it once per key on a tape). A member no property names is checked
+        // against `additionalProperties`, if any. The required keys are all there when as
+        // many members as there are required keys are required ones: both are distinct
+        // (the compiler keeps `required` distinct; an object never repeats a key).
         let mut out = Valid;
-        for key in &n.required {
-            if object.member(key).is_none() {
-                return Invalid;
-            }
-        }
-        if n.additional.is_none() {
-            // Only the named properties are checked: look each up.
-            for (key, sub) in &n.properties {
-                if let Some(value) = object.member(key) {
-                    out = out.and(|| self.eval(*sub, value, depth + 1));
-                    if out == Invalid {
-                        return Invalid;
-                    }
-                }
-            }
-            return out;
-        }
+        let mut required = 0usize;
         for (key, value) in members {
+            if n.required.iter().any(|r| r == key) {
+                required += 1;
+            }
             let Some(sub) = n
                 .properties
                 .iter()
@@ -390,6 +377,9 @@ impl FastSchema {
             if out == Invalid {
                 return Invalid;
             }
+        }
+        if required != n.required.len() {
+            return Invalid;
         }
         out
     }
@@ -655,7 +645,11 @@ impl<'a, V: JsonView<'a>> Compiler<V> {
                 "additionalProperties" => n.additional = Some(self.compile(value, false)?),
                 "required" => {
                     for k in value.as_array()?.1 {
-                        n.required.push(k.as_str()?.to_string());
+                        // (Distinct: `object` counts the required keys it meets.)
+                        let k = k.as_str()?;
+                        if !n.required.iter().any(|r| r == k) {
+                            n.required.push(k.to_string());
+                        }
                     }
                 }
                 "anyOf" | "allOf" => {

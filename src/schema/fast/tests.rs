@@ -964,3 +964,51 @@ fn plain_syntax_admits_exactly_the_shared_forms() {
         assert!(!plain_syntax(p), "{p}");
     }
 }
+
+/// `required` is checked in the one pass over an object's members: every key present, in
+/// any order, among named and additional members. (A repeated required key, which the
+/// metaschema refuses, is one key to the fast check.)
+#[test]
+fn required_keys_are_met_in_one_pass() {
+    for additional in [json!({"type": "string"}), json!(true), Value::Null] {
+        let schema = |required: Value| {
+            let mut s = json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "required": required,
+                "properties": {"a": {"type": "integer"}, "z": {"type": "null"}}
+            });
+            if !additional.is_null() {
+                s["additionalProperties"] = additional.clone();
+            }
+            s
+        };
+        let distinct = schema(json!(["a", "b"]));
+        let pair = Pair {
+            fast: Box::leak(Box::new(FastSchema::compile(&distinct).expect("compiles"))),
+            jsonschema: Box::leak(Box::new(jsonschema::validator_for(&distinct).unwrap())),
+        };
+        let repeated = FastSchema::compile(&schema(json!(["a", "b", "a"]))).expect("compiles");
+        let docs = [
+            json!({}),
+            json!({"a": 1}),
+            json!({"b": "x"}),
+            json!({"a": 1, "b": "x"}),
+            json!({"b": "x", "a": 1}),
+            json!({"a": 1, "b": 2}),
+            json!({"a": "s", "b": "x"}),
+            json!({"z": null, "a": 1, "c": "y", "b": "x"}),
+            json!({"a": 1, "b": "x", "c": 3}),
+            json!({"c": "x", "d": "y"}),
+            json!({"a": 1, "z": null}),
+        ];
+        let mut valid = 0;
+        for doc in &docs {
+            let v = agree(&pair, doc, &format!("additional {additional}"));
+            assert_ne!(v, Unsure, "{doc}");
+            assert_eq!(repeated.verdict(doc), v, "{doc}");
+            valid += usize::from(v == Valid);
+        }
+        assert!(valid >= 2 && valid < docs.len(), "{valid}");
+    }
+}
