@@ -131,7 +131,19 @@ fn analyze_valid(text: &str) -> Option<Outcome> {
     }
     let valid = || crate::schema::fast_verdict(root) == crate::schema::Verdict::Valid;
     let flow = if checks_side_by_side(text.len()) {
-        match rayon::join(valid, || Flow::deserialize_from_tape(root)) {
+        // The check on a thread of its own, the model on this one: the model's memory then
+        // comes from this thread's heap, where the later stages reuse it when it is freed
+        // (built on a pool thread, import's peak grew by a tenth). No thread to be had: one
+        // after the other.
+        let (verdict, flow) = std::thread::scope(|s| {
+            let check = std::thread::Builder::new().spawn_scoped(s, valid).ok();
+            let flow = Flow::deserialize_from_tape(root);
+            (
+                check.map_or_else(valid, |h| h.join().unwrap_or(false)),
+                flow,
+            )
+        });
+        match (verdict, flow) {
             (true, Ok(flow)) => flow,
             _ => return None,
         }
@@ -146,7 +158,7 @@ fn analyze_valid(text: &str) -> Option<Outcome> {
 }
 
 /// The text size from which [`analyze_valid`] checks the schema and builds the model on
-/// two threads: below it, starting the thread pool costs more than the overlap saves
+/// two threads: below it, starting a thread costs more than the overlap saves
 /// (docs/performance.md, "Two cores for one flow").
 pub const PARALLEL_CHECK_MIN: usize = 256 * 1024;
 
