@@ -408,6 +408,31 @@ mod tests {
         out
     }
 
+    /// Whether the fast path took `text` (the document `m`); when it did, its outcome is
+    /// `analyze_value`'s, and when it declined, the schema has something to say of `m` or
+    /// its model cannot be built.
+    fn fast_path_agrees(text: &str, m: &Value, what: &str) -> bool {
+        let slow = analyze_value(&crate::load::parse_json(text).unwrap());
+        match analyze_valid(text) {
+            Some(fast) => {
+                assert_eq!(summary(&fast), summary(&slow), "{what}");
+                true
+            }
+            None => {
+                let valid = crate::schema::fast_verdict(m) == crate::schema::Verdict::Valid;
+                assert!(
+                    !valid
+                        || slow
+                            .diagnostics
+                            .iter()
+                            .any(|d| d.code == Code::SchemaViolation),
+                    "{what}: declined a valid flow"
+                );
+                false
+            }
+        }
+    }
+
     /// The fast path (tape, fast schema check, model from the tape) gives `analyze_value`'s
     /// outcome whenever it answers: on every flow in the repository, pretty and minified,
     /// and on seeded mutations of them (most of which the schema refuses: then the fast
@@ -431,27 +456,9 @@ mod tests {
                 } else {
                     serde_json::to_string(&m).unwrap()
                 };
-                let slow = analyze_value(&crate::load::parse_json(&text).unwrap());
-                match analyze_valid(&text) {
-                    Some(fast) => {
-                        taken += 1;
-                        assert_eq!(summary(&fast), summary(&slow), "{name}, round {round}");
-                    }
-                    None => {
-                        declined += 1;
-                        // Declined: only where the schema has something to say or the
-                        // model cannot be built.
-                        let valid =
-                            crate::schema::fast_verdict(&m) == crate::schema::Verdict::Valid;
-                        assert!(
-                            !valid
-                                || slow
-                                    .diagnostics
-                                    .iter()
-                                    .any(|d| d.code == Code::SchemaViolation),
-                            "{name}, round {round}: declined a valid flow"
-                        );
-                    }
+                match fast_path_agrees(&text, &m, &format!("{name}, round {round}")) {
+                    true => taken += 1,
+                    false => declined += 1,
                 }
             }
         }
@@ -499,27 +506,12 @@ mod tests {
                 }
                 let text = serde_json::to_string(&m).unwrap() + &pad;
                 assert!(text.len() >= PARALLEL_CHECK_MIN);
-                let slow = analyze_value(&crate::load::parse_json(&text).unwrap());
-                match analyze_valid(&text) {
-                    Some(fast) => {
-                        taken += 1;
-                        assert_eq!(summary(&fast), summary(&slow), "{name}, round {round}");
-                    }
-                    None => {
-                        declined += 1;
-                        let valid =
-                            crate::schema::fast_verdict(&m) == crate::schema::Verdict::Valid;
-                        assert!(
-                            !valid
-                                || slow
-                                    .diagnostics
-                                    .iter()
-                                    .any(|d| d.code == Code::SchemaViolation),
-                            "{name}, round {round}: declined a valid flow"
-                        );
-                        if serde_json::from_value::<Flow>(m.clone()).is_ok() {
-                            model_but_invalid += 1;
-                        }
+                if fast_path_agrees(&text, &m, &format!("{name}, round {round}")) {
+                    taken += 1;
+                } else {
+                    declined += 1;
+                    if serde_json::from_value::<Flow>(m.clone()).is_ok() {
+                        model_but_invalid += 1;
                     }
                 }
             }
