@@ -424,6 +424,7 @@ impl<'a> Serializer for &'a mut Writer {
             w: self,
             depth,
             align_after_dash: inline_first,
+            len,
             entries_written: 0,
         })
     }
@@ -590,6 +591,10 @@ pub struct Map<'a> {
     w: &'a mut Writer,
     depth: usize,
     align_after_dash: bool,
+    /// The announced length: the layout of an empty map differs, so a map that writes
+    /// another number of entries than it announced is declined (serde-saphyr then writes
+    /// it, as it would have).
+    len: usize,
     entries_written: usize,
 }
 
@@ -660,6 +665,9 @@ impl SerializeMap for Map<'_> {
     }
 
     fn end(self) -> Result<(), Declined> {
+        if self.entries_written != self.len {
+            return decline("a map of another length than it announced");
+        }
         let w = self.w;
         if self.entries_written == 0 {
             if w.pending_space_after_colon {

@@ -673,3 +673,29 @@ fn deep_nesting_matches_serde_saphyr() {
         }
     }
 }
+
+/// A map that writes another number of entries than it announced is declined (an empty
+/// map is laid out differently, so the writer relies on the announced length).
+#[test]
+fn a_map_of_another_length_than_announced_is_declined() {
+    use serde::ser::SerializeMap;
+    struct Announcing(usize, usize);
+    impl Serialize for Announcing {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(self.0))?;
+            for i in 0..self.1 {
+                m.serialize_entry(&format!("k{i}"), &i)?;
+            }
+            m.end()
+        }
+    }
+    for (announced, written) in [(2, 1), (0, 1), (1, 0), (3, 5)] {
+        assert!(
+            to_string(&Announcing(announced, written)).is_err(),
+            "{announced} announced, {written} written"
+        );
+    }
+    for n in [0, 1, 3] {
+        assert!(to_string(&Announcing(n, n)).is_ok(), "{n}");
+    }
+}
