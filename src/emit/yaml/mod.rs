@@ -142,7 +142,8 @@ fn trigger(t: &Trigger) -> V<'_> {
 /// The node record every step carries: what makes import lossless.
 fn node_meta<'a>(a: &'a Ctx<'a>, node: usize) -> Obj<'a> {
     let n = &a.flow.nodes[node];
-    let mut m = Obj::new();
+    // (At most the nine keys below.)
+    let mut m = Obj::with_capacity(9);
     m.insert("node_id", (&n.id).into());
     m.insert("node_kind", n.kind.as_str().into());
     m.insert("node_label", (&n.label).into());
@@ -197,7 +198,8 @@ fn arms<'a>(a: &'a Ctx<'a>, arms: &'a [CoreArm], with_when: bool) -> V<'a> {
 }
 
 fn step<'a>(a: &'a Ctx<'a>, s: &'a Step) -> V<'a> {
-    let mut m = Obj::new();
+    // (Its operation's keys and a few of the step's own: a config's fields reserve more.)
+    let mut m = Obj::with_capacity(8);
     match &s.op {
         Op::Template { template } => {
             m.insert("rigid", template.into());

@@ -128,6 +128,14 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// An empty map with room for `n` entries (a per-node map of known size grows once
+    /// instead of twice).
+    pub(super) fn with_capacity(n: usize) -> Self {
+        Obj {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
     /// Inserts or replaces `key` (a scan: the manifest's own maps have a handful of keys;
     /// a flow's maps come in through [`Obj::extend_json`]).
     pub(super) fn insert(&mut self, key: &'a str, value: V<'a>) {
