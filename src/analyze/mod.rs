@@ -139,7 +139,10 @@ fn analyze_valid(text: &str) -> Option<Outcome> {
             let check = std::thread::Builder::new().spawn_scoped(s, valid).ok();
             let flow = Flow::deserialize_from_tape(root);
             (
-                check.map_or_else(valid, |h| h.join().unwrap_or(false)),
+                // (A panic of the check is the caller's, as on one thread.)
+                check.map_or_else(valid, |h| {
+                    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+                }),
                 flow,
             )
         });
@@ -469,7 +472,7 @@ mod tests {
         );
     }
 
-    /// The pre-commit case (one small flow per process) never starts the thread pool; a
+    /// The pre-commit case (one small flow per process) never starts a second thread; a
     /// flow of a few hundred nodes and up uses both cores.
     #[test]
     fn only_big_flows_are_checked_on_two_threads() {

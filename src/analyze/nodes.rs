@@ -215,9 +215,9 @@ impl Cx<'_> {
                         plugin_name,
                         method,
                         &args,
-                        || match has_args {
-                            true => (config_path(i).key("args"), Focus::Key),
-                            false => (config_path(i), Focus::Key),
+                        || {
+                            let at = config_path(i);
+                            (if has_args { at.key("args") } else { at }, Focus::Key)
                         },
                         || config_path(i).key("method"),
                     );
@@ -284,8 +284,9 @@ impl Cx<'_> {
                 if let Some(m) = plugins::compute_method(node.kind) {
                     let cfg = node.config();
                     let args: Vec<&str> = cfg.keys().map(String::as_str).collect();
-                    let anchor = || self.config_anchor(i);
-                    let (args_at, method_at) = (anchor(), anchor().0);
+                    // (Compute nodes are few: their anchor is built up front.)
+                    let args_at = self.config_anchor(i);
+                    let method_at = args_at.0.clone();
                     self.check_signature(
                         i,
                         plugins::SCAIBUNKER.name,
@@ -345,8 +346,10 @@ impl Cx<'_> {
         let node_id = &flow.nodes[i].id;
         match p.method(method) {
             Some(m) => {
+                let mut anchor = None;
                 for req in m.required {
                     if !args.contains(req) {
+                        let (at, focus) = anchor.get_or_insert_with(&args_at).clone();
                         self.push(
                             Diagnostic::new(
                                 Code::MissingPluginArg,
@@ -354,8 +357,8 @@ impl Cx<'_> {
                                     "plugin call '{plugin}.{method}': missing required arg '{req}'"
                                 ),
                             )
-                            .at(args_at().0)
-                            .focus(args_at().1)
+                            .at(at)
+                            .focus(focus)
                             .node(node_id)
                             .label(format!("node '{node_id}'")),
                         );

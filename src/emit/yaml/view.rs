@@ -41,7 +41,8 @@ pub(super) enum V<'a> {
 
 // The flow's records (positions, ports, edges) are written field by field with the calls
 // the `Obj` of the same entries makes, without building it: they were most of the view's
-// allocations, about ten per node (docs/performance.md, "Fewer allocations").
+// allocations, about ten per node (docs/performance.md, "Two cores for one flow, fewer
+// allocations").
 
 /// A map of the present `fields`, in order: `Obj`'s calls for the same entries.
 fn record<S: Serializer, const N: usize>(
@@ -55,6 +56,7 @@ fn record<S: Serializer, const N: usize>(
     map.end()
 }
 
+/// A sequence of `items`: `serialize_seq` with the exact length, then each element.
 fn seq<S: Serializer, T: Serialize>(
     s: S,
     items: impl ExactSizeIterator<Item = T>,
@@ -202,20 +204,8 @@ impl Serialize for V<'_> {
             V::Owned(v) => v.serialize(s),
             V::JsonMap(m) => m.serialize(s),
             V::Map(o) => o.serialize(s),
-            V::Seq(xs) => {
-                let mut seq = s.serialize_seq(Some(xs.len()))?;
-                for x in xs {
-                    seq.serialize_element(x)?;
-                }
-                seq.end()
-            }
-            V::Strs(xs) => {
-                let mut seq = s.serialize_seq(Some(xs.len()))?;
-                for x in xs {
-                    seq.serialize_element(x)?;
-                }
-                seq.end()
-            }
+            V::Seq(xs) => seq(s, xs.iter()),
+            V::Strs(xs) => seq(s, xs.iter()),
             V::Lazy(f) => f().serialize(s),
             V::Position(p) => record(s, [Some(("x", V::Num(&p.x))), Some(("y", V::Num(&p.y)))]),
             V::Ports(ps) => seq(s, ps.iter().map(PortRecord)),
