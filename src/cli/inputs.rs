@@ -96,10 +96,6 @@ pub(super) fn flows_of_artifacts(args: Vec<PathBuf>, ext: &str) -> Vec<PathBuf> 
     out
 }
 
-/// Runs `work` on every item, on every core (rayon; `RAYON_NUM_THREADS` caps it), and hands
-/// the results to `each` in the items' order, so output and exit codes do not depend on
-/// scheduling. Items go in batches of a few per core: at most a batch of results (source
-/// texts, reports) is held at once. One item runs on this thread.
 /// How a run of `n` inputs treats each input's intermediate trees: a single input is the
 /// last thing the process does, so its trees are left to the exit (docs/performance.md);
 /// with more, each file's memory is freed for the next.
@@ -111,6 +107,10 @@ pub(super) fn reclaim_for(n: usize) -> crate::Reclaim {
     }
 }
 
+/// Runs `work` on every item, on every core (rayon; `RAYON_NUM_THREADS` caps it), and hands
+/// the results to `each` in the items' order, so output and exit codes do not depend on
+/// scheduling. Items go in batches of a few per core: at most a batch of results (source
+/// texts, reports) is held at once. One item runs on this thread.
 pub(super) fn in_order<T: Sync, R: Send>(
     items: &[T],
     work: impl Fn(&T) -> R + Sync,
