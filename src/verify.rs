@@ -3,12 +3,13 @@
 //! and the rules E400–E422, and reports every problem it finds, each with the IR path of
 //! the offending block and, where the block carries one, its originating `node_id`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::diagnostics::{Code, Diagnostic, JsonPath, PathSeg};
+use crate::diagnostics::{Code, Diagnostic, JsonPath, PathSeg, Place};
+use crate::hash::{HashMap, HashMapExt};
 use crate::load::SourceFile;
 use crate::schema::fast::{FastSchema, Verdict};
 
@@ -249,6 +250,14 @@ impl<'a> Verifier<'a> {
         self.diags.push(d);
     }
 
+    /// [`Self::at`] for a walk's place (its path is built only here).
+    fn at_place(&mut self, code: Code, place: &Place<'_>, message: String) {
+        if self.full() {
+            return;
+        }
+        self.at(code, &place.to_path(), message);
+    }
+
     /// `; did you mean `x`?` for `word` among `candidates`, worked out once per word.
     fn hint<'c>(
         &mut self,
@@ -468,8 +477,10 @@ impl<'a> Verifier<'a> {
             plugins,
             roles_known: ir.get("models").is_none_or(Value::is_array),
         };
+        let all_flows = Place::Root;
+        let all_flows = all_flows.key("flows");
         for (i, f) in flows.into_iter().flatten().enumerate() {
-            let path = root.key("flows").index(i);
+            let path = all_flows.index(i);
             let mut bindings: Bindings<'a> = params(f)
                 .map(|p| (p, format!("{path}.params (a flow parameter)")))
                 .collect();
@@ -485,7 +496,7 @@ impl<'a> Verifier<'a> {
     fn blocks(
         &mut self,
         body: &'a [Value],
-        path: &JsonPath,
+        path: &Place<'_>,
         names: &Names<'a>,
         bindings: &mut Bindings<'a>,
     ) {
@@ -500,7 +511,7 @@ impl<'a> Verifier<'a> {
     fn block(
         &mut self,
         b: &'a Value,
-        path: &JsonPath,
+        path: &Place<'_>,
         names: &Names<'a>,
         bindings: &mut Bindings<'a>,
     ) {
@@ -526,7 +537,7 @@ impl<'a> Verifier<'a> {
                 }
             }
             "while" if b.get("max_iterations").is_none() => {
-                self.at(
+                self.at_place(
                     Code::IrWhileWithoutBound,
                     path,
                     "while loop missing max_iterations".into(),
@@ -541,7 +552,7 @@ impl<'a> Verifier<'a> {
                 if let Some(name) = b.get(key).and_then(Value::as_str)
                     && !crate::model::is_identifier(name)
                 {
-                    self.at(
+                    self.at_place(
                         Code::BadBinding,
                         &path.key(key),
                         format!("{key} '{}' is not a valid identifier ([a-z_][A-Za-z0-9_]*, not a reserved word)", shorten(name)),
@@ -553,7 +564,7 @@ impl<'a> Verifier<'a> {
                 if let Some(t) = b.get("target").and_then(Value::as_str)
                     && !crate::analyze::is_core_uri(t)
                 {
-                    self.at(
+                    self.at_place(
                         Code::CoreCallTarget,
                         &path.key("target"),
                         format!(
@@ -587,7 +598,7 @@ impl<'a> Verifier<'a> {
     }
 
     /// E418: a hitl_review checkpoint routes through a queue in a scope.
-    fn hitl_target(&mut self, b: &'a Value, path: &JsonPath) {
+    fn hitl_target(&mut self, b: &'a Value, path: &Place<'_>) {
         match b.get("hitl_target").and_then(Value::as_object) {
             Some(t) => {
                 let missing: Vec<&str> = ["scope", "queue"]
@@ -595,7 +606,7 @@ impl<'a> Verifier<'a> {
                     .filter(|k| t.get(*k).and_then(Value::as_str).is_none_or(str::is_empty))
                     .collect();
                 if !missing.is_empty() {
-                    self.at(
+                    self.at_place(
                         Code::HitlTargetIncomplete,
                         &path.key("hitl_target"),
                         format!(
@@ -606,7 +617,7 @@ impl<'a> Verifier<'a> {
                 }
             }
             None if b.get("type").and_then(Value::as_str) == Some("hitl_review") => {
-                self.at(
+                self.at_place(
                     Code::HitlTargetIncomplete,
                     path,
                     "a hitl_review checkpoint has no hitl_target: it cannot be routed to a queue (use a hitl_review node, which has a queue)".into(),
@@ -616,11 +627,11 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    fn statement(&mut self, s: &'a Value, path: &JsonPath, names: &Names<'a>) {
+    fn statement(&mut self, s: &'a Value, path: &Place<'_>, names: &Names<'a>) {
         let kind = s.get("kind").and_then(Value::as_str).unwrap_or_default();
         match kind {
             "model_call" | "flexible" | "guarded" => {
-                self.at(
+                self.at_place(
                     Code::LlmInRigid,
                     path,
                     format!(
@@ -634,7 +645,7 @@ impl<'a> Verifier<'a> {
                     && !names.plugins.contains(alias)
                 {
                     let hint = self.hint("plugins", alias, names.plugins.iter().copied());
-                    self.at(
+                    self.at_place(
                         Code::UndeclaredPlugin,
                         &path.key("alias"),
                         format!(
@@ -657,14 +668,14 @@ impl<'a> Verifier<'a> {
     }
 
     /// E400 for every string under `v` that calls a non-deterministic function.
-    fn deterministic(&mut self, v: &'a Value, path: &JsonPath, whole: bool) {
+    fn deterministic(&mut self, v: &'a Value, path: &Place<'_>, whole: bool) {
         if self.full() {
             return;
         }
         match v {
             Value::String(s) => {
                 if let Some(f) = non_deterministic_call(s, whole) {
-                    self.at(
+                    self.at_place(
                         Code::NonDeterministicRigid,
                         path,
                         format!(
@@ -688,13 +699,13 @@ impl<'a> Verifier<'a> {
     }
 
     /// E415 when the `llm_role` of `v` is not a declared model role.
-    fn role(&mut self, v: &'a Value, path: &JsonPath, names: &Names<'a>) {
+    fn role(&mut self, v: &'a Value, path: &Place<'_>, names: &Names<'a>) {
         let Some(role) = v.get("llm_role").and_then(Value::as_str) else {
             return;
         };
         if names.roles_known && !names.roles.contains(role) {
             let hint = self.hint("roles", role, names.roles.iter().copied());
-            self.at(
+            self.at_place(
                 Code::IrUndeclaredRole,
                 &path.key("llm_role"),
                 format!(
@@ -705,9 +716,9 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    fn binding(&mut self, name: &'a str, path: &JsonPath, bindings: &mut Bindings<'a>) {
+    fn binding(&mut self, name: &'a str, path: &Place<'_>, bindings: &mut Bindings<'a>) {
         if !crate::model::is_identifier(name) {
-            self.at(
+            self.at_place(
                 Code::BadBinding,
                 path,
                 format!(
@@ -718,7 +729,7 @@ impl<'a> Verifier<'a> {
         }
         if let Some(first) = bindings.get(name) {
             let first = first.clone();
-            self.at(
+            self.at_place(
                 Code::DuplicateBinding,
                 path,
                 format!(

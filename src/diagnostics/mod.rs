@@ -6,7 +6,10 @@
 //! them.
 
 pub mod codes;
+mod place;
 pub mod render;
+
+pub use place::Place;
 
 use std::fmt;
 use std::ops::Range;
