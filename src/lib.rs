@@ -181,8 +181,8 @@ pub fn compile_flow_with(
         None => return Err(compile_error(diags)),
     };
     let core = lower::core::lower(&a, &bodies);
-    let bytes = emit_artifact(&a, &core, format, options, &mut diags);
-    options.reclaim.release((a, bodies, core));
+    let bytes = emit_artifact(&a, core, format, options, &mut diags);
+    options.reclaim.release((a, bodies));
     let bytes = bytes?;
     let max_manifest = options.limits.max_manifest();
     if format == OutputFormat::Yaml && bytes.len() as u64 > max_manifest {
@@ -201,23 +201,27 @@ pub fn compile_flow_with(
     })
 }
 
-/// Emits the artifact of a lowered core (for `ir`, verified and size-checked).
+/// Emits the artifact of a lowered core (for `ir`, verified and size-checked; the IR takes
+/// the core's strings and maps rather than copying them).
 fn emit_artifact(
     a: &analyze::AnalyzedFlow,
-    core: &lower::core::Core,
+    core: lower::core::Core,
     format: OutputFormat,
     options: CompileOptions,
     diags: &mut Vec<diagnostics::Diagnostic>,
 ) -> Result<Vec<u8>, CompileError> {
     Ok(match format {
-        OutputFormat::Yaml => emit::yaml::emit(a, core)
-            .map_err(|message| CompileError {
+        OutputFormat::Yaml => {
+            let text = emit::yaml::emit(a, &core);
+            options.reclaim.release(core);
+            text.map_err(|message| CompileError {
                 message,
                 errors: Vec::new(),
             })?
-            .into_bytes(),
+            .into_bytes()
+        }
         OutputFormat::Ir => {
-            let ir = emit::ir::module(a, core);
+            let ir = emit::ir::into_module(a, core);
             if options.verify {
                 let errors = verify::verify(&ir);
                 if !errors.is_empty() {
@@ -259,7 +263,11 @@ fn emit_artifact(
             }
             bytes
         }
-        OutputFormat::Scai => emit::scai::emit(a, core).into_bytes(),
+        OutputFormat::Scai => {
+            let text = emit::scai::emit(a, &core);
+            options.reclaim.release(core);
+            text.into_bytes()
+        }
     })
 }
 

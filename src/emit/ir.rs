@@ -20,17 +20,14 @@ fn obj(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
-/// Copies the keys of `from` that are set, in the order of `keys`, renaming as given.
-fn copy(to: &mut Map<String, Value>, from: &Map<String, Value>, keys: &[(&str, &str)]) {
-    for (src, dst) in keys {
-        if let Some(v) = from.get(*src) {
-            to.insert((*dst).to_string(), v.clone());
-        }
-    }
+/// The `IRModule` dict (of a copy of `core`: [`into_module`] takes it).
+pub fn module(a: &AnalyzedFlow, core: &Core) -> Value {
+    into_module(a, core.clone())
 }
 
-/// The `IRModule` dict.
-pub fn module(a: &AnalyzedFlow, core: &Core) -> Value {
+/// The `IRModule` dict, moving the lowered core's strings and maps into it rather than
+/// copying them (a compile has no use for the core after).
+pub fn into_module(a: &AnalyzedFlow, core: Core) -> Value {
     let flow = &a.flow;
     let mut m = Map::new();
     m.insert("schema_version".into(), SCHEMA_VERSION.into());
@@ -61,9 +58,9 @@ pub fn module(a: &AnalyzedFlow, core: &Core) -> Value {
     m.insert("models".into(), crate::lower::core::registry(flow).into());
     let plugins: Vec<Value> = core.plugins.iter().map(|p| p.to_value()).collect();
     m.insert("plugins".into(), plugins.into());
-    m.insert("capabilities".into(), core.capabilities.clone().into());
-    if let Some(q) = &core.scaiqueue {
-        m.insert("scaiqueue".into(), q.clone());
+    m.insert("capabilities".into(), core.capabilities.into());
+    if let Some(q) = core.scaiqueue {
+        m.insert("scaiqueue".into(), q);
     }
     if let Some(v) = &flow.variables {
         m.insert(
@@ -71,29 +68,25 @@ pub fn module(a: &AnalyzedFlow, core: &Core) -> Value {
             serde_json::to_value(v).unwrap_or_default(),
         );
     }
-    let triggers: Vec<Value> = core
-        .flows
-        .iter()
-        .flat_map(|f| f.triggers.iter().map(move |t| trigger(a, t, &f.name)))
-        .collect();
+    // The triggers of every flow first, then the flows.
+    let mut triggers = Vec::new();
+    let mut flows = Vec::with_capacity(core.flows.len());
+    for f in core.flows {
+        let params = f
+            .triggers
+            .first()
+            .map(|t| input_param(a, t.node))
+            .into_iter()
+            .collect::<Vec<_>>();
+        triggers.extend(f.triggers.into_iter().map(|t| trigger(a, t, &f.name)));
+        flows.push(obj(vec![
+            ("name", f.name.into()),
+            ("params", params.into()),
+            ("body", blocks(a, f.steps).into()),
+        ]));
+    }
     m.insert("triggers".into(), triggers.into());
-    let flows: Vec<Value> = core
-        .flows
-        .iter()
-        .map(|f| {
-            let params = f
-                .triggers
-                .first()
-                .map(|t| input_param(a, t.node))
-                .into_iter()
-                .collect::<Vec<_>>();
-            obj(vec![
-                ("name", f.name.clone().into()),
-                ("params", params.into()),
-                ("body", blocks(a, &f.steps).into()),
-            ])
-        })
-        .collect();
+    let flows: Vec<Value> = flows;
     m.insert("flows".into(), flows.into());
     m.insert(
         "source".into(),
@@ -108,7 +101,7 @@ pub fn module(a: &AnalyzedFlow, core: &Core) -> Value {
 
 /// `IRTrigger {kind, name, target_flow}`, then the entry's settings (method/path,
 /// cron/timezone, ...) and where it comes from.
-fn trigger(a: &AnalyzedFlow, t: &Trigger, flow: &str) -> Value {
+fn trigger(a: &AnalyzedFlow, t: Trigger, flow: &str) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), t.kind.into());
     m.insert("name".into(), a.flow.nodes[t.node].id.clone().into());
@@ -124,9 +117,8 @@ fn trigger(a: &AnalyzedFlow, t: &Trigger, flow: &str) -> Value {
     let reserved = ["kind", "name", "target_flow", "source_location"];
     m.extend(
         t.config
-            .iter()
-            .filter(|(k, _)| !reserved.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone())),
+            .into_iter()
+            .filter(|(k, _)| !reserved.contains(&k.as_str())),
     );
     m.insert("source_location".into(), location(a, t.node, None));
     Value::Object(m)
@@ -154,8 +146,8 @@ fn location(a: &AnalyzedFlow, node: usize, synthetic: Option<&str>) -> Value {
     Value::Object(m)
 }
 
-fn blocks(a: &AnalyzedFlow, steps: &[Step]) -> Vec<Value> {
-    steps.iter().map(|s| block(a, s)).collect()
+fn blocks(a: &AnalyzedFlow, steps: Vec<Step>) -> Vec<Value> {
+    steps.into_iter().map(|s| block(a, s)).collect()
 }
 
 fn rigid(statement: Value) -> Map<String, Value> {
@@ -165,11 +157,18 @@ fn rigid(statement: Value) -> Map<String, Value> {
     m
 }
 
-fn block(a: &AnalyzedFlow, s: &Step) -> Value {
-    let mut m = match &s.op {
+fn block(a: &AnalyzedFlow, s: Step) -> Value {
+    let Step {
+        node,
+        op,
+        binding,
+        data_from,
+        synthetic,
+    } = s;
+    let mut m = match op {
         Op::Template { template } => rigid(obj(vec![
             ("kind", "expression".into()),
-            ("expression", template.clone().into()),
+            ("expression", template.into()),
         ])),
         Op::PluginCall {
             alias,
@@ -177,43 +176,46 @@ fn block(a: &AnalyzedFlow, s: &Step) -> Value {
             args,
         } => rigid(obj(vec![
             ("kind", "plugin_call".into()),
-            ("alias", alias.clone().into()),
-            ("method", method.clone().into()),
-            ("args", Value::Object(args.clone())),
+            ("alias", alias.into()),
+            ("method", method.into()),
+            ("args", Value::Object(args)),
         ])),
         Op::Assign { variable, value } => rigid(obj(vec![
             ("kind", "assign".into()),
-            ("variable", variable.clone().into()),
-            ("value", value.clone()),
+            ("variable", variable.into()),
+            ("value", value),
         ])),
         Op::LlmTurn {
             goal,
             guarded,
             role,
             guard,
-            fields,
+            mut fields,
         } => {
             let mut m = Map::new();
             m.insert(
                 "kind".into(),
-                if *guarded { "guarded" } else { "flexible" }.into(),
+                if guarded { "guarded" } else { "flexible" }.into(),
             );
-            m.insert("goal".into(), goal.clone().into());
-            copy(&mut m, fields, &[("output_schema", "output_type")]);
+            m.insert("goal".into(), goal.into());
+            if let Some(v) = fields.remove("output_schema") {
+                m.insert("output_type".into(), v);
+            }
             if let Some(r) = role {
-                m.insert("llm_role".into(), r.clone().into());
+                m.insert("llm_role".into(), r.into());
             }
-            if *guarded && let Some(g) = guard {
-                m.insert("guard".into(), g.clone().into());
+            if guarded && let Some(g) = guard {
+                m.insert("guard".into(), g.into());
             }
-            let keys = if *guarded {
+            let keys = if guarded {
                 crate::lower::core::GUARDED_FIELDS
             } else {
                 crate::lower::core::FLEXIBLE_FIELDS
             };
+            // (The keys are distinct, and `output_schema` is none of them.)
             for k in keys {
-                if let Some(v) = fields.get(*k) {
-                    m.insert((*k).to_string(), v.clone());
+                if let Some(v) = fields.remove(*k) {
+                    m.insert((*k).to_string(), v);
                 }
             }
             m
@@ -224,7 +226,7 @@ fn block(a: &AnalyzedFlow, s: &Step) -> Value {
         } => {
             let mut m = Map::new();
             m.insert("kind".into(), "checkpoint".into());
-            m.extend(fields.clone());
+            m.extend(fields);
             if let Some(h) = hitl_target {
                 m.insert("hitl_target".into(), Value::Object(h.to_map()));
             }
@@ -233,37 +235,37 @@ fn block(a: &AnalyzedFlow, s: &Step) -> Value {
         Op::CoreCall { fields } => {
             let mut m = Map::new();
             m.insert("kind".into(), "core_call".into());
-            m.extend(fields.clone());
+            m.extend(fields);
             m
         }
         Op::Decision { fields, arms } => {
             let mut m = Map::new();
             m.insert("kind".into(), "match".into());
-            m.extend(fields.clone());
-            let (otherwise, guarded): (Vec<&CoreArm>, Vec<&CoreArm>) =
-                arms.iter().partition(|arm| arm.fallthrough);
+            m.extend(fields);
+            let (otherwise, guarded): (Vec<CoreArm>, Vec<CoreArm>) =
+                arms.into_iter().partition(|arm| arm.fallthrough);
             let list: Vec<Value> = guarded
-                .iter()
+                .into_iter()
                 .map(|arm| {
                     obj(vec![
-                        ("when", arm.when.clone().into()),
-                        ("body", blocks(a, &arm.steps).into()),
+                        ("when", arm.when.into()),
+                        ("body", blocks(a, arm.steps).into()),
                     ])
                 })
                 .collect();
             m.insert("arms".into(), list.into());
-            if let Some(arm) = otherwise.first() {
-                m.insert("otherwise".into(), blocks(a, &arm.steps).into());
+            if let Some(arm) = otherwise.into_iter().next() {
+                m.insert("otherwise".into(), blocks(a, arm.steps).into());
             }
             m
         }
         Op::Parallel { fields, branches } => {
             let mut m = Map::new();
             m.insert("kind".into(), "parallel".into());
-            m.extend(fields.clone());
+            m.extend(fields);
             let list: Vec<Value> = branches
-                .iter()
-                .map(|b| obj(vec![("body", blocks(a, &b.steps).into())]))
+                .into_iter()
+                .map(|b| obj(vec![("body", blocks(a, b.steps).into())]))
                 .collect();
             m.insert("branches".into(), list.into());
             m
@@ -274,21 +276,21 @@ fn block(a: &AnalyzedFlow, s: &Step) -> Value {
             body,
         } => {
             let mut m = Map::new();
-            m.insert("kind".into(), (*style).into());
-            m.extend(fields.clone());
+            m.insert("kind".into(), style.into());
+            m.extend(fields);
             m.insert("body".into(), blocks(a, body).into());
             m
         }
     };
-    if !s.data_from.is_empty() {
-        m.insert("data_from".into(), s.data_from.clone().into());
+    if !data_from.is_empty() {
+        m.insert("data_from".into(), data_from.into());
     }
-    if let Some(b) = &s.binding {
-        m.insert("result_binding".into(), b.clone().into());
+    if let Some(b) = binding {
+        m.insert("result_binding".into(), b.into());
     }
     m.insert(
         "source_location".into(),
-        location(a, s.node, s.synthetic.map(|x| x.as_str())),
+        location(a, node, synthetic.map(|x| x.as_str())),
     );
     Value::Object(m)
 }
