@@ -917,6 +917,47 @@ mod tests {
         assert_eq!(verify(&deep), verify_here(&deep));
     }
 
+    /// E420 for a loop's `item` and a try's `error_binding` that are no identifiers, at
+    /// their own paths, and none for good ones.
+    #[test]
+    fn loop_items_and_error_bindings_are_identifiers() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/ir/valid-ticket-triage.json"
+        ))
+        .unwrap();
+        let mut ir: Value = serde_json::from_str(&text).unwrap();
+        let body = ir["flows"][0]["body"].as_array_mut().unwrap();
+        let n = body.len();
+        body.push(
+            serde_json::json!({"kind": "foreach", "items": "{{ xs }}", "item": "1st", "body": []}),
+        );
+        body.push(serde_json::json!({"kind": "try", "body": [], "error_binding": "no good"}));
+        body.push(
+            serde_json::json!({"kind": "foreach", "items": "{{ xs }}", "item": "x", "body": []}),
+        );
+        body.push(serde_json::json!({"kind": "try", "body": [], "error_binding": "err"}));
+        let found: Vec<(String, String)> = verify(&ir)
+            .into_iter()
+            .map(|d| {
+                (
+                    d.code.to_string(),
+                    d.path.map(|p| p.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("E420".to_string(), format!("flows[0].body[{n}].item")),
+                (
+                    "E420".to_string(),
+                    format!("flows[0].body[{}].error_binding", n + 1)
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn ir_schema_compiles() {
         let _ = validator();
