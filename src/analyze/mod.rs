@@ -131,21 +131,11 @@ fn analyze_valid(text: &str) -> Option<Outcome> {
     }
     let valid = || crate::schema::fast_verdict(root) == crate::schema::Verdict::Valid;
     let flow = if checks_side_by_side(text.len()) {
-        // The check on a thread of its own, the model on this one: the model's memory then
+        // The check on a second thread, the model on this one: the model's memory then
         // comes from this thread's heap, where the later stages reuse it when it is freed
         // (built on a pool thread, import's peak grew by a tenth). No thread to be had: one
-        // after the other.
-        let (verdict, flow) = std::thread::scope(|s| {
-            let check = std::thread::Builder::new().spawn_scoped(s, valid).ok();
-            let flow = Flow::deserialize_from_tape(root);
-            (
-                // (A panic of the check is the caller's, as on one thread.)
-                check.map_or_else(valid, |h| {
-                    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
-                }),
-                flow,
-            )
-        });
+        // after the other; a panic of the check is re-raised here.
+        let (flow, verdict) = crate::verify::beside(valid, || Flow::deserialize_from_tape(root));
         match (verdict, flow) {
             (true, Ok(flow)) => flow,
             _ => return None,
