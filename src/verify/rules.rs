@@ -297,13 +297,7 @@ impl<'a> Verifier<'a> {
         let flows = ir.get("flows").and_then(Value::as_array);
         // Triggers target existing flows (when there is a list of flows to look in).
         let flow_names = names("flows", "name");
-        for (i, t) in ir
-            .get("triggers")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, t) in items(ir, "triggers").enumerate() {
             if let (Some(target), Some(_)) = (t.get("target_flow").and_then(Value::as_str), flows)
                 && !flow_names.contains(target)
             {
@@ -390,13 +384,7 @@ impl<'a> Verifier<'a> {
         }
         match kind {
             "rigid" => {
-                for (j, s) in b
-                    .get("statements")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
+                for (j, s) in items(b, "statements").enumerate() {
                     self.statement(s, &path.key("statements").index(j), names);
                 }
             }
@@ -447,13 +435,7 @@ impl<'a> Verifier<'a> {
             }
         }
         for key in ["arms", "branches"] {
-            for (j, arm) in b
-                .get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
+            for (j, arm) in items(b, key).enumerate() {
                 if let Some(body) = arm.get("body").and_then(Value::as_array) {
                     self.blocks(body, &path.key(key).index(j).key("body"), names, bindings);
                 }
@@ -607,13 +589,14 @@ impl<'a> Verifier<'a> {
     }
 }
 
+/// The items of the list at `key` of `v` (none when there is no list there).
+fn items<'v>(v: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
 /// The parameter names of a flow.
 fn params(flow: &Value) -> impl Iterator<Item = &str> {
-    flow.get("params")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.get("name").and_then(Value::as_str))
+    items(flow, "params").filter_map(|p| p.get("name").and_then(Value::as_str))
 }
 
 /// A value shown in a message, cut when long (a hostile bundle can hold megabyte strings).
