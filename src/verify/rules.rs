@@ -13,6 +13,7 @@ use super::{
 use crate::diagnostics::{Code, Diagnostic, JsonPath, PathSeg, Place};
 use crate::hash::{HashMap, HashMapExt};
 use crate::schema::fast::Verdict;
+use crate::scir;
 
 /// Calls that make a rigid statement non-deterministic (E400).
 const NON_DETERMINISTIC: [&str; 10] = [
@@ -22,13 +23,22 @@ const NON_DETERMINISTIC: [&str; 10] = [
 /// Modules whose every function is non-deterministic (E400).
 const NON_DETERMINISTIC_MODULES: [&str; 3] = ["random", "uuid", "secrets"];
 
-pub(super) fn verify_here(ir: &Value) -> Vec<Diagnostic> {
-    let mut v = Verifier {
-        ir,
-        diags: Vec::new(),
-        hints: HashMap::new(),
-        suggestions: crate::diagnostics::SuggestBudget::default(),
-    };
+/// The IR's values (keys included) from which the schema check runs on a second thread:
+/// about a millisecond of checking, many times a thread's start.
+const PARALLEL_VERIFY_MIN: usize = 50_000;
+
+/// Whether the schema check of `ir` runs on a second thread.
+fn checks_side_by_side(ir: &Value) -> bool {
+    scir::value_count_upto(ir, PARALLEL_VERIFY_MIN) >= PARALLEL_VERIFY_MIN
+}
+
+/// Whether the fast check finds `ir` valid (else the schema's problems are looked for).
+fn fast_valid(ir: &Value) -> bool {
+    fast_ir().is_some_and(|f| f.verdict(ir) == Verdict::Valid)
+}
+
+pub(super) fn verify_here<'a>(ir: &'a Value) -> Vec<Diagnostic> {
+    let v = Verifier::new(ir);
     let Some(top) = ir.as_object() else {
         return vec![
             Diagnostic::new(
@@ -57,8 +67,25 @@ pub(super) fn verify_here(ir: &Value) -> Vec<Diagnostic> {
             return vec![d];
         }
     }
-    v.schema();
-    v.rules();
+    // The schema's problems come first, then the rules'. The fast check's verdict is
+    // worked out beside the rules' walk when the IR is big enough to pay for a thread
+    // (both only read it); a valid verdict adds nothing, so the walk's outcome is the
+    // whole one. Any other verdict reports in order: the schema, then the rules again.
+    let walk = |mut v: Verifier<'a>| {
+        v.rules();
+        v
+    };
+    let checked = if checks_side_by_side(ir) {
+        let (walked, valid) = super::beside(|| fast_valid(ir), || walk(v));
+        valid.then_some(walked)
+    } else {
+        fast_valid(ir).then(|| walk(v))
+    };
+    let mut v = checked.unwrap_or_else(|| {
+        let mut v = Verifier::new(ir);
+        v.schema();
+        walk(v)
+    });
     if v.diags.len() > MAX_DIAGNOSTICS {
         v.diags.truncate(MAX_DIAGNOSTICS);
         v.diags.push(
@@ -80,6 +107,8 @@ struct Verifier<'a> {
     /// Suggestions left to work out (`docs/limits.md`): with the cache and the stop at
     /// [`MAX_DIAGNOSTICS`], N bad names among N candidates stay linear.
     suggestions: crate::diagnostics::SuggestBudget,
+    /// [`binders`], once a binding is found bound twice.
+    binders: Option<HashMap<*const Value, JsonPath>>,
 }
 
 /// The names a walk over the blocks of one flow checks references against.
@@ -90,10 +119,30 @@ struct Names<'a> {
     roles_known: bool,
 }
 
-/// The bindings of the flow being walked: name → where it is bound.
-type Bindings<'a> = HashMap<&'a str, String>;
+/// The bindings of the flow being walked: name → where it is first bound.
+type Bindings<'a> = HashMap<&'a str, First<'a>>;
+
+/// Where a name is first bound in the flow being walked.
+#[derive(Debug, Clone, Copy)]
+enum First<'a> {
+    /// A parameter of flow `.0`.
+    Param(usize),
+    /// The `result_binding` of this block: its path is worked out only for a duplicate
+    /// (formatting one per binding was a fifth of the verifier's time).
+    Block(&'a Value),
+}
 
 impl<'a> Verifier<'a> {
+    fn new(ir: &'a Value) -> Self {
+        Verifier {
+            ir,
+            diags: Vec::new(),
+            hints: HashMap::new(),
+            suggestions: crate::diagnostics::SuggestBudget::default(),
+            binders: None,
+        }
+    }
+
     fn full(&self) -> bool {
         self.diags.len() > MAX_DIAGNOSTICS
     }
@@ -175,10 +224,9 @@ impl<'a> Verifier<'a> {
         found.map(str::to_string)
     }
 
+    /// The schema's problems, from `jsonschema` (for an IR the fast check does not find
+    /// valid).
     fn schema(&mut self) {
-        if fast_ir().is_some_and(|f| f.verdict(self.ir) == Verdict::Valid) {
-            return;
-        }
         let errors: Vec<(JsonPath, String, bool)> = validator()
             .iter_errors(self.ir)
             .take(MAX_DIAGNOSTICS + 1)
@@ -339,9 +387,7 @@ impl<'a> Verifier<'a> {
         let all_flows = all_flows.key("flows");
         for (i, f) in flows.into_iter().flatten().enumerate() {
             let path = all_flows.index(i);
-            let mut bindings: Bindings<'a> = params(f)
-                .map(|p| (p, format!("{path}.params (a flow parameter)")))
-                .collect();
+            let mut bindings: Bindings<'a> = params(f).map(|p| (p, First::Param(i))).collect();
             if let Some(body) = f.get("body").and_then(Value::as_array) {
                 self.blocks(body, &path.key("body"), &names, &mut bindings);
             }
@@ -377,7 +423,7 @@ impl<'a> Verifier<'a> {
             return;
         };
         if let Some(name) = b.get("result_binding").and_then(Value::as_str) {
-            self.binding(name, &path.key("result_binding"), bindings);
+            self.binding(name, b, &path.key("result_binding"), bindings);
         }
         if matches!(kind, "flexible" | "guarded" | "model_call") {
             self.role(b, path, names);
@@ -562,7 +608,14 @@ impl<'a> Verifier<'a> {
         }
     }
 
-    fn binding(&mut self, name: &'a str, path: &Place<'_>, bindings: &mut Bindings<'a>) {
+    /// E420 and E421 for the `result_binding` `name` of `block`, at `path`.
+    fn binding(
+        &mut self,
+        name: &'a str,
+        block: &'a Value,
+        path: &Place<'_>,
+        bindings: &mut Bindings<'a>,
+    ) {
         if !crate::model::is_identifier(name) {
             self.at_place(
                 Code::BadBinding,
@@ -573,8 +626,8 @@ impl<'a> Verifier<'a> {
                 ),
             );
         }
-        if let Some(first) = bindings.get(name) {
-            let first = first.clone();
+        if let Some(&first) = bindings.get(name) {
+            let first = self.first_place(first);
             self.at_place(
                 Code::DuplicateBinding,
                 path,
@@ -584,9 +637,58 @@ impl<'a> Verifier<'a> {
                 ),
             );
         } else {
-            bindings.insert(name, path.to_string());
+            bindings.insert(name, First::Block(block));
         }
     }
+
+    /// Where a name was first bound, as the duplicate's message says it.
+    fn first_place(&mut self, first: First<'a>) -> String {
+        match first {
+            First::Param(i) => format!(
+                "{}.params (a flow parameter)",
+                JsonPath::root().key("flows").index(i)
+            ),
+            First::Block(block) => {
+                let ir = self.ir;
+                let binders = self.binders.get_or_insert_with(|| binders(ir));
+                match binders.get(&std::ptr::from_ref(block)) {
+                    Some(path) => path.key("result_binding").to_string(),
+                    // (Every block walked is in the IR.)
+                    None => "an earlier block".to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// The path of every object in `ir` that has a `result_binding`, by address: one walk
+/// over the IR, made for its first duplicate binding.
+fn binders(ir: &Value) -> HashMap<*const Value, JsonPath> {
+    fn walk(v: &Value, path: &mut JsonPath, out: &mut HashMap<*const Value, JsonPath>) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("result_binding") {
+                    out.insert(std::ptr::from_ref(v), path.clone());
+                }
+                for (k, x) in m {
+                    path.0.push(PathSeg::Key(k.clone()));
+                    walk(x, path, out);
+                    path.0.pop();
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    path.0.push(PathSeg::Index(i));
+                    walk(x, path, out);
+                    path.0.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = HashMap::new();
+    walk(ir, &mut JsonPath::root(), &mut out);
+    out
 }
 
 /// The items of the list at `key` of `v` (none when there is no list there).
@@ -672,16 +774,138 @@ fn first_call(code: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// E420 for a loop's `item` and a try's `error_binding` that are no identifiers, at
-    /// their own paths, and none for good ones.
-    #[test]
-    fn loop_items_and_error_bindings_are_identifiers() {
+    /// Each problem the verifier finds in `ir`: its code and its path.
+    fn codes_and_paths(ir: &Value) -> Vec<(String, String)> {
+        crate::verify::verify(ir)
+            .into_iter()
+            .map(|d| {
+                (
+                    d.code.to_string(),
+                    d.path.map(|p| p.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    /// The triage fixture, padded with `n` valid rigid blocks.
+    fn padded(n: usize) -> Value {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures/ir/valid-ticket-triage.json"
         ))
         .unwrap();
         let mut ir: Value = serde_json::from_str(&text).unwrap();
+        let body = ir["flows"][0]["body"].as_array_mut().unwrap();
+        for i in 0..n {
+            body.push(serde_json::json!({"kind": "rigid", "statements": [
+                {"kind": "assign", "variable": format!("v{i}"), "value": "1"},
+            ]}));
+        }
+        ir
+    }
+
+    /// A big IR with a schema problem and a rule problem reports them as a small one does:
+    /// the schema's first, then the rules', each once. (Big enough, the schema check runs
+    /// beside the rules' walk, whose outcome is then dropped and walked again in order.)
+    #[test]
+    fn a_big_invalid_ir_reports_the_schema_then_the_rules() {
+        for pad in [0, 10_000] {
+            let mut ir = padded(pad);
+            assert_eq!(checks_side_by_side(&ir), pad > 0);
+            let padding: Vec<_> = crate::verify::verify(&ir)
+                .into_iter()
+                .map(|d| d.message)
+                .collect();
+            assert!(padding.is_empty(), "{padding:?}");
+            let body = ir["flows"][0]["body"].as_array_mut().unwrap();
+            let n = body.len();
+            body.push(serde_json::json!({"kind": "while", "body": []}));
+            body.push(serde_json::json!({"kind": "rigid", "statements": []}));
+            assert_eq!(
+                codes_and_paths(&ir),
+                [
+                    ("E413".to_string(), format!("flows[0].body[{n}]")),
+                    (
+                        "E413".to_string(),
+                        format!("flows[0].body[{}].statements", n + 1)
+                    ),
+                    ("E417".to_string(), format!("flows[0].body[{n}]")),
+                ],
+                "padded with {pad}"
+            );
+        }
+    }
+
+    /// No bundled example's IR is checked on two threads: a thread costs more than the
+    /// check of an IR that small.
+    #[test]
+    fn only_big_irs_are_checked_on_two_threads() {
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
+            let path = entry.unwrap().path();
+            if !path.to_string_lossy().ends_with(".flow.json") {
+                continue;
+            }
+            let source = crate::load::SourceFile::new("f", std::fs::read_to_string(&path).unwrap());
+            let Some(a) = crate::validate_source(&source).analyzed else {
+                continue;
+            };
+            let bodies = crate::lower::structure(&a).unwrap();
+            let ir = crate::emit::ir::module(&a, &crate::lower::core::lower(&a, &bodies));
+            assert!(!checks_side_by_side(&ir), "{}", path.display());
+        }
+        assert!(checks_side_by_side(&padded(PARALLEL_VERIFY_MIN / 4)));
+    }
+
+    /// E421 names where a name was first bound: a flow parameter, or the first block that
+    /// bound it, however deep, for every later binding (and only for names bound twice).
+    #[test]
+    fn duplicate_bindings_name_the_first_place() {
+        let mut ir = padded(0);
+        let rigid = |name: &str| serde_json::json!({"kind": "rigid", "statements": [{"kind": "expression", "expression": "1"}], "result_binding": name});
+        let body = ir["flows"][0]["body"].as_array_mut().unwrap();
+        let n = body.len();
+        body.push(serde_json::json!({"kind": "parallel", "branches": [
+            {"body": [rigid("fresh")]},
+            {"body": [rigid("input"), rigid("deep")]},
+        ]}));
+        body.push(rigid("deep"));
+        body.push(rigid("deep"));
+        body.push(rigid("classify"));
+        let found: Vec<String> = crate::verify::verify(&ir)
+            .into_iter()
+            .map(|d| {
+                assert_eq!(d.code, Code::DuplicateBinding, "{}", d.message);
+                d.message
+            })
+            .collect();
+        let first_deep = format!("flows[0].body[{n}].branches[1].body[1].result_binding");
+        assert_eq!(
+            found,
+            [
+                format!(
+                    "flows[0].body[{n}].branches[1].body[0].result_binding: result_binding 'input' is already bound at flows[0].params (a flow parameter)"
+                ),
+                format!(
+                    "flows[0].body[{}].result_binding: result_binding 'deep' is already bound at {first_deep}",
+                    n + 1
+                ),
+                format!(
+                    "flows[0].body[{}].result_binding: result_binding 'deep' is already bound at {first_deep}",
+                    n + 2
+                ),
+                format!(
+                    "flows[0].body[{}].result_binding: result_binding 'classify' is already bound at flows[0].body[0].result_binding",
+                    n + 3
+                ),
+            ]
+        );
+    }
+
+    /// E420 for a loop's `item` and a try's `error_binding` that are no identifiers, at
+    /// their own paths, and none for good ones.
+    #[test]
+    fn loop_items_and_error_bindings_are_identifiers() {
+        let mut ir = padded(0);
         let body = ir["flows"][0]["body"].as_array_mut().unwrap();
         let n = body.len();
         body.push(
@@ -692,17 +916,8 @@ mod tests {
             serde_json::json!({"kind": "foreach", "items": "{{ xs }}", "item": "x", "body": []}),
         );
         body.push(serde_json::json!({"kind": "try", "body": [], "error_binding": "err"}));
-        let found: Vec<(String, String)> = crate::verify::verify(&ir)
-            .into_iter()
-            .map(|d| {
-                (
-                    d.code.to_string(),
-                    d.path.map(|p| p.to_string()).unwrap_or_default(),
-                )
-            })
-            .collect();
         assert_eq!(
-            found,
+            codes_and_paths(&ir),
             [
                 ("E420".to_string(), format!("flows[0].body[{n}].item")),
                 (
