@@ -512,3 +512,50 @@ pub(super) fn write_folded_block(out: &mut String, s: &str, indent: usize, folde
         out.push('\n');
     }
 }
+
+pub(super) fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+// ser/zmij_format.rs `write_float_string` (f64)
+pub(super) fn push_float(out: &mut String, f: f64) {
+    if f.is_nan() {
+        out.push_str(".nan");
+    } else if f.is_infinite() {
+        out.push_str(if f.is_sign_positive() {
+            ".inf"
+        } else {
+            "-.inf"
+        });
+    } else {
+        let mut buf = zmij::Buffer::new();
+        let s = buf.format_finite(f);
+        if let Some(exp_pos) = s.find('e').or_else(|| s.find('E')) {
+            out.push_str(&s[..exp_pos]);
+            if !s[..exp_pos].contains('.') {
+                out.push_str(".0");
+            }
+            out.push_str(&s[exp_pos..=exp_pos]);
+            if !matches!(s.as_bytes().get(exp_pos + 1), Some(b'+' | b'-')) {
+                out.push('+');
+            }
+            out.push_str(&s[exp_pos + 1..]);
+        } else {
+            out.push_str(s);
+            if !s.contains('.') {
+                out.push_str(".0");
+            }
+        }
+    }
+}
