@@ -14,6 +14,9 @@ use crate::diagnostics::{Code, Diagnostic, JsonPath, PathSeg, Place};
 use crate::hash::{HashMap, HashMapExt};
 use crate::schema::fast::Verdict;
 use crate::scir;
+use places::BlockPlaces;
+
+mod places;
 
 /// Calls that make a rigid statement non-deterministic (E400).
 const NON_DETERMINISTIC: [&str; 10] = [
@@ -107,8 +110,8 @@ struct Verifier<'a> {
     /// Suggestions left to work out (`docs/limits.md`): with the cache and the stop at
     /// [`MAX_DIAGNOSTICS`], N bad names among N candidates stay linear.
     suggestions: crate::diagnostics::SuggestBudget,
-    /// [`binders`], once a binding is found bound twice.
-    binders: Option<HashMap<*const Value, JsonPath>>,
+    /// Where the IR's blocks are, once a name is found bound twice.
+    places: Option<BlockPlaces>,
 }
 
 /// The names a walk over the blocks of one flow checks references against.
@@ -139,7 +142,7 @@ impl<'a> Verifier<'a> {
             diags: Vec::new(),
             hints: HashMap::new(),
             suggestions: crate::diagnostics::SuggestBudget::default(),
-            binders: None,
+            places: None,
         }
     }
 
@@ -650,8 +653,8 @@ impl<'a> Verifier<'a> {
             ),
             First::Block(block) => {
                 let ir = self.ir;
-                let binders = self.binders.get_or_insert_with(|| binders(ir));
-                match binders.get(&std::ptr::from_ref(block)) {
+                let places = self.places.get_or_insert_with(|| BlockPlaces::new(ir));
+                match places.path(block) {
                     Some(path) => path.key("result_binding").to_string(),
                     // (Every block walked is in the IR.)
                     None => "an earlier block".to_string(),
@@ -659,36 +662,6 @@ impl<'a> Verifier<'a> {
             }
         }
     }
-}
-
-/// The path of every object in `ir` that has a `result_binding`, by address: one walk
-/// over the IR, made for its first duplicate binding.
-fn binders(ir: &Value) -> HashMap<*const Value, JsonPath> {
-    fn walk(v: &Value, path: &mut JsonPath, out: &mut HashMap<*const Value, JsonPath>) {
-        match v {
-            Value::Object(m) => {
-                if m.contains_key("result_binding") {
-                    out.insert(std::ptr::from_ref(v), path.clone());
-                }
-                for (k, x) in m {
-                    path.0.push(PathSeg::Key(k.clone()));
-                    walk(x, path, out);
-                    path.0.pop();
-                }
-            }
-            Value::Array(a) => {
-                for (i, x) in a.iter().enumerate() {
-                    path.0.push(PathSeg::Index(i));
-                    walk(x, path, out);
-                    path.0.pop();
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = HashMap::new();
-    walk(ir, &mut JsonPath::root(), &mut out);
-    out
 }
 
 /// The items of the list at `key` of `v` (none when there is no list there).
