@@ -4,7 +4,6 @@
 //! digit, unique where it names something), every string is escaped, `:` appears only in
 //! type positions and `=` for every value. Indentation is four spaces; the text is
 //! deterministic. `docs/scai.md` describes the mapping.
-
 //!
 //! - `lexical`: identifiers, string literals and expressions, as ScaiCore's lexer reads them;
 //! - `writer`: the text of a lowered core, declaration by declaration.

@@ -1,6 +1,7 @@
 //! Scalar decisions: `ser/quoting.rs`, `parse_scalars.rs` and `ser/wrapping.rs` of
 //! serde-saphyr 2.1.1 (<https://crates.io/crates/serde-saphyr>, MIT OR Apache-2.0),
-//! verbatim but for the output type. Each item names its source.
+//! verbatim but for the output type, and numbers as `ser/zmij_format.rs` writes them. Each
+//! ported item names its source; `fast_plain` and `push_u64` are scaiflow's own.
 
 // The one-pass check for common strings (scaiflow's own, checked against the ports).
 
@@ -513,6 +514,7 @@ pub(super) fn write_folded_block(out: &mut String, s: &str, indent: usize, folde
     }
 }
 
+/// `v` in decimal (scaiflow's own: what `itoa` and `fmt` write, without either).
 pub(super) fn push_u64(out: &mut String, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
