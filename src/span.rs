@@ -185,11 +185,11 @@ pub fn find_all(
     }
     let b = src.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut path: Vec<PathSeg> = Vec::new();
+    let mut path = WantedPath::new(wanted);
     let mut key: Option<Range<usize>> = None;
     let mut pos = skip_ws(b, 0);
     // Reads `"key": ` at pos; pushes the key on the path; returns the value's start.
-    let read_key = |pos: usize, path: &mut Vec<PathSeg>| -> Option<(usize, Range<usize>)> {
+    let read_key = |pos: usize, path: &mut WantedPath| -> Option<(usize, Range<usize>)> {
         let kend = scan_string(b, pos)?;
         let colon = skip_ws(b, kend);
         if b.get(colon) != Some(&b':') {
@@ -200,14 +200,14 @@ pub fn find_all(
     };
     // Pops the innermost container, which ends just before `end`, recording it if wanted.
     let close = |stack: &mut Vec<Frame>,
-                 path: &[PathSeg],
+                 path: &WantedPath,
                  end: usize,
                  out: &mut std::collections::HashMap<Vec<PathSeg>, Located>| {
         if let Some(f) = stack.pop()
-            && wanted.contains(path)
+            && path.is_wanted()
         {
             out.insert(
-                path.to_vec(),
+                path.segments.clone(),
                 Located {
                     key: f.key,
                     value: f.start..end,
@@ -249,9 +249,9 @@ pub fn find_all(
             let Some(end) = skip_value(b, pos) else {
                 return out;
             };
-            if wanted.contains(path.as_slice()) {
+            if path.is_wanted() {
                 out.insert(
-                    path.clone(),
+                    path.segments.clone(),
                     Located {
                         key: key.take(),
                         value: pos..end,
@@ -290,6 +290,68 @@ pub fn find_all(
                 _ => return out,
             }
         }
+    }
+}
+
+/// The path [`find_all`] is at, and where it stands in a trie of the wanted paths: one
+/// segment's lookup per step, so whether a path is wanted costs the same at any depth
+/// (hashing the whole path at every value made a deep document quadratic in practice).
+struct WantedPath {
+    segments: Vec<PathSeg>,
+    /// The trie node after each segment (`None`: no wanted path starts this way).
+    states: Vec<Option<usize>>,
+    /// Each trie node's children; node 0 is the empty path.
+    children: Vec<crate::hash::HashMap<PathSeg, usize>>,
+    /// Whether each trie node ends a wanted path.
+    ends: Vec<bool>,
+}
+
+impl WantedPath {
+    fn new(wanted: &std::collections::HashSet<Vec<PathSeg>>) -> Self {
+        let mut t = WantedPath {
+            segments: Vec::new(),
+            states: Vec::new(),
+            children: vec![crate::hash::HashMap::default()],
+            ends: vec![false],
+        };
+        for path in wanted {
+            let mut node = 0;
+            for seg in path {
+                node = match t.children[node].get(seg) {
+                    Some(&next) => next,
+                    None => {
+                        let next = t.children.len();
+                        t.children.push(crate::hash::HashMap::default());
+                        t.ends.push(false);
+                        t.children[node].insert(seg.clone(), next);
+                        next
+                    }
+                };
+            }
+            t.ends[node] = true;
+        }
+        t
+    }
+
+    fn state(&self) -> Option<usize> {
+        self.states.last().copied().unwrap_or(Some(0))
+    }
+
+    fn push(&mut self, seg: PathSeg) {
+        let next = self
+            .state()
+            .and_then(|n| self.children[n].get(&seg).copied());
+        self.states.push(next);
+        self.segments.push(seg);
+    }
+
+    fn pop(&mut self) {
+        self.states.pop();
+        self.segments.pop();
+    }
+
+    fn is_wanted(&self) -> bool {
+        self.state().is_some_and(|n| self.ends[n])
     }
 }
 
@@ -394,6 +456,38 @@ mod tests {
         assert_eq!(text(JsonPath::root().key("weird"), Focus::Auto), r#""w""#);
         assert!(locate(DOC, &n.index(7), Focus::Auto).is_none());
         assert!(locate(DOC, &JsonPath::root().key("nope"), Focus::Auto).is_none());
+    }
+
+    #[test]
+    fn find_all_follows_only_wanted_paths_at_any_depth() {
+        // 300 arrays deep, many siblings there, one wanted value at the bottom; a key "0"
+        // is not the index 0.
+        let deep = format!(
+            "{{\"0\": 1, \"d\": {}{}{}}}",
+            "[".repeat(300),
+            (0..50)
+                .map(|i| format!("{{\"v\": {i}}}"))
+                .collect::<Vec<_>>()
+                .join(","),
+            "]".repeat(300)
+        );
+        let mut at = JsonPath::root().key("d");
+        for _ in 0..299 {
+            at = at.index(0);
+        }
+        let leaf = at.index(42).key("v");
+        let zero_key = JsonPath::root().key("0");
+        let wanted = [
+            leaf.0.clone(),
+            zero_key.0.clone(),
+            JsonPath::root().index(0).0,
+        ]
+        .into_iter()
+        .collect();
+        let found = find_all(&deep, &wanted);
+        assert_eq!(&deep[found[&leaf.0].value.clone()], "42");
+        assert_eq!(&deep[found[&zero_key.0].value.clone()], "1");
+        assert_eq!(found.len(), 2);
     }
 
     #[test]
