@@ -478,12 +478,12 @@ impl<'a> Verifier<'a> {
             _ => {}
         }
         // Nested bodies.
-        for key in ["body", "otherwise", "catch"] {
+        for key in places::BODIES {
             if let Some(body) = b.get(key).and_then(Value::as_array) {
                 self.blocks(body, &path.key(key), names, bindings);
             }
         }
-        for key in ["arms", "branches"] {
+        for key in places::ARMS {
             for (j, arm) in items(b, key).enumerate() {
                 if let Some(body) = arm.get("body").and_then(Value::as_array) {
                     self.blocks(body, &path.key(key).index(j).key("body"), names, bindings);

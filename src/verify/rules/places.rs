@@ -7,10 +7,11 @@ use super::items;
 use crate::diagnostics::JsonPath;
 use crate::hash::{HashMap, HashMapExt};
 
-/// The keys under which a block holds a list of blocks.
-const BODIES: [&str; 3] = ["body", "otherwise", "catch"];
+/// The keys under which a block holds a list of blocks (the rules' walk follows these
+/// too).
+pub(super) const BODIES: [&str; 3] = ["body", "otherwise", "catch"];
 /// The keys under which a block holds arms or branches, each with a `body` of blocks.
-const ARMS: [&str; 2] = ["arms", "branches"];
+pub(super) const ARMS: [&str; 2] = ["arms", "branches"];
 
 /// The step from a block's parent (or from the IR's root) to the block.
 #[derive(Debug, Clone, Copy)]
