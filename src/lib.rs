@@ -164,6 +164,27 @@ pub fn compile_flow_with(
     format: OutputFormat,
     options: CompileOptions,
 ) -> Result<Artifact, CompileError> {
+    let mut bytes = Vec::new();
+    let warnings = compile_flow_into(source, format, options, &mut bytes)?;
+    Ok(Artifact {
+        format,
+        bytes,
+        warnings,
+    })
+}
+
+/// [`compile_flow_with`], the artifact's bytes handed to `sink` as they are written (the
+/// YAML manifest in chunks, the other formats whole): the warnings found on the way.
+///
+/// On `Err`, what `sink` has taken is not an artifact (an output that is too large is
+/// refused after it was written), so a sink that writes a file must only make it visible
+/// once this returns `Ok` (`files::StreamedFile` writes a temporary file).
+pub fn compile_flow_into(
+    source: &load::SourceFile,
+    format: OutputFormat,
+    options: CompileOptions,
+    sink: &mut dyn emit::Sink,
+) -> Result<Vec<diagnostics::Diagnostic>, CompileError> {
     // The document tree is freed even when the rest is left to the exit: lowering and
     // emission reuse its memory (leaving it costs a fifth more peak memory for a tenth
     // of the time, docs/performance.md).
@@ -181,44 +202,39 @@ pub fn compile_flow_with(
         None => return Err(compile_error(diags)),
     };
     let core = lower::core::lower(&a, &bodies);
-    let bytes = emit_artifact(&a, core, format, options, &mut diags);
+    let written = emit_artifact(&a, core, format, options, &mut diags, sink);
     options.reclaim.release((a, bodies));
-    let bytes = bytes?;
+    let written = written?;
     let max_manifest = options.limits.max_manifest();
-    if format == OutputFormat::Yaml && bytes.len() as u64 > max_manifest {
+    if format == OutputFormat::Yaml && written > max_manifest {
         return Err(too_large(
             diags,
             format!(
-                "the manifest would be {} bytes, more than the {max_manifest} `scaiflow import` reads; nothing is written",
-                bytes.len(),
+                "the manifest would be {written} bytes, more than the {max_manifest} `scaiflow import` reads; nothing is written",
             ),
         ));
     }
-    Ok(Artifact {
-        format,
-        bytes,
-        warnings: diags,
-    })
+    Ok(diags)
 }
 
-/// Emits the artifact of a lowered core (for `ir`, verified and size-checked; the IR takes
-/// the core's strings and maps rather than copying them).
+/// Emits the artifact of a lowered core into `sink` (for `ir`, verified and size-checked;
+/// the IR takes the core's strings and maps rather than copying them): its size in bytes.
 fn emit_artifact(
     a: &analyze::AnalyzedFlow,
     core: lower::core::Core,
     format: OutputFormat,
     options: CompileOptions,
     diags: &mut Vec<diagnostics::Diagnostic>,
-) -> Result<Vec<u8>, CompileError> {
-    Ok(match format {
+    sink: &mut dyn emit::Sink,
+) -> Result<u64, CompileError> {
+    let bytes = match format {
         OutputFormat::Yaml => {
-            let text = emit::yaml::emit(a, &core);
+            let written = emit::yaml::emit_into(a, &core, sink);
             options.reclaim.release(core);
-            text.map_err(|message| CompileError {
+            return written.map_err(|message| CompileError {
                 message,
                 errors: Vec::new(),
-            })?
-            .into_bytes()
+            });
         }
         OutputFormat::Ir => {
             let ir = emit::ir::into_module(a, core);
@@ -268,7 +284,10 @@ fn emit_artifact(
             options.reclaim.release(core);
             text.into_bytes()
         }
-    })
+    };
+    let written = bytes.len() as u64;
+    sink.take(bytes);
+    Ok(written)
 }
 
 /// SF004: the artifact would be more than its own readers read (docs/limits.md).

@@ -808,12 +808,8 @@ fn compile_writes_through_symlinks_and_keeps_permissions() {
     let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640, "permissions are kept");
     // No temporary file is left behind anywhere.
-    for d in [dir.path(), real_dir.as_path()] {
-        for entry in std::fs::read_dir(d).unwrap() {
-            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(!name.ends_with(".tmp"), "left behind: {name}");
-        }
-    }
+    assert_no_temp_files(dir.path());
+    assert_no_temp_files(&real_dir);
 }
 
 #[test]
@@ -941,6 +937,55 @@ fn compile_never_writes_what_its_readers_refuse() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     assert!(text(&out.stderr).contains("error[SF004]: the manifest would be"));
+    // Into a file, the manifest is written as it is produced (into a temporary file) and
+    // refused once its size is known: the file is untouched and nothing is left behind.
+    let yaml_out = dir.path().join("y.yaml");
+    std::fs::write(&yaml_out, b"keep").unwrap();
+    let out = run(&["compile", yaml_flow.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("error[SF004]: the manifest would be"));
+    assert_eq!(std::fs::read(&yaml_out).unwrap(), b"keep");
+    assert_no_temp_files(dir.path());
+}
+
+fn assert_no_temp_files(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.ends_with(".tmp"), "left behind: {name}");
+    }
+}
+
+/// A manifest of many chunks is written into its file as it is produced: the same bytes
+/// as on standard output, through a link, with the file's permissions kept.
+#[cfg(unix)]
+#[test]
+fn a_big_manifest_is_streamed_into_its_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // About 20 bytes of YAML a constraint: some 400 KB, more than one 256 KiB chunk.
+    let flow = temp_file(
+        &dir,
+        "big.flow.json",
+        flow_with_constraints(20_000).as_bytes(),
+    );
+    let whole = run(&["compile", flow.to_str().unwrap(), "--out", "-"]);
+    assert_eq!(whole.status.code(), Some(0), "{}", text(&whole.stderr));
+    assert!(whole.stdout.len() > 300_000, "{}", whole.stdout.len());
+    let real = dir.path().join("real.yaml");
+    std::fs::write(&real, b"old").unwrap();
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::os::unix::fs::symlink("real.yaml", dir.path().join("big.yaml")).unwrap();
+    let out = run(&["compile", flow.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&real).unwrap(), whole.stdout);
+    let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "permissions are kept");
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("big.yaml"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert_no_temp_files(dir.path());
 }
 
 /// Diagnostics that cannot be written are a failure to run (exit 2, said on stderr), in

@@ -8,19 +8,96 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use scaiflow::analyze::analyze_value;
-use scaiflow::emit::yaml::{emit, emit_with_saphyr, writer_covers};
+use scaiflow::emit::Sink;
+use scaiflow::emit::yaml::{emit, emit_into, emit_with_saphyr, writer_covers};
 use scaiflow::lower::{core::lower, structure};
 use serde_json::{Value, json};
 
 /// Both texts of a flow that compiles (None when it does not), and whether the writer
-/// wrote it itself.
+/// wrote it itself. The writer's text is also written in chunks (`emit_into`), which must
+/// give the same text.
 fn both(doc: &Value) -> Option<(String, String, bool)> {
     let a = analyze_value(doc).analyzed?;
     let bodies = structure(&a).ok()?;
     let core = lower(&a, &bodies);
     let ours = emit(&a, &core).expect("emit");
     let saphyr = emit_with_saphyr(&a, &core).expect("serde-saphyr");
-    Some((ours, saphyr, writer_covers(&a, &core)))
+    let covered = writer_covers(&a, &core);
+    for size in [1, 64, 4096] {
+        let mut chunks = Chunks::new(size);
+        let written = emit_into(&a, &core, &mut chunks).expect("emit_into");
+        assert_eq!(chunks.text(), ours, "in chunks of {size}");
+        assert_eq!(written, ours.len() as u64);
+        // Declining restarts once and writes serde-saphyr's text whole; in chunks of one
+        // byte, after the writer had handed over part of its own.
+        assert_eq!(chunks.restarts, usize::from(!covered));
+        if covered {
+            assert_eq!(chunks.forgotten, 0);
+        } else if size == 1 {
+            assert!(chunks.forgotten > 0, "declined before writing anything");
+        }
+        if covered {
+            chunks.assert_cut_at(size);
+        }
+    }
+    Some((ours, saphyr, covered))
+}
+
+/// A sink that keeps the chunks it is handed.
+struct Chunks {
+    size: usize,
+    taken: Vec<Vec<u8>>,
+    restarts: usize,
+    /// Chunks taken before a restart.
+    forgotten: usize,
+}
+
+impl Chunks {
+    fn new(size: usize) -> Self {
+        Chunks {
+            size,
+            taken: Vec::new(),
+            restarts: 0,
+            forgotten: 0,
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.taken.concat()).unwrap()
+    }
+
+    /// Every chunk but the last holds at least `size` bytes, and is cut where a sequence
+    /// element starts: after a line, an indentation, a dash or a key's colon.
+    fn assert_cut_at(&self, size: usize) {
+        let Some((_, full)) = self.taken.split_last() else {
+            panic!("nothing taken");
+        };
+        for chunk in full {
+            assert!(chunk.len() >= size, "a chunk of {} < {size}", chunk.len());
+            assert!(
+                chunk.ends_with(b"\n") || chunk.ends_with(b" ") || chunk.ends_with(b":"),
+                "cut inside a line: {:?}",
+                String::from_utf8_lossy(&chunk[chunk.len().saturating_sub(40)..])
+            );
+        }
+    }
+}
+
+impl Sink for Chunks {
+    fn chunk_size(&self) -> usize {
+        self.size
+    }
+
+    fn take(&mut self, bytes: Vec<u8>) -> Vec<u8> {
+        self.taken.push(bytes);
+        Vec::new()
+    }
+
+    fn restart(&mut self) {
+        self.forgotten += self.taken.len();
+        self.taken.clear();
+        self.restarts += 1;
+    }
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -8,7 +8,7 @@ use super::report::{Emitter, FileReport, exit_code_of};
 use super::{CompileArgs, Ctx, inputs, shown};
 use crate::OutputFormat;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::files::{default_output, file_key, read_at_most, write_atomic};
+use crate::files::{StreamedFile, default_output, file_key, read_at_most, write_atomic};
 use crate::load::{self, SourceFile};
 
 pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
@@ -63,10 +63,25 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
 /// What compiling one flow gave: its artifact, or the report that stops it.
 enum Built {
     Artifact(SourceFile, crate::Artifact),
+    /// Written to its output file as it was produced (a plain write to a file): the
+    /// warnings, and whether the file was written.
+    Written(SourceFile, Vec<Diagnostic>, Result<(), String>),
     Failed(FileReport, u8),
 }
 
-/// Reads and compiles one flow (no output yet: this runs in parallel).
+/// Where a flow's artifact goes: its output file, or `None` for standard output.
+fn target_of(args: &CompileArgs, flow: &Path) -> Option<PathBuf> {
+    match &args.out {
+        Some(o) if inputs::is_stdin(o) => None,
+        Some(o) => Some(o.clone()),
+        None if inputs::is_stdin(flow) => None,
+        None => Some(default_output(flow, args.format.extension())),
+    }
+}
+
+/// Reads and compiles one flow (no output yet, except a plain write to a file, which
+/// streams the artifact into its temporary file and commits it: this runs in parallel,
+/// and every flow's output file is its own, `plan_targets`).
 fn build(
     args: &CompileArgs,
     path: &Path,
@@ -86,41 +101,61 @@ fn build(
         limits,
         reclaim,
     };
-    let built = match crate::compile_flow_with(&source, args.format, options) {
-        Ok(a) => Built::Artifact(source, a),
-        Err(e) => {
-            // A failed compile is at least 1, even without a diagnostic.
-            let exit = exit_code_of(&e.errors).max(1);
-            let mut errors = e.errors;
-            if errors.is_empty() {
-                errors.push(Diagnostic::new(Code::SchemaViolation, e.message));
-            }
-            if args.summarize_invalid && exit == 1 {
-                errors = vec![summarized(path, &errors)];
-            }
-            Built::Failed(FileReport::new(source, errors), exit)
+    let streamed = match target_of(args, path) {
+        Some(t) if !(args.check || args.diff || args.fail_on_change) => Some(t),
+        _ => None,
+    };
+    let failed = |source, e: crate::CompileError| {
+        // A failed compile is at least 1, even without a diagnostic.
+        let exit = exit_code_of(&e.errors).max(1);
+        let mut errors = e.errors;
+        if errors.is_empty() {
+            errors.push(Diagnostic::new(Code::SchemaViolation, e.message));
         }
+        if args.summarize_invalid && exit == 1 {
+            errors = vec![summarized(path, &errors)];
+        }
+        Built::Failed(FileReport::new(source, errors), exit)
+    };
+    let built = match streamed {
+        Some(target) => {
+            let mut file = StreamedFile::new(&target);
+            match crate::compile_flow_into(&source, args.format, options, &mut file) {
+                Ok(warnings) => {
+                    let written = file.commit().map_err(|e| cannot_write(&target, &e));
+                    Built::Written(source, warnings, written)
+                }
+                Err(e) => failed(source, e),
+            }
+        }
+        None => match crate::compile_flow_with(&source, args.format, options) {
+            Ok(a) => Built::Artifact(source, a),
+            Err(e) => failed(source, e),
+        },
     };
     (path.to_path_buf(), built)
+}
+
+fn cannot_write(target: &Path, e: &std::io::Error) -> String {
+    format!("cannot write '{}': {e}", shown(target))
 }
 
 /// Writes, checks or diffs one compiled artifact and reports; the exit code.
 fn deliver(args: &CompileArgs, path: &Path, built: Built, emitter: &mut Emitter, ctx: &Ctx) -> u8 {
     let (source, artifact) = match built {
         Built::Artifact(source, artifact) => (source, artifact),
+        Built::Written(source, warnings, written) => {
+            let exit = written.map(|()| 0).unwrap_or_else(|msg| super::fail(&msg));
+            report(emitter, source, warnings);
+            return exit;
+        }
         Built::Failed(report, exit) => {
             emitter.emit(report);
             return exit;
         }
     };
     let mut diagnostics = artifact.warnings;
-    let target = match &args.out {
-        Some(o) if inputs::is_stdin(o) => None,
-        Some(o) => Some(o.clone()),
-        None if inputs::is_stdin(path) => None,
-        None => Some(default_output(path, args.format.extension())),
-    };
-    let outcome = match target {
+    let outcome = match target_of(args, path) {
         None => super::to_stdout(&artifact.bytes).map(|()| 0),
         Some(t) if args.check || args.diff => {
             match compare(args, path, &t, &artifact.bytes, ctx.limits) {
@@ -135,15 +170,20 @@ fn deliver(args: &CompileArgs, path: &Path, built: Built, emitter: &mut Emitter,
         Some(t) if args.fail_on_change => write_changed(&t, &artifact.bytes, ctx.quiet),
         Some(t) => write_atomic(&t, &artifact.bytes)
             .map(|()| 0)
-            .map_err(|e| format!("cannot write '{}': {e}", shown(&t))),
+            .map_err(|e| cannot_write(&t, &e)),
     };
     let exit = outcome.unwrap_or_else(|msg| super::fail(&msg));
+    report(emitter, source, diagnostics);
+    exit
+}
+
+/// Reports a compiled flow's warnings (or that it is clean).
+fn report(emitter: &mut Emitter, source: SourceFile, diagnostics: Vec<Diagnostic>) {
     if diagnostics.is_empty() {
         emitter.clean_file();
     } else {
         emitter.emit(FileReport::new(source, diagnostics));
     }
-    exit
 }
 
 /// `--fail-on-change`: writes the artifact only when it is missing or differs, says so on
@@ -155,7 +195,7 @@ fn write_changed(target: &Path, new: &[u8], quiet: bool) -> Result<u8, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "it was missing",
         Err(e) => return Err(format!("cannot read '{}': {e}", shown(target))),
     };
-    write_atomic(target, new).map_err(|e| format!("cannot write '{}': {e}", shown(target)))?;
+    write_atomic(target, new).map_err(|e| cannot_write(target, &e))?;
     if !quiet {
         super::note(&format!("compile: wrote '{}' ({was})", shown(target)));
     }
@@ -349,12 +389,6 @@ fn plan_targets(
     ctx: &Ctx,
 ) -> Result<Vec<PathBuf>, String> {
     use std::collections::{HashMap, HashSet};
-    let target_of = |flow: &Path| match &args.out {
-        Some(o) if inputs::is_stdin(o) => None,
-        Some(o) => Some(o.clone()),
-        None if inputs::is_stdin(flow) => None,
-        None => Some(default_output(flow, args.format.extension())),
-    };
     let mut kept = Vec::with_capacity(flows.len());
     // Each output's key → the flow that writes it, as given and made absolute: flows are
     // compared as given, not resolved, so a link to a flow elsewhere has its own artifact
@@ -362,7 +396,7 @@ fn plan_targets(
     let mut writers: HashMap<PathBuf, (PathBuf, PathBuf)> = HashMap::new();
     let mut targets: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(flows.len());
     for flow in flows {
-        let Some(target) = target_of(&flow) else {
+        let Some(target) = target_of(args, &flow) else {
             kept.push(flow);
             continue;
         };

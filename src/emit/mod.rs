@@ -4,3 +4,41 @@
 pub mod ir;
 pub mod scai;
 pub mod yaml;
+
+/// Where an artifact's bytes go while it is written: in order, a chunk at a time.
+///
+/// The YAML writer hands over a chunk whenever it holds [`Sink::chunk_size`] bytes or more
+/// at the start of a sequence element, so a file can be written (and its writeback started)
+/// while the rest of the manifest is still being produced (`files::StreamedFile`); the other
+/// emitters hand over their whole artifact at the end. A `Vec<u8>` collects everything in
+/// memory, taking the first chunk without a copy.
+pub trait Sink {
+    /// How many bytes to gather before handing them over (`usize::MAX`: all at the end).
+    fn chunk_size(&self) -> usize;
+    /// Takes the next bytes of the artifact; gives back a buffer to fill next (empty, its
+    /// capacity possibly reused).
+    fn take(&mut self, bytes: Vec<u8>) -> Vec<u8>;
+    /// Forgets everything taken so far: the artifact is written again from its start
+    /// (the YAML writer declined part way, and serde-saphyr writes the whole manifest).
+    fn restart(&mut self);
+}
+
+impl Sink for Vec<u8> {
+    fn chunk_size(&self) -> usize {
+        usize::MAX
+    }
+
+    fn take(&mut self, mut bytes: Vec<u8>) -> Vec<u8> {
+        if self.is_empty() {
+            std::mem::swap(self, &mut bytes);
+        } else {
+            self.extend_from_slice(&bytes);
+        }
+        bytes.clear();
+        bytes
+    }
+
+    fn restart(&mut self) {
+        self.clear();
+    }
+}

@@ -44,11 +44,36 @@ impl<'a> Ctx<'a> {
 pub fn emit(a: &AnalyzedFlow, core: &Core) -> Result<String, String> {
     let ctx = Ctx::new(a);
     let view = manifest_view(&ctx, core);
-    // About 900 bytes of YAML per node: start big enough to skip most regrowth.
-    let capacity = a.flow.nodes.len().saturating_mul(1024);
-    match writer::to_string_with_capacity(&view, capacity) {
+    match writer::to_string_with_capacity(&view, capacity(a)) {
         Ok(text) => Ok(text),
         Err(_) => saphyr_text(&view),
+    }
+}
+
+/// About 900 bytes of YAML per node: a buffer for the whole text big enough to skip most
+/// regrowth.
+fn capacity(a: &AnalyzedFlow) -> usize {
+    a.flow.nodes.len().saturating_mul(1024)
+}
+
+/// [`emit`]'s text handed to `sink` as it is written (see [`crate::emit::Sink`]); the
+/// number of bytes.
+pub fn emit_into(
+    a: &AnalyzedFlow,
+    core: &Core,
+    sink: &mut dyn crate::emit::Sink,
+) -> Result<u64, String> {
+    let ctx = Ctx::new(a);
+    let view = manifest_view(&ctx, core);
+    match writer::write_into(&view, sink, capacity(a)) {
+        Ok(written) => Ok(written),
+        Err(_) => {
+            sink.restart();
+            let text = saphyr_text(&view)?;
+            let written = text.len() as u64;
+            sink.take(text.into_bytes());
+            Ok(written)
+        }
     }
 }
 

@@ -7,18 +7,19 @@ use super::scalar::*;
 use super::{Declined, INDENT_STEP, SIMPLE_KEY_MAX_LEN, Writer, decline};
 
 /// A block sequence: serializer/compound.rs `SeqSer` (block paths).
-pub(super) struct Seq<'a> {
-    pub(super) w: &'a mut Writer,
+pub(super) struct Seq<'a, 's> {
+    pub(super) w: &'a mut Writer<'s>,
     pub(super) depth: usize,
     pub(super) first: bool,
 }
 
-impl SerializeSeq for Seq<'_> {
+impl SerializeSeq for Seq<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Declined> {
         let w = &mut *self.w;
+        w.spill_if_full();
         if self.first && w.pending_space_after_colon {
             w.pending_space_after_colon = false;
             if !w.at_line_start {
@@ -67,8 +68,8 @@ impl SerializeSeq for Seq<'_> {
 }
 
 /// A block mapping: serializer/compound.rs `MapSer` (block paths, scalar string keys).
-pub(super) struct Map<'a> {
-    pub(super) w: &'a mut Writer,
+pub(super) struct Map<'a, 's> {
+    pub(super) w: &'a mut Writer<'s>,
     pub(super) depth: usize,
     pub(super) align_after_dash: bool,
     /// The announced length: the layout of an empty map differs, so a map that writes
@@ -78,7 +79,7 @@ pub(super) struct Map<'a> {
     pub(super) entries_written: usize,
 }
 
-impl Map<'_> {
+impl Map<'_, '_> {
     // compound.rs `MapSer::serialize_key` + `write_simple_key` for a string key
     fn write_key(&mut self, key: &str) -> Result<(), Declined> {
         let w = &mut *self.w;
@@ -118,7 +119,7 @@ impl Map<'_> {
     }
 }
 
-impl SerializeMap for Map<'_> {
+impl SerializeMap for Map<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
@@ -173,11 +174,11 @@ impl SerializeMap for Map<'_> {
 }
 
 /// A mapping key: only a string is accepted.
-struct KeySer<'m, 'a> {
-    map: &'m mut Map<'a>,
+struct KeySer<'m, 'a, 's> {
+    map: &'m mut Map<'a, 's>,
 }
 
-impl Serializer for KeySer<'_, '_> {
+impl Serializer for KeySer<'_, '_, '_> {
     type Ok = ();
     type Error = Declined;
     type SerializeSeq = Impossible<(), Declined>;

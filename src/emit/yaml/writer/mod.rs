@@ -72,15 +72,48 @@ pub fn to_string_with_capacity<T: Serialize + ?Sized>(
     value: &T,
     capacity: usize,
 ) -> Result<String, Declined> {
-    let mut w = Writer::new(capacity);
+    // A sink that takes everything at the end is never handed anything before.
+    let mut never = Vec::new();
+    let mut w = Writer::new(capacity, &mut never, usize::MAX);
     value.serialize(&mut w)?;
     Ok(w.out)
 }
 
+/// [`to_string`]'s text handed to `sink` as it is written: a chunk whenever the writer
+/// holds `sink.chunk_size()` bytes or more at the start of a sequence element (the text
+/// before that point is final: the writer only appends, and looks back only within one
+/// key), the rest at the end. `capacity` is the size of the first buffer when the sink
+/// takes everything at the end. The number of bytes written, or [`Declined`] (what the
+/// sink has taken by then is incomplete).
+pub fn write_into<T: Serialize + ?Sized>(
+    value: &T,
+    sink: &mut dyn crate::emit::Sink,
+    capacity: usize,
+) -> Result<u64, Declined> {
+    let chunk = sink.chunk_size();
+    let capacity = if chunk == usize::MAX {
+        capacity
+    } else {
+        // Room for the element that crosses the chunk's size, without regrowth.
+        chunk.saturating_mul(2)
+    };
+    let mut w = Writer::new(capacity, sink, chunk);
+    value.serialize(&mut w)?;
+    let tail = std::mem::take(&mut w.out).into_bytes();
+    let written = w.spilled + tail.len() as u64;
+    w.sink.take(tail);
+    Ok(written)
+}
+
 /// Layout state: serde-saphyr 2.1.1 `serializer.rs` `SerializerState` / `PendingLayout`,
-/// the fields its block (non-flow) paths use.
-struct Writer {
+/// the fields its block (non-flow) paths use; and where the text goes.
+struct Writer<'s> {
     out: String,
+    /// Takes `out` when it holds `chunk` bytes or more at the start of a sequence element.
+    sink: &'s mut dyn crate::emit::Sink,
+    chunk: usize,
+    /// Bytes handed to `sink` so far.
+    spilled: u64,
     at_line_start: bool,
     /// Emit the first key of the next mapping inline (after `- `).
     pending_inline_map: bool,
@@ -104,10 +137,13 @@ enum BlockStyle {
     Folded,
 }
 
-impl Writer {
-    fn new(capacity: usize) -> Self {
+impl<'s> Writer<'s> {
+    fn new(capacity: usize, sink: &'s mut dyn crate::emit::Sink, chunk: usize) -> Self {
         Writer {
             out: String::with_capacity(capacity),
+            sink,
+            chunk,
+            spilled: 0,
             at_line_start: true,
             pending_inline_map: false,
             pending_space_after_colon: false,
@@ -117,6 +153,21 @@ impl Writer {
             current_map_depth: None,
             current_map_key_column: None,
         }
+    }
+
+    /// Hands the text so far to the sink once it holds a chunk; called only where the text
+    /// before is final (the start of a sequence element).
+    fn spill_if_full(&mut self) {
+        if self.out.len() < self.chunk {
+            return;
+        }
+        let full = std::mem::take(&mut self.out).into_bytes();
+        self.spilled += full.len() as u64;
+        let mut next = self.sink.take(full);
+        next.clear();
+        next.reserve(self.chunk.saturating_mul(2));
+        // Empty, so valid UTF-8.
+        self.out = String::from_utf8(next).unwrap_or_default();
     }
 
     fn spaces(&mut self, mut n: usize) {
@@ -292,14 +343,14 @@ impl Writer {
     }
 }
 
-impl<'a> Serializer for &'a mut Writer {
+impl<'a, 's> Serializer for &'a mut Writer<'s> {
     type Ok = ();
     type Error = Declined;
-    type SerializeSeq = Seq<'a>;
+    type SerializeSeq = Seq<'a, 's>;
     type SerializeTuple = Impossible<(), Declined>;
     type SerializeTupleStruct = Impossible<(), Declined>;
     type SerializeTupleVariant = Impossible<(), Declined>;
-    type SerializeMap = Map<'a>;
+    type SerializeMap = Map<'a, 's>;
     type SerializeStruct = Impossible<(), Declined>;
     type SerializeStructVariant = Impossible<(), Declined>;
 
@@ -348,7 +399,7 @@ impl<'a> Serializer for &'a mut Writer {
 
     // serializer.rs `Serializer::serialize_seq`, block style, indent_step 2, no node
     // properties.
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a>, Declined> {
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a, 's>, Declined> {
         let was_inline_value = !self.at_line_start;
         if self.pending_space_after_colon && self.last_value_was_block {
             self.pending_space_after_colon = false;
@@ -388,7 +439,7 @@ impl<'a> Serializer for &'a mut Writer {
     }
 
     // serializer.rs `Serializer::serialize_map`, block style, known length
-    fn serialize_map(self, len: Option<usize>) -> Result<Map<'a>, Declined> {
+    fn serialize_map(self, len: Option<usize>) -> Result<Map<'a, 's>, Declined> {
         let Some(len) = len else {
             return decline("a map of unknown length");
         };

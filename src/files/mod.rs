@@ -1,5 +1,10 @@
 //! Files scaiflow writes (the CLI, and the language server's compile command): atomic
-//! replacement, leftovers of killed runs, output paths.
+//! replacement, written whole or as the artifact is produced, leftovers of killed runs,
+//! output paths.
+
+mod streamed;
+
+pub use streamed::StreamedFile;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,55 +48,112 @@ pub(crate) fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Vec<u8>
 /// is a symlink, the file it points to is replaced and the link kept; an existing file's
 /// permissions are kept. A special file (FIFO, device) is written into instead.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    // A FIFO, a terminal or a device (`/dev/stdout`, `/dev/null`) is written into, as `cp`
-    // would: renaming a file over it would replace the special file itself.
-    if let Ok(m) = std::fs::metadata(path)
-        && !m.is_file()
-        && !m.is_dir()
-    {
-        let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-        return f.write_all(bytes).and_then(|()| f.flush());
-    }
-    let path = resolve_links(path)?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
+    let replacement = match Destination::of(path)? {
+        Destination::Special => {
+            let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
+            return f.write_all(bytes).and_then(|()| f.flush());
+        }
+        Destination::Replace(r) => r,
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let keep = match std::fs::metadata(&path) {
-        Ok(m) if m.is_dir() => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::IsADirectory,
-                "it is a directory",
-            ));
+    let (tmp, mut f) = replacement.create_temp()?;
+    match f.write_all(bytes) {
+        Ok(()) => replacement.finish(&tmp, f),
+        Err(e) => {
+            drop(f);
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
         }
-        Ok(m) => Some(m.permissions()),
-        Err(_) => None,
-    };
-    let (tmp, mut f) = create_temp(&dir, &name)?;
-    let result = (|| {
-        f.write_all(bytes)?;
-        if let Some(p) = keep {
-            f.set_permissions(p)?;
-        }
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)?;
-        // Make the rename itself durable (directories cannot be opened for sync everywhere).
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    } else {
-        remove_stale_temps(&dir, &name);
     }
-    result
+}
+
+/// How an output path is written.
+enum Destination {
+    /// A FIFO, a terminal or a device (`/dev/stdout`, `/dev/null`): written into, as `cp`
+    /// would; renaming a file over it would replace the special file itself.
+    Special,
+    /// A regular file, or none yet: replaced through a temporary file.
+    Replace(Replacement),
+}
+
+impl Destination {
+    fn of(path: &Path) -> std::io::Result<Destination> {
+        if let Ok(m) = std::fs::metadata(path)
+            && !m.is_file()
+            && !m.is_dir()
+        {
+            return Ok(Destination::Special);
+        }
+        Replacement::of(path).map(Destination::Replace)
+    }
+}
+
+/// A file to replace: the file the path's links end at, its directory, and the permissions
+/// to keep.
+struct Replacement {
+    path: PathBuf,
+    dir: PathBuf,
+    name: String,
+    keep: Option<std::fs::Permissions>,
+}
+
+impl Replacement {
+    fn of(path: &Path) -> std::io::Result<Replacement> {
+        let path = resolve_links(path)?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let keep = match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "it is a directory",
+                ));
+            }
+            Ok(m) => Some(m.permissions()),
+            Err(_) => None,
+        };
+        Ok(Replacement {
+            path,
+            dir,
+            name,
+            keep,
+        })
+    }
+
+    fn create_temp(&self) -> std::io::Result<(PathBuf, std::fs::File)> {
+        create_temp(&self.dir, &self.name)
+    }
+
+    /// Makes the written temporary file `tmp` the target: its permissions, flushed to disk,
+    /// renamed over the target, the rename flushed. On an error the temporary file is
+    /// removed and the target untouched.
+    fn finish(&self, tmp: &Path, f: std::fs::File) -> std::io::Result<()> {
+        let result = (|| {
+            if let Some(p) = &self.keep {
+                f.set_permissions(p.clone())?;
+            }
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(tmp, &self.path)?;
+            // Make the rename itself durable (directories cannot be opened for sync
+            // everywhere).
+            if let Ok(d) = std::fs::File::open(&self.dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(tmp);
+        } else {
+            remove_stale_temps(&self.dir, &self.name);
+        }
+        result
+    }
 }
 
 /// A temporary file older than this is left over from a run that was killed while writing
