@@ -42,3 +42,21 @@ impl Sink for Vec<u8> {
         self.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Sink;
+
+    #[test]
+    fn a_vec_collects_what_it_takes_and_forgets_it_on_restart() {
+        let mut all: Vec<u8> = Vec::new();
+        assert_eq!(all.chunk_size(), usize::MAX, "everything at the end");
+        let back = all.take(b"abc".to_vec());
+        assert!(back.is_empty());
+        all.take(b"de".to_vec());
+        assert_eq!(all, b"abcde");
+        all.restart();
+        all.take(b"xy".to_vec());
+        assert_eq!(all, b"xy");
+    }
+}

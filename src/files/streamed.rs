@@ -420,4 +420,28 @@ mod tests {
         assert!(!tmp.exists(), "the temporary file is removed");
         assert_eq!(std::fs::read(&target).unwrap(), b"keep");
     }
+
+    /// A compile whose manifest is more than a chunk writes its file while the manifest is
+    /// being produced (not all at commit), and the file is the in-memory compile's bytes.
+    #[test]
+    fn a_big_compile_streams() {
+        let zeros = vec!["0"; 30_000].join(",");
+        let text = format!(
+            r#"{{"id":"f","name":"F","version":"1.0.0","config":{{"core_identity":{{"name":"F","models":[{{"role":"primary","ref":"scaigrid","model":"openai/gpt-4o"}}]}}}},
+"nodes":[{{"id":"in","type":"entry_api","label":"In","position":{{"x":0,"y":0}}}},
+{{"id":"g","type":"llm_guarded","label":"G","position":{{"x":0,"y":0}},"config":{{"goal":"g","constraints":[{zeros}]}}}}],
+"edges":[{{"id":"e1","type":"sequential","source":{{"node":"in","port":"out_request"}},"target":{{"node":"g","port":"in"}}}}]}}"#
+        );
+        let source = crate::load::SourceFile::new("big.flow.json", text);
+        let format = crate::OutputFormat::Yaml;
+        let whole = crate::compile_flow(&source, format).unwrap();
+        assert!(whole.bytes.len() > 2 * CHUNK);
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("big.yaml");
+        let mut file = StreamedFile::new(&target);
+        crate::compile_flow_into(&source, format, Default::default(), &mut file).unwrap();
+        assert!(matches!(file.state, State::Writing(_)), "streamed");
+        file.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), whole.bytes);
+    }
 }
