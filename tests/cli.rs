@@ -771,6 +771,13 @@ fn compile_refuses_outputs_that_would_destroy_data() {
         text(&out.stderr)
     );
     assert!(!dir.path().join("a.yaml").exists());
+    // The same output named through another directory.
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let around = dir.path().join("sub/../a.json");
+    let out = run(&["compile", a.to_str().unwrap(), around.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("would both write"));
+    assert!(!dir.path().join("a.yaml").exists());
     let out = run(&["compile", "--out", a.to_str().unwrap(), a.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("is an input flow"));

@@ -50,7 +50,8 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
     // An artifact (or, with --diff, a diff) on stdout: diagnostics never go there.
     let mut emitter = Emitter::new(ctx, (stdout_target && !check) || args.diff);
     let mut exit = 0;
-    // Compiling runs on every core; writing, checking and reporting follow in order.
+    // Compiling runs on every core (a big manifest streams into its output's temporary
+    // file meanwhile); writing, checking and reporting follow in order.
     let reclaim = inputs::reclaim_for(flows.len());
     inputs::in_order(
         &flows,
@@ -63,9 +64,9 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
 /// What compiling one flow gave: its artifact, or the report that stops it.
 enum Built {
     Artifact(SourceFile, crate::Artifact),
-    /// Written to its output file as it was produced (a plain write to a file): the
-    /// warnings, and whether the file was written.
-    Written(SourceFile, Vec<Diagnostic>, Result<(), String>),
+    /// Written into its output file's temporary file as it was produced (a plain write to
+    /// a file), to be committed in order: the warnings, and the file.
+    Written(SourceFile, Vec<Diagnostic>, StreamedFile),
     Failed(FileReport, u8),
 }
 
@@ -79,9 +80,9 @@ fn target_of(args: &CompileArgs, flow: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Reads and compiles one flow (no output yet, except a plain write to a file, which
-/// streams the artifact into its temporary file and commits it: this runs in parallel,
-/// and every flow's output file is its own, `plan_targets`).
+/// Reads and compiles one flow (this runs in parallel): no output yet, except that a plain
+/// write to a file streams the artifact into the file's temporary file, which `deliver`
+/// commits in the flows' order.
 fn build(
     args: &CompileArgs,
     path: &Path,
@@ -119,11 +120,16 @@ fn build(
     };
     let built = match streamed {
         Some(target) => {
-            let mut file = StreamedFile::new(&target);
+            // Past its limit a manifest is refused (SF004): the file stops being written.
+            let limit = match args.format {
+                OutputFormat::Yaml => limits.max_manifest(),
+                _ => u64::MAX,
+            };
+            let mut file = StreamedFile::new(&target, limit);
             match crate::compile_flow_into(&source, args.format, options, &mut file) {
                 Ok(warnings) => {
-                    let written = file.commit().map_err(|e| cannot_write(&target, &e));
-                    Built::Written(source, warnings, written)
+                    file.finish();
+                    Built::Written(source, warnings, file)
                 }
                 Err(e) => failed(source, e),
             }
@@ -144,8 +150,12 @@ fn cannot_write(target: &Path, e: &std::io::Error) -> String {
 fn deliver(args: &CompileArgs, path: &Path, built: Built, emitter: &mut Emitter, ctx: &Ctx) -> u8 {
     let (source, artifact) = match built {
         Built::Artifact(source, artifact) => (source, artifact),
-        Built::Written(source, warnings, written) => {
-            let exit = written.map(|()| 0).unwrap_or_else(|msg| super::fail(&msg));
+        Built::Written(source, warnings, file) => {
+            let target = file.target().to_path_buf();
+            let exit = file
+                .commit()
+                .map(|()| 0)
+                .unwrap_or_else(|e| super::fail(&cannot_write(&target, &e)));
             report(emitter, source, warnings);
             return exit;
         }

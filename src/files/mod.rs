@@ -9,12 +9,20 @@ pub use streamed::StreamedFile;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The same file, as far as can be told before writing: canonical when it exists,
-/// absolute otherwise.
+/// The same file, as far as can be told before writing: canonical when it exists, else
+/// its name in its directory's canonical path (so `sub/../x.yaml` is `x.yaml`), else
+/// absolute.
 pub(crate) fn file_key(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p)
-        .or_else(|_| std::path::absolute(p))
-        .unwrap_or_else(|_| p.to_path_buf())
+    if let Ok(c) = std::fs::canonicalize(p) {
+        return c;
+    }
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir)
+            .map(|d| d.join(name))
+            .unwrap_or(abs),
+        _ => abs,
+    }
 }
 
 /// The default output path: the input with its whole `.flow.json` (or `.json`) suffix

@@ -16,9 +16,10 @@ use super::{Destination, Replacement, write_atomic};
 use crate::emit::Sink;
 
 /// The chunk size asked of the emitter. Big enough that a chunk's write and writeback
-/// request cost little beside it, small enough that the chunks in flight (at most
-/// [`IN_FLIGHT`] queued, one being written, one being filled) hold a few hundred KiB where
-/// the whole manifest would hold megabytes.
+/// request cost little beside it, small enough that the buffers in flight (at most
+/// [`IN_FLIGHT`] queued, one being written, one being filled, [`IN_FLIGHT`] handed back:
+/// six of 256 to 512 KiB) hold 1.5 to 3 MiB where the whole manifest would hold all of it
+/// (9.5 MB at 10,000 nodes).
 pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// Chunks queued for the writing thread before the emitter waits for it.
@@ -30,8 +31,16 @@ const IN_FLIGHT: usize = 2;
 /// temporary file cannot be made is kept in memory and written by [`write_atomic`] at
 /// [`commit`](StreamedFile::commit), which then reports any error exactly as a whole
 /// write would.
+///
+/// [`finish`](StreamedFile::finish) waits for the writing thread, so that many compiled
+/// files can wait for their commit (which the CLI makes in the flows' order, as it made
+/// every write before) holding an open file each, but no thread.
 pub struct StreamedFile {
     target: PathBuf,
+    /// Past this many bytes the artifact is refused by its compile (SF004): nothing more is
+    /// written, and a commit fails.
+    limit: u64,
+    taken: u64,
     state: State,
 }
 
@@ -42,7 +51,10 @@ enum State {
     Memory(Vec<u8>),
     /// Chunks go to the writing thread.
     Writing(Writing),
-    /// The writing thread is gone (it panicked): commit fails with this.
+    /// Every chunk written (or the thread's error); the file not yet made the target.
+    Written(Written),
+    /// Commit fails with this: the writing thread is gone (it panicked), or the artifact
+    /// grew past the limit. What is taken is dropped.
     Failed(std::io::Error),
 }
 
@@ -56,21 +68,49 @@ struct Writing {
     thread: JoinHandle<(std::fs::File, std::io::Result<()>)>,
 }
 
+/// A temporary file whose writing is over.
+struct Written {
+    replacement: Replacement,
+    tmp: PathBuf,
+    /// The file, or why writing it failed.
+    file: std::io::Result<std::fs::File>,
+}
+
 impl StreamedFile {
-    /// A file to write at `target`; nothing is created before the first chunk.
-    pub fn new(target: &Path) -> StreamedFile {
+    /// A file to write at `target`, of at most `limit` bytes; nothing is created before
+    /// the first chunk.
+    pub fn new(target: &Path, limit: u64) -> StreamedFile {
         StreamedFile {
             target: target.to_path_buf(),
+            limit,
+            taken: 0,
             state: State::Empty,
         }
     }
 
+    /// Where the file goes.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
+    /// Waits until everything taken is written into the temporary file (not yet visible
+    /// at the target).
+    pub fn finish(&mut self) {
+        self.state = match std::mem::replace(&mut self.state, State::Empty) {
+            State::Writing(w) => State::Written(w.finish()),
+            other => other,
+        };
+    }
+
     /// Makes what was taken the target's content (see [`write_atomic`]).
     pub fn commit(mut self) -> std::io::Result<()> {
+        self.finish();
         match std::mem::replace(&mut self.state, State::Empty) {
             State::Empty => write_atomic(&self.target, &[]),
             State::Memory(bytes) => write_atomic(&self.target, &bytes),
-            State::Writing(w) => w.commit(),
+            // `finish` left no thread.
+            State::Writing(w) => w.finish().commit(),
+            State::Written(w) => w.commit(),
             State::Failed(e) => Err(e),
         }
     }
@@ -107,7 +147,7 @@ impl StreamedFile {
         match writing.chunks.send(first) {
             Ok(()) => Ok(writing),
             Err(e) => {
-                writing.abandon();
+                writing.finish().abandon();
                 Err(e.0)
             }
         }
@@ -120,6 +160,16 @@ impl Sink for StreamedFile {
     }
 
     fn take(&mut self, bytes: Vec<u8>) -> Vec<u8> {
+        self.taken = self.taken.saturating_add(bytes.len() as u64);
+        if self.taken > self.limit && !matches!(self.state, State::Failed(_)) {
+            // Refused once complete: stop writing it (a hostile flow's manifest can be
+            // hundreds of megabytes).
+            self.restart();
+            self.state = State::Failed(std::io::Error::other(format!(
+                "the artifact is more than {} bytes",
+                self.limit
+            )));
+        }
         let (state, back) = match std::mem::replace(&mut self.state, State::Empty) {
             State::Empty if bytes.len() < CHUNK => (State::Memory(bytes), Vec::new()),
             State::Empty => match self.start(bytes) {
@@ -136,10 +186,12 @@ impl Sink for StreamedFile {
                     (State::Writing(w), back)
                 }
                 Err(e) => {
-                    w.abandon();
+                    w.finish().abandon();
                     (State::Failed(thread_stopped()), emptied(e.0))
                 }
             },
+            // `finish` is only called once all is taken; anything after it is dropped.
+            State::Written(w) => (State::Written(w), emptied(bytes)),
             State::Failed(e) => (State::Failed(e), emptied(bytes)),
         };
         self.state = state;
@@ -147,23 +199,31 @@ impl Sink for StreamedFile {
     }
 
     fn restart(&mut self) {
-        if let State::Writing(w) = std::mem::replace(&mut self.state, State::Empty) {
-            w.abandon();
+        self.taken = 0;
+        self.abandon();
+    }
+}
+
+impl StreamedFile {
+    /// Stops writing and removes the temporary file, if any.
+    fn abandon(&mut self) {
+        match std::mem::replace(&mut self.state, State::Empty) {
+            State::Writing(w) => w.finish().abandon(),
+            State::Written(w) => w.abandon(),
+            _ => {}
         }
     }
 }
 
 impl Drop for StreamedFile {
     fn drop(&mut self) {
-        if let State::Writing(w) = std::mem::replace(&mut self.state, State::Empty) {
-            w.abandon();
-        }
+        self.abandon();
     }
 }
 
 impl Writing {
-    /// Waits for the thread to write every chunk, then makes the file the target.
-    fn commit(self) -> std::io::Result<()> {
+    /// Waits for the thread to write every chunk.
+    fn finish(self) -> Written {
         let Writing {
             replacement,
             tmp,
@@ -173,25 +233,33 @@ impl Writing {
         } = self;
         drop(chunks);
         drop(empties);
-        match thread.join() {
-            Ok((file, Ok(()))) => replacement.finish(&tmp, file),
-            Ok((file, Err(e))) => {
-                drop(file);
-                let _ = std::fs::remove_file(&tmp);
+        let file = match thread.join() {
+            Ok((file, Ok(()))) => Ok(file),
+            Ok((_, Err(e))) => Err(e),
+            Err(_) => Err(thread_stopped()),
+        };
+        Written {
+            replacement,
+            tmp,
+            file,
+        }
+    }
+}
+
+impl Written {
+    /// Makes the file the target, or removes it and reports why it could not be written.
+    fn commit(self) -> std::io::Result<()> {
+        match self.file {
+            Ok(file) => self.replacement.finish(&self.tmp, file),
+            Err(e) => {
+                let _ = std::fs::remove_file(&self.tmp);
                 Err(e)
-            }
-            Err(_) => {
-                let _ = std::fs::remove_file(&tmp);
-                Err(thread_stopped())
             }
         }
     }
 
-    /// Stops writing and removes the temporary file.
     fn abandon(self) {
-        drop(self.chunks);
-        drop(self.empties);
-        let _ = self.thread.join();
+        drop(self.file);
         let _ = std::fs::remove_file(&self.tmp);
     }
 }
@@ -270,7 +338,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.yaml");
         std::fs::write(&target, b"old").unwrap();
-        let mut file = StreamedFile::new(&target);
+        let mut file = StreamedFile::new(&target, u64::MAX);
         let parts = [bytes(CHUNK, 1), bytes(CHUNK + 7, 2), bytes(100, 3)];
         for part in &parts {
             let back = file.take(part.clone());
@@ -283,9 +351,37 @@ mod tests {
             "written into one temporary file"
         );
         assert_eq!(std::fs::read(&target).unwrap(), b"old", "not visible yet");
+        // Finished: the thread is gone, the file written but still not visible.
+        file.finish();
+        assert!(matches!(file.state, State::Written(_)));
+        assert_eq!(temps(dir.path()).len(), 1);
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
         file.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), parts.concat());
         assert!(temps(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn past_its_limit_nothing_more_is_written_and_the_commit_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.yaml");
+        std::fs::write(&target, b"keep").unwrap();
+        let mut file = StreamedFile::new(&target, 2 * CHUNK as u64);
+        file.take(bytes(CHUNK, 1));
+        file.take(bytes(CHUNK, 2));
+        assert!(matches!(file.state, State::Writing(_)), "at the limit");
+        assert_eq!(temps(dir.path()).len(), 1);
+        file.take(bytes(1, 3));
+        assert!(matches!(file.state, State::Failed(_)), "past it");
+        assert!(temps(dir.path()).is_empty(), "its file is removed at once");
+        file.take(bytes(CHUNK, 4));
+        assert!(temps(dir.path()).is_empty(), "and nothing more is written");
+        let e = file.commit().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("the artifact is more than {} bytes", 2 * CHUNK)
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
     }
 
     #[test]
@@ -293,7 +389,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.yaml");
         std::fs::write(&target, b"keep").unwrap();
-        let mut file = StreamedFile::new(&target);
+        let mut file = StreamedFile::new(&target, u64::MAX);
         file.take(bytes(CHUNK * 3, 9));
         assert_eq!(temps(dir.path()).len(), 1);
         drop(file);
@@ -305,7 +401,7 @@ mod tests {
     fn a_restart_forgets_what_was_taken() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.yaml");
-        let mut file = StreamedFile::new(&target);
+        let mut file = StreamedFile::new(&target, u64::MAX);
         file.take(bytes(CHUNK, 1));
         file.take(bytes(CHUNK, 2));
         file.restart();
@@ -320,7 +416,7 @@ mod tests {
         file.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), again.concat());
         // In memory too.
-        let mut small = StreamedFile::new(&target);
+        let mut small = StreamedFile::new(&target, u64::MAX);
         small.take(b"first".to_vec());
         small.restart();
         small.take(b"second".to_vec());
@@ -332,14 +428,14 @@ mod tests {
     fn a_small_artifact_is_written_whole_at_commit() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.yaml");
-        let mut file = StreamedFile::new(&target);
+        let mut file = StreamedFile::new(&target, u64::MAX);
         file.take(b"core:\n".to_vec());
         assert!(matches!(file.state, State::Memory(_)));
         assert!(temps(dir.path()).is_empty(), "no file before commit");
         file.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"core:\n");
         // Nothing taken: an empty file.
-        StreamedFile::new(&target).commit().unwrap();
+        StreamedFile::new(&target, u64::MAX).commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"");
     }
 
@@ -347,7 +443,7 @@ mod tests {
     #[test]
     fn a_special_file_is_written_into_and_links_and_permissions_are_kept() {
         use std::os::unix::fs::PermissionsExt;
-        let mut null = StreamedFile::new(Path::new("/dev/null"));
+        let mut null = StreamedFile::new(Path::new("/dev/null"), u64::MAX);
         null.take(bytes(CHUNK * 2, 1));
         assert!(matches!(null.state, State::Memory(_)), "never renamed over");
         null.commit().unwrap();
@@ -359,7 +455,7 @@ mod tests {
         std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
         let link = dir.path().join("link.yaml");
         std::os::unix::fs::symlink("real.yaml", &link).unwrap();
-        let mut file = StreamedFile::new(&link);
+        let mut file = StreamedFile::new(&link, u64::MAX);
         let parts = [bytes(CHUNK, 4), bytes(5, 5)];
         for part in &parts {
             file.take(part.clone());
@@ -380,7 +476,7 @@ mod tests {
             dir.path().to_path_buf(),
         ] {
             let whole = write_atomic(&target, b"x").unwrap_err();
-            let mut file = StreamedFile::new(&target);
+            let mut file = StreamedFile::new(&target, u64::MAX);
             file.take(bytes(CHUNK * 2, 1));
             assert!(matches!(file.state, State::Memory(_)));
             let streamed = file.commit().unwrap_err();
@@ -403,7 +499,7 @@ mod tests {
         let (chunks, queued) = crossbeam_channel::bounded::<Vec<u8>>(IN_FLIGHT);
         let (emptied, empties) = crossbeam_channel::bounded::<Vec<u8>>(IN_FLIGHT);
         let thread = std::thread::spawn(move || write_chunks(read_only, &queued, &emptied));
-        let mut file = StreamedFile::new(&target);
+        let mut file = StreamedFile::new(&target, u64::MAX);
         file.state = State::Writing(Writing {
             replacement,
             tmp: tmp.clone(),
@@ -438,7 +534,7 @@ mod tests {
         assert!(whole.bytes.len() > 2 * CHUNK);
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("big.yaml");
-        let mut file = StreamedFile::new(&target);
+        let mut file = StreamedFile::new(&target, u64::MAX);
         crate::compile_flow_into(&source, format, Default::default(), &mut file).unwrap();
         assert!(matches!(file.state, State::Writing(_)), "streamed");
         file.commit().unwrap();

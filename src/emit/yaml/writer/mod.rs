@@ -94,8 +94,7 @@ pub fn write_into<T: Serialize + ?Sized>(
     let capacity = if chunk == usize::MAX {
         capacity
     } else {
-        // Room for the element that crosses the chunk's size, without regrowth.
-        chunk.saturating_mul(2)
+        chunk_capacity(chunk)
     };
     let mut w = Writer::new(capacity, sink, chunk);
     value.serialize(&mut w)?;
@@ -103,6 +102,12 @@ pub fn write_into<T: Serialize + ?Sized>(
     let written = w.spilled + tail.len() as u64;
     w.sink.take(tail);
     Ok(written)
+}
+
+/// A buffer for chunks of `chunk` bytes: room for the element that crosses the chunk's
+/// size without regrowth (at most 16 MiB reserved ahead, whatever a sink asks for).
+fn chunk_capacity(chunk: usize) -> usize {
+    chunk.saturating_mul(2).min(1 << 24)
 }
 
 /// Layout state: serde-saphyr 2.1.1 `serializer.rs` `SerializerState` / `PendingLayout`,
@@ -165,7 +170,7 @@ impl<'s> Writer<'s> {
         self.spilled += full.len() as u64;
         let mut next = self.sink.take(full);
         next.clear();
-        next.reserve(self.chunk.saturating_mul(2));
+        next.reserve(chunk_capacity(self.chunk));
         // Empty, so valid UTF-8.
         self.out = String::from_utf8(next).unwrap_or_default();
     }
