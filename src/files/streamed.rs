@@ -374,7 +374,8 @@ mod tests {
         file.take(bytes(1, 3));
         assert!(matches!(file.state, State::Failed(_)), "past it");
         assert!(temps(dir.path()).is_empty(), "its file is removed at once");
-        file.take(bytes(CHUNK, 4));
+        let back = file.take(bytes(CHUNK, 4));
+        assert!(back.is_empty(), "a buffer comes back empty");
         assert!(temps(dir.path()).is_empty(), "and nothing more is written");
         let e = file.commit().unwrap_err();
         assert_eq!(
