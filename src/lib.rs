@@ -205,16 +205,26 @@ pub fn compile_flow_into(
     let written = emit_artifact(&a, core, format, options, &mut diags, sink);
     options.reclaim.release((a, bodies));
     let written = written?;
-    let max_manifest = options.limits.max_manifest();
-    if format == OutputFormat::Yaml && written > max_manifest {
+    let max = max_artifact_bytes(format, options.limits);
+    if written > max {
         return Err(too_large(
             diags,
             format!(
-                "the manifest would be {written} bytes, more than the {max_manifest} `scaiflow import` reads; nothing is written",
+                "the manifest would be {written} bytes, more than the {max} `scaiflow import` reads; nothing is written",
             ),
         ));
     }
     Ok(diags)
+}
+
+/// The most bytes a compile hands its sink before the artifact is refused (SF004) once
+/// complete: for a manifest, what `scaiflow import` reads. (An IR bundle is refused before
+/// its bytes reach the sink, a `.scai` text never.) A sink writing a file can stop there.
+pub fn max_artifact_bytes(format: OutputFormat, limits: limits::Limits) -> u64 {
+    match format {
+        OutputFormat::Yaml => limits.max_manifest(),
+        OutputFormat::Ir | OutputFormat::Scai => u64::MAX,
+    }
 }
 
 /// Emits the artifact of a lowered core into `sink` (for `ir`, verified and size-checked;

@@ -120,11 +120,8 @@ fn build(
     };
     let built = match streamed {
         Some(target) => {
-            // Past its limit a manifest is refused (SF004): the file stops being written.
-            let limit = match args.format {
-                OutputFormat::Yaml => limits.max_manifest(),
-                _ => u64::MAX,
-            };
+            // Past it the artifact is refused (SF004): the file stops being written.
+            let limit = crate::max_artifact_bytes(args.format, limits);
             let mut file = StreamedFile::new(&target, limit);
             match crate::compile_flow_into(&source, args.format, options, &mut file) {
                 Ok(warnings) => {

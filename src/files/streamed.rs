@@ -396,6 +396,14 @@ mod tests {
         drop(file);
         assert_eq!(std::fs::read(&target).unwrap(), b"keep");
         assert!(temps(dir.path()).is_empty());
+        // Finished writing, but never committed.
+        let mut file = StreamedFile::new(&target, u64::MAX);
+        file.take(bytes(CHUNK, 9));
+        file.finish();
+        assert_eq!(temps(dir.path()).len(), 1);
+        drop(file);
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        assert!(temps(dir.path()).is_empty());
     }
 
     #[test]
