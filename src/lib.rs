@@ -177,8 +177,8 @@ pub fn compile_flow_with(
 /// YAML manifest in chunks, the other formats whole): the warnings found on the way.
 ///
 /// On `Err`, what `sink` has taken is not an artifact (an output that is too large is
-/// refused after it was written), so a sink that writes a file must only make it visible
-/// once this returns `Ok` (`files::StreamedFile` writes a temporary file).
+/// refused once produced, [`max_artifact_bytes`]), so a sink that writes a file must only
+/// make it visible once this returns `Ok` (`files::StreamedFile` writes a temporary file).
 pub fn compile_flow_into(
     source: &load::SourceFile,
     format: OutputFormat,

@@ -778,6 +778,12 @@ fn compile_refuses_outputs_that_would_destroy_data() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("would both write"));
     assert!(!dir.path().join("a.yaml").exists());
+    // The same flow named through another directory is compiled once.
+    let same = dir.path().join("sub/../a.flow.json");
+    let out = run(&["compile", a.to_str().unwrap(), same.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(dir.path().join("a.yaml").exists());
+    std::fs::remove_file(dir.path().join("a.yaml")).unwrap();
     let out = run(&["compile", "--out", a.to_str().unwrap(), a.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("is an input flow"));

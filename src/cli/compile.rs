@@ -8,7 +8,7 @@ use super::report::{Emitter, FileReport, exit_code_of};
 use super::{CompileArgs, Ctx, inputs, shown};
 use crate::OutputFormat;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::files::{StreamedFile, default_output, file_key, read_at_most, write_atomic};
+use crate::files::{StreamedFile, default_output, file_key, name_key, read_at_most, write_atomic};
 use crate::load::{self, SourceFile};
 
 pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
@@ -50,12 +50,15 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
     // An artifact (or, with --diff, a diff) on stdout: diagnostics never go there.
     let mut emitter = Emitter::new(ctx, (stdout_target && !check) || args.diff);
     let mut exit = 0;
-    // Compiling runs on every core (a big manifest streams into its output's temporary
-    // file meanwhile); writing, checking and reporting follow in order.
+    // Compiling runs on every core; writing, checking and reporting follow in order. A
+    // single flow's big manifest streams into its output's temporary file meanwhile (with
+    // many flows, a batch of finished temporary files waiting for their turn would hold
+    // that much more disk space and as many descriptors; they are written in turn).
     let reclaim = inputs::reclaim_for(flows.len());
+    let stream = flows.len() == 1;
     inputs::in_order(
         &flows,
-        |path| build(args, path, ctx.limits, reclaim),
+        |path| build(args, path, ctx.limits, reclaim, stream),
         |(path, built)| exit = exit.max(deliver(args, &path, built, &mut emitter, ctx)),
     );
     exit.max(emitter.finish("compile", false))
@@ -64,8 +67,9 @@ pub(super) fn run(args: &CompileArgs, ctx: &Ctx) -> u8 {
 /// What compiling one flow gave: its artifact, or the report that stops it.
 enum Built {
     Artifact(SourceFile, crate::Artifact),
-    /// Written into its output file's temporary file as it was produced (a plain write to
-    /// a file), to be committed in order: the warnings, and the file.
+    /// Handed to its output file as it was produced (a single flow's plain write to a
+    /// file: a big artifact is in the file's temporary file, a small one in memory), to be
+    /// committed: the warnings, and the file.
     Written(SourceFile, Vec<Diagnostic>, StreamedFile),
     Failed(FileReport, u8),
 }
@@ -80,14 +84,15 @@ fn target_of(args: &CompileArgs, flow: &Path) -> Option<PathBuf> {
     }
 }
 
-/// Reads and compiles one flow (this runs in parallel): no output yet, except that a plain
-/// write to a file streams the artifact into the file's temporary file, which `deliver`
-/// commits in the flows' order.
+/// Reads and compiles one flow (this runs in parallel): no output yet, except that with
+/// `stream`, a plain write to a file streams the artifact into the file's temporary file,
+/// which `deliver` commits.
 fn build(
     args: &CompileArgs,
     path: &Path,
     limits: crate::limits::Limits,
     reclaim: crate::Reclaim,
+    stream: bool,
 ) -> (PathBuf, Built) {
     let source = match load::read_source_with(path, limits) {
         Ok(source) => source,
@@ -103,7 +108,7 @@ fn build(
         reclaim,
     };
     let streamed = match target_of(args, path) {
-        Some(t) if !(args.check || args.diff || args.fail_on_change) => Some(t),
+        Some(t) if stream && !(args.check || args.diff || args.fail_on_change) => Some(t),
         _ => None,
     };
     let failed = |source, e: crate::CompileError| {
@@ -397,9 +402,9 @@ fn plan_targets(
 ) -> Result<Vec<PathBuf>, String> {
     use std::collections::{HashMap, HashSet};
     let mut kept = Vec::with_capacity(flows.len());
-    // Each output's key → the flow that writes it, as given and made absolute: flows are
-    // compared as given, not resolved, so a link to a flow elsewhere has its own artifact
-    // beside it.
+    // Each output's key → the flow that writes it, as given and its name's key: flows are
+    // compared by name, not resolved, so a link to a flow elsewhere has its own artifact
+    // beside it (and `sub/../x.flow.json` is `x.flow.json`).
     let mut writers: HashMap<PathBuf, (PathBuf, PathBuf)> = HashMap::new();
     let mut targets: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(flows.len());
     for flow in flows {
@@ -408,7 +413,7 @@ fn plan_targets(
             continue;
         };
         let key = file_key(&target);
-        let flow_key = std::path::absolute(&flow).unwrap_or_else(|_| flow.clone());
+        let flow_key = name_key(&flow);
         match writers.get(&key) {
             Some((_, same)) if *same == flow_key => continue,
             Some((other, _)) => {

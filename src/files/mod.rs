@@ -10,12 +10,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The same file, as far as can be told before writing: canonical when it exists, else
-/// its name in its directory's canonical path (so `sub/../x.yaml` is `x.yaml`), else
-/// absolute.
+/// [`name_key`].
 pub(crate) fn file_key(p: &Path) -> PathBuf {
-    if let Ok(c) = std::fs::canonicalize(p) {
-        return c;
-    }
+    std::fs::canonicalize(p).unwrap_or_else(|_| name_key(p))
+}
+
+/// The same name: the path's last component in its directory's canonical path (so
+/// `sub/../x.yaml` is `x.yaml`, and a link is itself, not what it points to), else the
+/// path made absolute.
+pub(crate) fn name_key(p: &Path) -> PathBuf {
     let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     match (abs.parent(), abs.file_name()) {
         (Some(dir), Some(name)) => std::fs::canonicalize(dir)

@@ -18,8 +18,8 @@ use crate::emit::Sink;
 /// The chunk size asked of the emitter. Big enough that a chunk's write and writeback
 /// request cost little beside it, small enough that the buffers in flight (at most
 /// [`IN_FLIGHT`] queued, one being written, one being filled, [`IN_FLIGHT`] handed back:
-/// six of 256 to 512 KiB) hold 1.5 to 3 MiB where the whole manifest would hold all of it
-/// (9.5 MB at 10,000 nodes).
+/// six, each reserving 512 KiB and filled to about 256 KiB) touch about 1.5 MiB where the
+/// whole manifest would hold all of it (9.5 MB at 10,000 nodes).
 pub(crate) const CHUNK: usize = 256 * 1024;
 
 /// Chunks queued for the writing thread before the emitter waits for it.
@@ -32,9 +32,10 @@ const IN_FLIGHT: usize = 2;
 /// [`commit`](StreamedFile::commit), which then reports any error exactly as a whole
 /// write would.
 ///
-/// [`finish`](StreamedFile::finish) waits for the writing thread, so that many compiled
-/// files can wait for their commit (which the CLI makes in the flows' order, as it made
-/// every write before) holding an open file each, but no thread.
+/// [`finish`](StreamedFile::finish) waits for the writing thread, so that a compiled file
+/// can wait for its commit holding an open file but no thread. (The CLI streams only a
+/// single flow's output: a batch of finished temporary files waiting for their turn would
+/// hold that much more disk space and as many descriptors as the old targets beside them.)
 pub struct StreamedFile {
     target: PathBuf,
     /// Past this many bytes the artifact is refused by its compile (SF004): nothing more is
@@ -190,8 +191,15 @@ impl Sink for StreamedFile {
                     (State::Failed(thread_stopped()), emptied(e.0))
                 }
             },
-            // `finish` is only called once all is taken; anything after it is dropped.
-            State::Written(w) => (State::Written(w), emptied(bytes)),
+            // `finish` is called once all is taken: more is a caller's error, refused
+            // rather than committed as a truncated file.
+            State::Written(w) => {
+                w.abandon();
+                (
+                    State::Failed(std::io::Error::other("bytes taken after finish")),
+                    emptied(bytes),
+                )
+            }
             State::Failed(e) => (State::Failed(e), emptied(bytes)),
         };
         self.state = state;
@@ -359,6 +367,14 @@ mod tests {
         file.commit().unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), parts.concat());
         assert!(temps(dir.path()).is_empty());
+        // More after `finish` is refused, not committed as a truncated file.
+        let mut late = StreamedFile::new(&target, u64::MAX);
+        late.take(bytes(CHUNK, 7));
+        late.finish();
+        late.take(bytes(10, 8));
+        assert!(temps(dir.path()).is_empty());
+        assert!(late.commit().is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), parts.concat());
     }
 
     #[test]
