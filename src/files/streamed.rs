@@ -105,11 +105,9 @@ impl StreamedFile {
 
     /// Makes what was taken the target's content (see [`write_atomic`]).
     pub fn commit(mut self) -> std::io::Result<()> {
-        self.finish();
         match std::mem::replace(&mut self.state, State::Empty) {
             State::Empty => write_atomic(&self.target, &[]),
             State::Memory(bytes) => write_atomic(&self.target, &bytes),
-            // `finish` left no thread.
             State::Writing(w) => w.finish().commit(),
             State::Written(w) => w.commit(),
             State::Failed(e) => Err(e),
@@ -165,7 +163,7 @@ impl Sink for StreamedFile {
         if self.taken > self.limit && !matches!(self.state, State::Failed(_)) {
             // Refused once complete: stop writing it (a hostile flow's manifest can be
             // hundreds of megabytes).
-            self.restart();
+            self.abandon();
             self.state = State::Failed(std::io::Error::other(format!(
                 "the artifact is more than {} bytes",
                 self.limit
