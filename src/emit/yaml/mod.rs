@@ -42,12 +42,10 @@ impl<'a> Ctx<'a> {
 
 /// Renders the manifest text.
 pub fn emit(a: &AnalyzedFlow, core: &Core) -> Result<String, String> {
-    let ctx = Ctx::new(a);
-    let view = manifest_view(&ctx, core);
-    match writer::to_string_with_capacity(&view, capacity(a)) {
-        Ok(text) => Ok(text),
-        Err(_) => saphyr_text(&view),
-    }
+    let mut bytes = Vec::new();
+    emit_into(a, core, &mut bytes)?;
+    // Both writers write `str`s only.
+    String::from_utf8(bytes).map_err(|e| format!("YAML serialization failed: {e}"))
 }
 
 /// About 900 bytes of YAML per node: a buffer for the whole text big enough to skip most
