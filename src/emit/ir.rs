@@ -16,7 +16,8 @@ pub fn emit(a: &AnalyzedFlow, core: &Core) -> Vec<u8> {
     crate::scir::encode(&module(a, core))
 }
 
-fn obj(pairs: Vec<(&str, Value)>) -> Value {
+/// An object of `N` pairs, its map allocated for exactly `N`.
+fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
@@ -41,7 +42,7 @@ pub fn into_module(a: &AnalyzedFlow, core: Core) -> Value {
     {
         m.insert("description".into(), d.into());
     }
-    m.insert("instance".into(), obj(vec![("mode", core.mode.into())]));
+    m.insert("instance".into(), obj([("mode", core.mode.into())]));
     let identity_name = flow
         .config
         .as_ref()
@@ -50,7 +51,7 @@ pub fn into_module(a: &AnalyzedFlow, core: Core) -> Value {
         .unwrap_or_else(|| core.name.clone());
     m.insert(
         "identity".into(),
-        obj(vec![
+        obj([
             ("name", identity_name.into()),
             ("persona", core.persona.clone().into()),
         ]),
@@ -79,7 +80,7 @@ pub fn into_module(a: &AnalyzedFlow, core: Core) -> Value {
             .into_iter()
             .collect::<Vec<_>>();
         triggers.extend(f.triggers.into_iter().map(|t| trigger(a, t, &f.name)));
-        flows.push(obj(vec![
+        flows.push(obj([
             ("name", f.name.into()),
             ("params", params.into()),
             ("body", blocks(a, f.steps).into()),
@@ -90,7 +91,7 @@ pub fn into_module(a: &AnalyzedFlow, core: Core) -> Value {
     m.insert("flows".into(), flows.into());
     m.insert(
         "source".into(),
-        obj(vec![
+        obj([
             ("flow_id", flow.id.clone().into()),
             ("flow_version", flow.version.clone().into()),
             ("scaicore_target", flow.scaicore_target().into()),
@@ -131,14 +132,14 @@ fn input_param(a: &AnalyzedFlow, entry: usize) -> Value {
         .first()
         .and_then(|p| p.ty.clone())
         .unwrap_or_else(|| "object".to_string());
-    obj(vec![
+    obj([
         ("name", crate::analyze::INPUT_BINDING.into()),
         ("type", ty.into()),
     ])
 }
 
 fn location(a: &AnalyzedFlow, node: usize, synthetic: Option<&str>) -> Value {
-    let mut m = Map::new();
+    let mut m = map_for(1 + usize::from(synthetic.is_some()));
     m.insert("node_id".into(), a.flow.nodes[node].id.clone().into());
     if let Some(s) = synthetic {
         m.insert("synthetic".into(), s.into());
@@ -150,10 +151,17 @@ fn blocks(a: &AnalyzedFlow, steps: Vec<Step>) -> Vec<Value> {
     steps.into_iter().map(|s| block(a, s)).collect()
 }
 
-fn rigid(statement: Value) -> Map<String, Value> {
-    let mut m = Map::new();
+/// A map with room for `n` entries: the IR's maps are built at their final size, rather
+/// than grown (and left with unused room) one insertion at a time.
+fn map_for(n: usize) -> Map<String, Value> {
+    Map::with_capacity(n)
+}
+
+/// A `rigid` block of one statement, with room for `tail` more entries.
+fn rigid(statement: Value, tail: usize) -> Map<String, Value> {
+    let mut m = map_for(2 + tail);
     m.insert("kind".into(), "rigid".into());
-    m.insert("statements".into(), vec![statement].into());
+    m.insert("statements".into(), Value::Array(vec![statement]));
     m
 }
 
@@ -165,26 +173,37 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
         data_from,
         synthetic,
     } = s;
+    // What every kind of block ends with: `data_from`, `result_binding`, `source_location`.
+    let tail = usize::from(!data_from.is_empty()) + usize::from(binding.is_some()) + 1;
     let mut m = match op {
-        Op::Template { template } => rigid(obj(vec![
-            ("kind", "expression".into()),
-            ("expression", template.into()),
-        ])),
+        Op::Template { template } => rigid(
+            obj([
+                ("kind", "expression".into()),
+                ("expression", template.into()),
+            ]),
+            tail,
+        ),
         Op::PluginCall {
             alias,
             method,
             args,
-        } => rigid(obj(vec![
-            ("kind", "plugin_call".into()),
-            ("alias", alias.into()),
-            ("method", method.into()),
-            ("args", Value::Object(args)),
-        ])),
-        Op::Assign { variable, value } => rigid(obj(vec![
-            ("kind", "assign".into()),
-            ("variable", variable.into()),
-            ("value", value),
-        ])),
+        } => rigid(
+            obj([
+                ("kind", "plugin_call".into()),
+                ("alias", alias.into()),
+                ("method", method.into()),
+                ("args", Value::Object(args)),
+            ]),
+            tail,
+        ),
+        Op::Assign { variable, value } => rigid(
+            obj([
+                ("kind", "assign".into()),
+                ("variable", variable.into()),
+                ("value", value),
+            ]),
+            tail,
+        ),
         Op::LlmTurn {
             goal,
             guarded,
@@ -192,7 +211,8 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
             guard,
             mut fields,
         } => {
-            let mut m = Map::new();
+            // `kind`, `goal`, at most one entry per field, `llm_role`, `guard`.
+            let mut m = map_for(2 + fields.len() + 2 + tail);
             m.insert(
                 "kind".into(),
                 if guarded { "guarded" } else { "flexible" }.into(),
@@ -224,7 +244,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
             fields,
             hitl_target,
         } => {
-            let mut m = Map::new();
+            let mut m = map_for(1 + fields.len() + usize::from(hitl_target.is_some()) + tail);
             m.insert("kind".into(), "checkpoint".into());
             m.extend(fields);
             if let Some(h) = hitl_target {
@@ -233,13 +253,14 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
             m
         }
         Op::CoreCall { fields } => {
-            let mut m = Map::new();
+            let mut m = map_for(1 + fields.len() + tail);
             m.insert("kind".into(), "core_call".into());
             m.extend(fields);
             m
         }
         Op::Decision { fields, arms } => {
-            let mut m = Map::new();
+            // `kind`, the fields, `arms`, `otherwise`.
+            let mut m = map_for(1 + fields.len() + 2 + tail);
             m.insert("kind".into(), "match".into());
             m.extend(fields);
             let (otherwise, guarded): (Vec<CoreArm>, Vec<CoreArm>) =
@@ -247,7 +268,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
             let list: Vec<Value> = guarded
                 .into_iter()
                 .map(|arm| {
-                    obj(vec![
+                    obj([
                         ("when", arm.when.into()),
                         ("body", blocks(a, arm.steps).into()),
                     ])
@@ -260,12 +281,12 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
             m
         }
         Op::Parallel { fields, branches } => {
-            let mut m = Map::new();
+            let mut m = map_for(1 + fields.len() + 1 + tail);
             m.insert("kind".into(), "parallel".into());
             m.extend(fields);
             let list: Vec<Value> = branches
                 .into_iter()
-                .map(|b| obj(vec![("body", blocks(a, b.steps).into())]))
+                .map(|b| obj([("body", blocks(a, b.steps).into())]))
                 .collect();
             m.insert("branches".into(), list.into());
             m
@@ -275,7 +296,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
             fields,
             body,
         } => {
-            let mut m = Map::new();
+            let mut m = map_for(1 + fields.len() + 1 + tail);
             m.insert("kind".into(), style.into());
             m.extend(fields);
             m.insert("body".into(), blocks(a, body).into());
