@@ -174,7 +174,8 @@ pub fn compile_flow_with(
 }
 
 /// [`compile_flow_with`], the artifact's bytes handed to `sink` as they are written (the
-/// YAML manifest in chunks, the other formats whole): the warnings found on the way.
+/// YAML manifest and the IR bundle in chunks, the `.scai` text whole): the warnings found
+/// on the way.
 ///
 /// On `Err`, what `sink` has taken is not an artifact (an output that is too large is
 /// refused once produced, [`max_artifact_bytes`]), so a sink that writes a file must only
@@ -204,31 +205,25 @@ pub fn compile_flow_into(
     let core = lower::core::lower(&a, &bodies);
     let written = emit_artifact(&a, core, format, options, &mut diags, sink);
     options.reclaim.release((a, bodies));
-    let written = written?;
-    let max = max_artifact_bytes(format, options.limits);
-    if written > max {
-        return Err(too_large(
-            diags,
-            format!(
-                "the manifest would be {written} bytes, more than the {max} `scaiflow import` reads; nothing is written",
-            ),
-        ));
-    }
+    written?;
     Ok(diags)
 }
 
 /// The most bytes a compile hands its sink before the artifact is refused (SF004) once
-/// complete: for a manifest, what `scaiflow import` reads. (An IR bundle is refused before
-/// its bytes reach the sink, a `.scai` text never.) A sink writing a file can stop there.
+/// complete: for a manifest, what `scaiflow import` reads; for an IR bundle, what
+/// `scaiflow verify` reads (a `.scai` text is never refused). A sink writing a file can
+/// stop there.
 pub fn max_artifact_bytes(format: OutputFormat, limits: limits::Limits) -> u64 {
     match format {
         OutputFormat::Yaml => limits.max_manifest(),
-        OutputFormat::Ir | OutputFormat::Scai => u64::MAX,
+        OutputFormat::Ir => limits.max_input(),
+        OutputFormat::Scai => u64::MAX,
     }
 }
 
-/// Emits the artifact of a lowered core into `sink` (for `ir`, verified and size-checked;
-/// the IR takes the core's strings and maps rather than copying them): its size in bytes.
+/// Emits the artifact of a lowered core into `sink` (for `ir`, verified first; the IR takes
+/// the core's strings and maps rather than copying them): its size in bytes, or SF004 when
+/// it is more than its readers read ([`max_artifact_bytes`]).
 fn emit_artifact(
     a: &analyze::AnalyzedFlow,
     core: lower::core::Core,
@@ -237,14 +232,14 @@ fn emit_artifact(
     diags: &mut Vec<diagnostics::Diagnostic>,
     sink: &mut dyn emit::Sink,
 ) -> Result<u64, CompileError> {
-    let bytes = match format {
+    let written = match format {
         OutputFormat::Yaml => {
             let written = emit::yaml::emit_into(a, &core, sink);
             options.reclaim.release(core);
-            return written.map_err(|message| CompileError {
+            written.map_err(|message| CompileError {
                 message,
                 errors: Vec::new(),
-            });
+            })?
         }
         OutputFormat::Ir => {
             let ir = emit::ir::into_module(a, core);
@@ -275,28 +270,32 @@ fn emit_artifact(
                     ),
                 ));
             }
-            let bytes = scir::encode(&ir);
+            let written = scir::encode_into(&ir, sink);
             options.reclaim.release(ir);
-            if bytes.len() as u64 > options.limits.max_input() {
-                return Err(too_large(
-                    std::mem::take(diags),
-                    format!(
-                        "the IR bundle would be {} bytes, more than the {} `scaiflow verify` reads; nothing is written",
-                        bytes.len(),
-                        options.limits.max_input()
-                    ),
-                ));
-            }
-            bytes
+            written
         }
         OutputFormat::Scai => {
             let text = emit::scai::emit(a, &core);
             options.reclaim.release(core);
-            text.into_bytes()
+            let written = text.len() as u64;
+            sink.take(text.into_bytes());
+            written
         }
     };
-    let written = bytes.len() as u64;
-    sink.take(bytes);
+    let max = max_artifact_bytes(format, options.limits);
+    if written > max {
+        // (A `.scai` text is never refused: its bound is `u64::MAX`.)
+        let (what, reader) = match format {
+            OutputFormat::Yaml => ("manifest", "scaiflow import"),
+            OutputFormat::Ir | OutputFormat::Scai => ("IR bundle", "scaiflow verify"),
+        };
+        return Err(too_large(
+            std::mem::take(diags),
+            format!(
+                "the {what} would be {written} bytes, more than the {max} `{reader}` reads; nothing is written",
+            ),
+        ));
+    }
     Ok(written)
 }
 

@@ -9,6 +9,8 @@
 
 use serde_json::{Map, Number, Value};
 
+use crate::emit::Sink;
+
 /// The magic bytes every bundle starts with.
 pub const MAGIC: &[u8; 4] = b"SCIR";
 
@@ -59,10 +61,33 @@ impl std::fmt::Display for DecodeError {
 
 /// The bundle of an IR dict: `SCIR` and its MessagePack encoding.
 pub fn encode(ir: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
-    out.extend_from_slice(MAGIC);
+    let mut bytes = Vec::new();
+    encode_into(ir, &mut bytes);
+    bytes
+}
+
+/// [`encode`] into `sink`, handed over [`Sink::chunk_size`] bytes or more at a time (after
+/// an array's element or a map's entry, so a long string stays in one chunk): the bundle's
+/// size in bytes.
+pub fn encode_into(ir: &Value, sink: &mut dyn Sink) -> u64 {
+    let chunk = sink.chunk_size();
+    let mut out = Out {
+        // A sink that takes everything at the end gets a buffer that grows.
+        buf: Vec::with_capacity(if chunk == usize::MAX {
+            4096
+        } else {
+            crate::emit::chunk_capacity(chunk)
+        }),
+        sink,
+        chunk,
+        handed: 0,
+    };
+    out.buf.extend_from_slice(MAGIC);
     write_value(&mut out, ir);
-    out
+    out.handed += out.buf.len() as u64;
+    let rest = std::mem::take(&mut out.buf);
+    out.sink.take(rest);
+    out.handed
 }
 
 /// Decodes a bundle back into the IR dict (at most [`MAX_VALUES`] values).
@@ -118,24 +143,46 @@ fn printable(b: &[u8]) -> String {
 
 // ----- encoding -------------------------------------------------------------------------
 
-fn write_value(out: &mut Vec<u8>, v: &Value) {
+/// Where the encoder writes: a buffer, handed to the sink once it holds a chunk.
+struct Out<'s> {
+    buf: Vec<u8>,
+    sink: &'s mut dyn Sink,
+    chunk: usize,
+    /// The bytes handed to the sink so far.
+    handed: u64,
+}
+
+impl Out<'_> {
+    /// Hands the buffer to the sink if it holds a chunk.
+    fn spill_if_full(&mut self) {
+        if self.buf.len() >= self.chunk {
+            self.handed += self.buf.len() as u64;
+            let full = std::mem::take(&mut self.buf);
+            self.buf = crate::emit::hand_over(self.sink, full);
+        }
+    }
+}
+
+fn write_value(out: &mut Out<'_>, v: &Value) {
     match v {
-        Value::Null => out.push(0xc0),
-        Value::Bool(false) => out.push(0xc2),
-        Value::Bool(true) => out.push(0xc3),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_str(out, s),
+        Value::Null => out.buf.push(0xc0),
+        Value::Bool(false) => out.buf.push(0xc2),
+        Value::Bool(true) => out.buf.push(0xc3),
+        Value::Number(n) => write_number(&mut out.buf, n),
+        Value::String(s) => write_str(&mut out.buf, s),
         Value::Array(a) => {
-            write_len(out, a.len(), 0x90, 0xdc, 0xdd);
+            write_len(&mut out.buf, a.len(), 0x90, 0xdc, 0xdd);
             for x in a {
                 write_value(out, x);
+                out.spill_if_full();
             }
         }
         Value::Object(m) => {
-            write_len(out, m.len(), 0x80, 0xde, 0xdf);
+            write_len(&mut out.buf, m.len(), 0x80, 0xde, 0xdf);
             for (k, x) in m {
-                write_str(out, k);
+                write_str(&mut out.buf, k);
                 write_value(out, x);
+                out.spill_if_full();
             }
         }
     }

@@ -10,11 +10,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{examples, variants};
+use common::{Chunks, examples, variants};
 use scaiflow::diagnostics::{Diagnostic, codes, render};
+use scaiflow::files::StreamedFile;
+use scaiflow::limits::Limits;
 use scaiflow::load::SourceFile;
 use scaiflow::verify::{BLOCK_KINDS, load_ir, verify};
-use scaiflow::{OutputFormat, compile_flow, scir};
+use scaiflow::{CompileOptions, OutputFormat, compile_flow, compile_flow_into, scir};
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -674,4 +676,105 @@ fn a_bundle_of_a_non_dict_and_its_dump_get_the_same_verdict() {
     // Text that is neither a bundle nor JSON still says both.
     let neither = scaiflow(&["verify", "-"], Some(b"[1,"));
     assert!(text(&neither.stderr).contains("nor is it a JSON dump"));
+}
+
+/// A compile hands the bundle over in chunks (once a chunk is full, after an array's element
+/// or a map's entry), and the chunks are the bundle: every example and generated variants,
+/// in chunks of 1, 64 and 4,096 bytes.
+#[test]
+fn bundles_are_handed_over_in_chunks_that_are_the_bundle() {
+    let mut docs: Vec<Value> = examples()
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    docs.extend(variants(0x5c1c_0004, 4));
+    let mut compiled = 0;
+    for doc in docs {
+        let src = SourceFile::new("c.flow.json", doc.to_string());
+        let Ok(whole) = compile_flow(&src, OutputFormat::Ir) else {
+            continue;
+        };
+        for size in [1, 64, 4096] {
+            let mut chunks = Chunks::new(size);
+            let warnings = compile_flow_into(
+                &src,
+                OutputFormat::Ir,
+                CompileOptions::default(),
+                &mut chunks,
+            )
+            .unwrap();
+            assert_eq!(warnings, whole.warnings);
+            assert_eq!(chunks.bytes(), whole.bytes, "in chunks of {size}");
+            chunks.assert_cut_at(size, |_| true);
+            assert_eq!(chunks.restarts, 0);
+            if whole.bytes.len() > 2 * size.max(64) {
+                assert!(
+                    chunks.taken.len() > 1,
+                    "{} bytes in one chunk",
+                    whole.bytes.len()
+                );
+            }
+        }
+        compiled += 1;
+    }
+    assert!(compiled >= 20, "only {compiled} flows compiled");
+}
+
+/// A bundle of more bytes than `scaiflow verify` reads, streamed into its file, is refused
+/// (SF004) once encoded and leaves nothing behind; one of exactly that many is written.
+/// (`tests/limits.rs` checks the same bound in memory.)
+#[test]
+fn a_bundle_past_the_input_limit_leaves_no_file() {
+    let path = root().join("examples/customer-support.flow.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    // The example, and the example with a template of 600,000 bytes: a bundle past one
+    // chunk, which goes to the file's thread while it is encoded.
+    let mut big: Value = serde_json::from_str(&text).unwrap();
+    let nodes = big["nodes"].as_array_mut().unwrap();
+    let rigid = nodes.iter_mut().find(|n| n["type"] == "llm_rigid").unwrap();
+    rigid["config"]["template"] = Value::from("x".repeat(600_000));
+    for text in [text, big.to_string()] {
+        refused_past_the_limit(&SourceFile::new("c.flow.json", text));
+    }
+}
+
+fn refused_past_the_limit(src: &SourceFile) {
+    let whole = compile_flow(src, OutputFormat::Ir).unwrap().bytes;
+    let size = whole.len() as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("c.scir");
+    for (max, refused) in [(size - 1, true), (size, false)] {
+        let options = CompileOptions {
+            limits: Limits::with_max_input(max),
+            ..CompileOptions::default()
+        };
+        assert_eq!(
+            scaiflow::max_artifact_bytes(OutputFormat::Ir, options.limits),
+            max
+        );
+        let mut file = StreamedFile::new(&target, max);
+        let streamed = compile_flow_into(src, OutputFormat::Ir, options, &mut file);
+        if refused {
+            let e = streamed.unwrap_err();
+            let last = e.errors.last().unwrap();
+            assert_eq!(last.code.as_str(), "SF004");
+            assert_eq!(
+                last.message,
+                format!(
+                    "the IR bundle would be {size} bytes, more than the {max} `scaiflow verify` reads; nothing is written"
+                )
+            );
+            drop(file);
+            assert_eq!(
+                std::fs::read_dir(dir.path()).unwrap().count(),
+                0,
+                "a file was left"
+            );
+        } else {
+            streamed.unwrap();
+            file.finish();
+            file.commit().unwrap();
+            assert_eq!(std::fs::read(&target).unwrap(), whole);
+        }
+    }
 }

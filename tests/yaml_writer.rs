@@ -5,10 +5,11 @@
 
 mod common;
 
+use common::Chunks;
+
 use std::path::{Path, PathBuf};
 
 use scaiflow::analyze::analyze_value;
-use scaiflow::emit::Sink;
 use scaiflow::emit::yaml::{emit, emit_into, emit_with_saphyr, writer_covers};
 use scaiflow::lower::{core::lower, structure};
 use serde_json::{Value, json};
@@ -37,67 +38,14 @@ fn both(doc: &Value) -> Option<(String, String, bool)> {
             assert!(chunks.forgotten > 0, "declined before writing anything");
         }
         if covered {
-            chunks.assert_cut_at(size);
+            // Cut where a sequence element starts: after a line, an indentation, a dash or
+            // a key's colon.
+            chunks.assert_cut_at(size, |c| {
+                c.ends_with(b"\n") || c.ends_with(b" ") || c.ends_with(b":")
+            });
         }
     }
     Some((ours, saphyr, covered))
-}
-
-/// A sink that keeps the chunks it is handed.
-struct Chunks {
-    size: usize,
-    taken: Vec<Vec<u8>>,
-    restarts: usize,
-    /// Chunks taken before a restart.
-    forgotten: usize,
-}
-
-impl Chunks {
-    fn new(size: usize) -> Self {
-        Chunks {
-            size,
-            taken: Vec::new(),
-            restarts: 0,
-            forgotten: 0,
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8(self.taken.concat()).unwrap()
-    }
-
-    /// Every chunk but the last holds at least `size` bytes, and is cut where a sequence
-    /// element starts: after a line, an indentation, a dash or a key's colon.
-    fn assert_cut_at(&self, size: usize) {
-        let Some((_, full)) = self.taken.split_last() else {
-            panic!("nothing taken");
-        };
-        for chunk in full {
-            assert!(chunk.len() >= size, "a chunk of {} < {size}", chunk.len());
-            assert!(
-                chunk.ends_with(b"\n") || chunk.ends_with(b" ") || chunk.ends_with(b":"),
-                "cut inside a line: {:?}",
-                String::from_utf8_lossy(&chunk[chunk.len().saturating_sub(40)..])
-            );
-        }
-    }
-}
-
-impl Sink for Chunks {
-    fn chunk_size(&self) -> usize {
-        self.size
-    }
-
-    fn take(&mut self, bytes: Vec<u8>) -> Vec<u8> {
-        self.taken.push(bytes);
-        Vec::new()
-    }
-
-    fn restart(&mut self) {
-        self.forgotten += self.taken.len();
-        self.taken.clear();
-        self.restarts += 1;
-    }
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -9,9 +9,10 @@ pub mod yaml;
 ///
 /// The YAML writer hands over a chunk whenever it holds [`Sink::chunk_size`] bytes or more
 /// at the start of a sequence element, so a file can be written (and its writeback started)
-/// while the rest of the manifest is still being produced (`files::StreamedFile`); the other
-/// emitters hand over their whole artifact at the end. A `Vec<u8>` collects everything in
-/// memory, taking the first chunk without a copy.
+/// while the rest of the manifest is still being produced (`files::StreamedFile`); the IR
+/// encoder ([`crate::scir::encode_into`]) does so after an array's element or a map's
+/// entry; the `.scai` emitter hands over its whole text at the end. A `Vec<u8>` collects
+/// everything in memory, taking the first chunk without a copy.
 pub trait Sink {
     /// How many bytes to gather before handing them over (`usize::MAX`: all at the end).
     fn chunk_size(&self) -> usize;
@@ -21,6 +22,21 @@ pub trait Sink {
     /// Forgets everything taken so far: the artifact is written again from its start
     /// (the YAML writer declined part way, and serde-saphyr writes the whole manifest).
     fn restart(&mut self);
+}
+
+/// A buffer for chunks of `chunk` bytes: room for the element that crosses the chunk's
+/// size without regrowth (at most 16 MiB reserved ahead, whatever a sink asks for).
+pub fn chunk_capacity(chunk: usize) -> usize {
+    chunk.saturating_mul(2).min(1 << 24)
+}
+
+/// Hands a full buffer to `sink`: the buffer to fill next, empty, with room for a chunk.
+pub fn hand_over(sink: &mut dyn Sink, full: Vec<u8>) -> Vec<u8> {
+    let chunk = sink.chunk_size();
+    let mut next = sink.take(full);
+    next.clear();
+    next.reserve(chunk_capacity(chunk));
+    next
 }
 
 impl Sink for Vec<u8> {

@@ -226,3 +226,66 @@ pub fn validate_records(path: &Path) -> Vec<Value> {
         .filter(|r: &Value| r.get("code").is_some())
         .collect()
 }
+
+/// A sink that keeps the chunks it is handed (`scaiflow::emit::Sink`).
+#[allow(dead_code)]
+pub struct Chunks {
+    pub size: usize,
+    pub taken: Vec<Vec<u8>>,
+    pub restarts: usize,
+    /// Chunks taken before a restart.
+    pub forgotten: usize,
+}
+
+#[allow(dead_code)]
+impl Chunks {
+    pub fn new(size: usize) -> Self {
+        Chunks {
+            size,
+            taken: Vec::new(),
+            restarts: 0,
+            forgotten: 0,
+        }
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        self.taken.concat()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.bytes()).unwrap()
+    }
+
+    /// Every chunk but the last holds at least `size` bytes and ends where `cut_here` says
+    /// a chunk may end.
+    pub fn assert_cut_at(&self, size: usize, cut_here: impl Fn(&[u8]) -> bool) {
+        let Some((_, full)) = self.taken.split_last() else {
+            panic!("nothing taken");
+        };
+        for chunk in full {
+            assert!(chunk.len() >= size, "a chunk of {} < {size}", chunk.len());
+            assert!(
+                cut_here(chunk),
+                "cut in the wrong place: {:?}",
+                String::from_utf8_lossy(&chunk[chunk.len().saturating_sub(40)..])
+            );
+        }
+    }
+}
+
+impl scaiflow::emit::Sink for Chunks {
+    fn chunk_size(&self) -> usize {
+        self.size
+    }
+
+    fn take(&mut self, bytes: Vec<u8>) -> Vec<u8> {
+        self.taken.push(bytes);
+        Vec::new()
+    }
+
+    fn restart(&mut self) {
+        self.forgotten += self.taken.len();
+        self.taken.clear();
+        self.restarts += 1;
+    }
+}

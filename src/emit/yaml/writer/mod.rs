@@ -94,7 +94,7 @@ pub fn write_into<T: Serialize + ?Sized>(
     let capacity = if chunk == usize::MAX {
         capacity
     } else {
-        chunk_capacity(chunk)
+        crate::emit::chunk_capacity(chunk)
     };
     let mut w = Writer::new(capacity, sink, chunk);
     value.serialize(&mut w)?;
@@ -102,12 +102,6 @@ pub fn write_into<T: Serialize + ?Sized>(
     let written = w.spilled + tail.len() as u64;
     w.sink.take(tail);
     Ok(written)
-}
-
-/// A buffer for chunks of `chunk` bytes: room for the element that crosses the chunk's
-/// size without regrowth (at most 16 MiB reserved ahead, whatever a sink asks for).
-fn chunk_capacity(chunk: usize) -> usize {
-    chunk.saturating_mul(2).min(1 << 24)
 }
 
 /// Layout state: serde-saphyr 2.1.1 `serializer.rs` `SerializerState` / `PendingLayout`,
@@ -168,9 +162,7 @@ impl<'s> Writer<'s> {
         }
         let full = std::mem::take(&mut self.out).into_bytes();
         self.spilled += full.len() as u64;
-        let mut next = self.sink.take(full);
-        next.clear();
-        next.reserve(chunk_capacity(self.chunk));
+        let next = crate::emit::hand_over(self.sink, full);
         // Empty, so valid UTF-8.
         self.out = String::from_utf8(next).unwrap_or_default();
     }
