@@ -173,9 +173,8 @@ pub fn compile_flow_with(
     })
 }
 
-/// [`compile_flow_with`], the artifact's bytes handed to `sink` as they are written (the
-/// YAML manifest and the IR bundle in chunks, the `.scai` text whole): the warnings found
-/// on the way.
+/// [`compile_flow_with`], the artifact's bytes handed to `sink` in chunks as they are
+/// written ([`emit::Sink`]): the warnings found on the way.
 ///
 /// On `Err`, what `sink` has taken is not an artifact (an output that is too large is
 /// refused once produced, [`max_artifact_bytes`]), so a sink that writes a file must only
@@ -275,10 +274,8 @@ fn emit_artifact(
             written
         }
         OutputFormat::Scai => {
-            let text = emit::scai::emit(a, &core);
+            let written = emit::scai::emit_into(a, &core, sink);
             options.reclaim.release(core);
-            let written = text.len() as u64;
-            sink.take(text.into_bytes());
             written
         }
     };

@@ -11,8 +11,8 @@ pub mod yaml;
 /// at the start of a sequence element, so a file can be written (and its writeback started)
 /// while the rest of the manifest is still being produced (`files::StreamedFile`); the IR
 /// encoder ([`crate::scir::encode_into`]) does so after an array's element or a map's
-/// entry; the `.scai` emitter hands over its whole text at the end. A `Vec<u8>` collects
-/// everything in memory, taking the first chunk without a copy.
+/// entry, the `.scai` writer after a step. A `Vec<u8>` collects everything in memory,
+/// taking the first chunk without a copy.
 pub trait Sink {
     /// How many bytes to gather before handing them over (`usize::MAX`: all at the end).
     fn chunk_size(&self) -> usize;

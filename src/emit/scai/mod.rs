@@ -21,5 +21,14 @@ const INDENT: &str = "    ";
 
 /// Renders the `.scai` text of a lowered flow.
 pub fn emit(a: &AnalyzedFlow, core: &Core) -> String {
-    writer::write(a, core)
+    let mut bytes = Vec::new();
+    emit_into(a, core, &mut bytes);
+    // The writer writes `str`s only, and hands them over whole.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`emit`]'s text handed to `sink` as it is written (a chunk at a time after a step, see
+/// [`crate::emit::Sink`]); the number of bytes.
+pub fn emit_into(a: &AnalyzedFlow, core: &Core, sink: &mut dyn crate::emit::Sink) -> u64 {
+    writer::write_into(a, core, sink)
 }

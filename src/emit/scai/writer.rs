@@ -11,19 +11,34 @@ use super::lexical::{
     output_type, sole_template_expression, string, type_name,
 };
 use crate::analyze::AnalyzedFlow;
+use crate::emit::Sink;
 use crate::lower::core::{Core, CoreArm, Op, Step, Trigger};
 use crate::model::RESERVED_WORDS;
 
-/// The `.scai` text of a lowered flow.
-pub(super) fn write(a: &AnalyzedFlow, core: &Core) -> String {
+/// The `.scai` text of a lowered flow, handed to `sink` as it is written: a chunk whenever
+/// the text holds `sink.chunk_size()` bytes or more after a step (the text before is final:
+/// the writer only appends), the rest at the end. The number of bytes written.
+pub(super) fn write_into(a: &AnalyzedFlow, core: &Core, sink: &mut dyn Sink) -> u64 {
+    let chunk = sink.chunk_size();
     let mut w = Writer {
-        out: String::new(),
+        // A sink that takes everything at the end gets a text that grows.
+        out: String::with_capacity(if chunk == usize::MAX {
+            0
+        } else {
+            crate::emit::chunk_capacity(chunk)
+        }),
+        sink,
+        chunk,
+        spilled: 0,
         a,
         roles: Names::default(),
         plugins: Names::default(),
     };
     w.core(core);
-    w.out
+    let rest = std::mem::take(&mut w.out).into_bytes();
+    let written = w.spilled + rest.len() as u64;
+    w.sink.take(rest);
+    written
 }
 
 /// Unique identifiers within one namespace (models, plugins, triggers, flows): a second
@@ -60,6 +75,11 @@ impl Names {
 
 struct Writer<'a> {
     out: String,
+    /// Takes `out` when it holds `chunk` bytes or more after a step.
+    sink: &'a mut dyn Sink,
+    chunk: usize,
+    /// Bytes handed to `sink` so far.
+    spilled: u64,
     a: &'a AnalyzedFlow,
     /// Model roles and plugin aliases: declared in `@models` / `@plugins`, referred to by
     /// `llm = …` and plugin calls under the same names.
@@ -68,6 +88,19 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// Hands the text so far to the sink once it holds a chunk; called only where the text
+    /// before is final (after a step).
+    fn spill_if_full(&mut self) {
+        if self.out.len() < self.chunk {
+            return;
+        }
+        let full = std::mem::take(&mut self.out).into_bytes();
+        self.spilled += full.len() as u64;
+        let next = crate::emit::hand_over(self.sink, full);
+        // Empty, so valid UTF-8.
+        self.out = String::from_utf8(next).unwrap_or_default();
+    }
+
     fn line(&mut self, depth: usize, text: &str) {
         for _ in 0..depth {
             self.out.push_str(INDENT);
@@ -321,6 +354,7 @@ impl Writer<'_> {
     fn steps(&mut self, steps: &[Step], depth: usize) {
         for s in steps {
             self.step(s, depth);
+            self.spill_if_full();
         }
     }
 
