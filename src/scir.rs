@@ -72,12 +72,7 @@ pub fn encode(ir: &Value) -> Vec<u8> {
 pub fn encode_into(ir: &Value, sink: &mut dyn Sink) -> u64 {
     let chunk = sink.chunk_size();
     let mut out = Out {
-        // A sink that takes everything at the end gets a buffer that grows.
-        buf: Vec::with_capacity(if chunk == usize::MAX {
-            4096
-        } else {
-            crate::emit::chunk_capacity(chunk)
-        }),
+        buf: Vec::with_capacity(crate::emit::first_capacity(chunk, 4096)),
         sink,
         chunk,
         handed: 0,
@@ -155,11 +150,7 @@ struct Out<'s> {
 impl Out<'_> {
     /// Hands the buffer to the sink if it holds a chunk.
     fn spill_if_full(&mut self) {
-        if self.buf.len() >= self.chunk {
-            self.handed += self.buf.len() as u64;
-            let full = std::mem::take(&mut self.buf);
-            self.buf = crate::emit::hand_over(self.sink, full);
-        }
+        crate::emit::spill_if_full(&mut self.buf, self.sink, self.chunk, &mut self.handed);
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Chunks, examples, variants};
+use common::{examples, variants};
 use scaiflow::diagnostics::{Diagnostic, codes, render};
 use scaiflow::files::StreamedFile;
 use scaiflow::limits::Limits;
@@ -679,45 +679,10 @@ fn a_bundle_of_a_non_dict_and_its_dump_get_the_same_verdict() {
 }
 
 /// A compile hands the bundle over in chunks (once a chunk is full, after an array's element
-/// or a map's entry), and the chunks are the bundle: every example and generated variants,
-/// in chunks of 1, 64 and 4,096 bytes.
+/// or a map's entry), and the chunks are the bundle.
 #[test]
 fn bundles_are_handed_over_in_chunks_that_are_the_bundle() {
-    let mut docs: Vec<Value> = examples()
-        .iter()
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect();
-    docs.extend(variants(0x5c1c_0004, 4));
-    let mut compiled = 0;
-    for doc in docs {
-        let src = SourceFile::new("c.flow.json", doc.to_string());
-        let Ok(whole) = compile_flow(&src, OutputFormat::Ir) else {
-            continue;
-        };
-        for size in [1, 64, 4096] {
-            let mut chunks = Chunks::new(size);
-            let warnings = compile_flow_into(
-                &src,
-                OutputFormat::Ir,
-                CompileOptions::default(),
-                &mut chunks,
-            )
-            .unwrap();
-            assert_eq!(warnings, whole.warnings);
-            assert_eq!(chunks.bytes(), whole.bytes, "in chunks of {size}");
-            chunks.assert_cut_at(size, |_| true);
-            assert_eq!(chunks.restarts, 0);
-            if whole.bytes.len() > 2 * size.max(64) {
-                assert!(
-                    chunks.taken.len() > 1,
-                    "{} bytes in one chunk",
-                    whole.bytes.len()
-                );
-            }
-        }
-        compiled += 1;
-    }
-    assert!(compiled >= 20, "only {compiled} flows compiled");
+    common::compiles_in_chunks(OutputFormat::Ir, 0x5c1c_0004, |_| true);
 }
 
 /// A bundle of more bytes than `scaiflow verify` reads, streamed into its file, is refused

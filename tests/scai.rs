@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{Chunks, examples, variants};
+use common::{examples, variants};
 use scaiflow::load::SourceFile;
-use scaiflow::{CompileOptions, OutputFormat, compile_flow, compile_flow_into};
+use scaiflow::{OutputFormat, compile_flow};
 use serde_json::{Value, json};
 
 const RESERVED: &[&str] = &[
@@ -531,39 +531,8 @@ fn references_use_the_names_declarations_got() {
 }
 
 /// A compile hands the `.scai` text over in chunks (once a chunk is full, after a step: at
-/// the end of a line), and the chunks are the text: every example and generated variants,
-/// in chunks of 1, 64 and 4,096 bytes.
+/// the end of a line), and the chunks are the text.
 #[test]
 fn the_text_is_handed_over_in_chunks_that_are_the_text() {
-    let mut docs: Vec<Value> = examples()
-        .iter()
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect();
-    docs.extend(variants(0x5ca1_0004, 4));
-    let mut compiled = 0;
-    for doc in docs {
-        let src = SourceFile::new("c.flow.json", doc.to_string());
-        let Ok(whole) = compile_flow(&src, OutputFormat::Scai) else {
-            continue;
-        };
-        for size in [1, 64, 4096] {
-            let mut chunks = Chunks::new(size);
-            let options = CompileOptions::default();
-            let warnings =
-                compile_flow_into(&src, OutputFormat::Scai, options, &mut chunks).unwrap();
-            assert_eq!(warnings, whole.warnings);
-            assert_eq!(chunks.bytes(), whole.bytes, "in chunks of {size}");
-            chunks.assert_cut_at(size, |c| c.ends_with(b"\n"));
-            assert_eq!(chunks.restarts, 0);
-            if whole.bytes.len() > 2 * size.max(64) {
-                assert!(
-                    chunks.taken.len() > 1,
-                    "{} bytes in one chunk",
-                    whole.bytes.len()
-                );
-            }
-        }
-        compiled += 1;
-    }
-    assert!(compiled >= 20, "only {compiled} flows compiled");
+    common::compiles_in_chunks(OutputFormat::Scai, 0x5ca1_0004, |c| c.ends_with(b"\n"));
 }

@@ -30,13 +30,39 @@ pub fn chunk_capacity(chunk: usize) -> usize {
     chunk.saturating_mul(2).min(1 << 24)
 }
 
-/// Hands a full buffer to `sink`: the buffer to fill next, empty, with room for a chunk.
-pub fn hand_over(sink: &mut dyn Sink, full: Vec<u8>) -> Vec<u8> {
-    let chunk = sink.chunk_size();
-    let mut next = sink.take(full);
+/// The first buffer of a writer that hands its bytes to a sink taking `chunk` at a time:
+/// `whole` bytes when the sink takes everything at the end (the buffer grows from there).
+pub fn first_capacity(chunk: usize, whole: usize) -> usize {
+    if chunk == usize::MAX {
+        whole
+    } else {
+        chunk_capacity(chunk)
+    }
+}
+
+/// Hands `buf` to `sink` if it holds `chunk` bytes or more, adding them to `handed`; `buf`
+/// is then empty, with room for the next chunk. Writers call it only where the bytes
+/// before are final.
+pub fn spill_if_full(buf: &mut Vec<u8>, sink: &mut dyn Sink, chunk: usize, handed: &mut u64) {
+    if buf.len() < chunk {
+        return;
+    }
+    *handed += buf.len() as u64;
+    let mut next = sink.take(std::mem::take(buf));
     next.clear();
     next.reserve(chunk_capacity(chunk));
-    next
+    *buf = next;
+}
+
+/// [`spill_if_full`] for a writer of text.
+pub fn spill_text_if_full(text: &mut String, sink: &mut dyn Sink, chunk: usize, handed: &mut u64) {
+    if text.len() < chunk {
+        return;
+    }
+    let mut bytes = std::mem::take(text).into_bytes();
+    spill_if_full(&mut bytes, sink, chunk, handed);
+    // Empty, so valid UTF-8.
+    *text = String::from_utf8(bytes).unwrap_or_default();
 }
 
 impl Sink for Vec<u8> {

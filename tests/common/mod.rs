@@ -289,3 +289,46 @@ impl scaiflow::emit::Sink for Chunks {
         self.restarts += 1;
     }
 }
+
+/// Every example and generated variants (from `seed`) that compile to `format`, compiled
+/// into a [`Chunks`] sink in chunks of 1, 64 and 4,096 bytes: the chunks are the artifact
+/// `compile_flow` gives, with the same warnings; every chunk but the last holds a chunk's
+/// size and ends where `cut_here` allows; a big artifact comes in more than one chunk.
+#[allow(dead_code)]
+pub fn compiles_in_chunks(
+    format: scaiflow::OutputFormat,
+    seed: u64,
+    cut_here: impl Fn(&[u8]) -> bool,
+) {
+    use scaiflow::load::SourceFile;
+    let mut docs: Vec<Value> = examples()
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    docs.extend(variants(seed, 4));
+    let mut compiled = 0;
+    for doc in docs {
+        let src = SourceFile::new("c.flow.json", doc.to_string());
+        let Ok(whole) = scaiflow::compile_flow(&src, format) else {
+            continue;
+        };
+        for size in [1, 64, 4096] {
+            let mut chunks = Chunks::new(size);
+            let options = scaiflow::CompileOptions::default();
+            let warnings = scaiflow::compile_flow_into(&src, format, options, &mut chunks).unwrap();
+            assert_eq!(warnings, whole.warnings);
+            assert_eq!(chunks.bytes(), whole.bytes, "in chunks of {size}");
+            chunks.assert_cut_at(size, &cut_here);
+            assert_eq!(chunks.restarts, 0);
+            if whole.bytes.len() > 2 * size.max(64) {
+                assert!(
+                    chunks.taken.len() > 1,
+                    "{} bytes in one chunk",
+                    whole.bytes.len()
+                );
+            }
+        }
+        compiled += 1;
+    }
+    assert!(compiled >= 20, "only {compiled} flows compiled");
+}

@@ -21,12 +21,7 @@ use crate::model::RESERVED_WORDS;
 pub(super) fn write_into(a: &AnalyzedFlow, core: &Core, sink: &mut dyn Sink) -> u64 {
     let chunk = sink.chunk_size();
     let mut w = Writer {
-        // A sink that takes everything at the end gets a text that grows.
-        out: String::with_capacity(if chunk == usize::MAX {
-            0
-        } else {
-            crate::emit::chunk_capacity(chunk)
-        }),
+        out: String::with_capacity(crate::emit::first_capacity(chunk, 0)),
         sink,
         chunk,
         spilled: 0,
@@ -91,14 +86,7 @@ impl Writer<'_> {
     /// Hands the text so far to the sink once it holds a chunk; called only where the text
     /// before is final (after a step).
     fn spill_if_full(&mut self) {
-        if self.out.len() < self.chunk {
-            return;
-        }
-        let full = std::mem::take(&mut self.out).into_bytes();
-        self.spilled += full.len() as u64;
-        let next = crate::emit::hand_over(self.sink, full);
-        // Empty, so valid UTF-8.
-        self.out = String::from_utf8(next).unwrap_or_default();
+        crate::emit::spill_text_if_full(&mut self.out, self.sink, self.chunk, &mut self.spilled);
     }
 
     fn line(&mut self, depth: usize, text: &str) {

@@ -91,11 +91,7 @@ pub fn write_into<T: Serialize + ?Sized>(
     capacity: usize,
 ) -> Result<u64, Declined> {
     let chunk = sink.chunk_size();
-    let capacity = if chunk == usize::MAX {
-        capacity
-    } else {
-        crate::emit::chunk_capacity(chunk)
-    };
+    let capacity = crate::emit::first_capacity(chunk, capacity);
     let mut w = Writer::new(capacity, sink, chunk);
     value.serialize(&mut w)?;
     let tail = std::mem::take(&mut w.out).into_bytes();
@@ -157,14 +153,7 @@ impl<'s> Writer<'s> {
     /// Hands the text so far to the sink once it holds a chunk; called only where the text
     /// before is final (the start of a sequence element).
     fn spill_if_full(&mut self) {
-        if self.out.len() < self.chunk {
-            return;
-        }
-        let full = std::mem::take(&mut self.out).into_bytes();
-        self.spilled += full.len() as u64;
-        let next = crate::emit::hand_over(self.sink, full);
-        // Empty, so valid UTF-8.
-        self.out = String::from_utf8(next).unwrap_or_default();
+        crate::emit::spill_text_if_full(&mut self.out, self.sink, self.chunk, &mut self.spilled);
     }
 
     fn spaces(&mut self, mut n: usize) {
