@@ -293,7 +293,9 @@ impl scaiflow::emit::Sink for Chunks {
 /// Every example and generated variants (from `seed`) that compile to `format`, compiled
 /// into a [`Chunks`] sink in chunks of 1, 64 and 4,096 bytes: the chunks are the artifact
 /// `compile_flow` gives, with the same warnings; every chunk but the last holds a chunk's
-/// size and ends where `cut_here` allows; a big artifact comes in more than one chunk.
+/// size and ends where `cut_here` allows; a big artifact comes in more than one chunk. The
+/// emitter called directly (`scir::encode_into`, `emit::scai::emit_into`) says how many
+/// bytes it handed over.
 #[allow(dead_code)]
 pub fn compiles_in_chunks(
     format: scaiflow::OutputFormat,
@@ -327,6 +329,34 @@ pub fn compiles_in_chunks(
                     whole.bytes.len()
                 );
             }
+        }
+        let a = scaiflow::analyze::analyze_value(&doc).analyzed.unwrap();
+        let bodies = scaiflow::lower::structure(&a).unwrap();
+        let core = scaiflow::lower::core::lower(&a, &bodies);
+        for size in [64, usize::MAX] {
+            let mut chunks = Chunks::new(size);
+            let written = match format {
+                scaiflow::OutputFormat::Ir => {
+                    let ir = scaiflow::emit::ir::module(&a, &core);
+                    scaiflow::scir::encode_into(&ir, &mut chunks)
+                }
+                scaiflow::OutputFormat::Scai => {
+                    scaiflow::emit::scai::emit_into(&a, &core, &mut chunks)
+                }
+                scaiflow::OutputFormat::Yaml => {
+                    scaiflow::emit::yaml::emit_into(&a, &core, &mut chunks).unwrap()
+                }
+            };
+            assert_eq!(
+                chunks.bytes(),
+                whole.bytes,
+                "emitted directly, in chunks of {size}"
+            );
+            assert_eq!(
+                written,
+                whole.bytes.len() as u64,
+                "the count of bytes handed over"
+            );
         }
         compiled += 1;
     }
