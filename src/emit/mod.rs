@@ -44,25 +44,29 @@ pub fn first_capacity(chunk: usize, whole: usize) -> usize {
 /// is then empty, with room for the next chunk. Writers call it only where the bytes
 /// before are final.
 pub fn spill_if_full(buf: &mut Vec<u8>, sink: &mut dyn Sink, chunk: usize, handed: &mut u64) {
-    if buf.len() < chunk {
-        return;
+    if buf.len() >= chunk {
+        hand_over(buf, sink, chunk, handed);
     }
+}
+
+/// [`spill_if_full`] for a writer of text.
+pub fn spill_text_if_full(text: &mut String, sink: &mut dyn Sink, chunk: usize, handed: &mut u64) {
+    if text.len() >= chunk {
+        let mut bytes = std::mem::take(text).into_bytes();
+        hand_over(&mut bytes, sink, chunk, handed);
+        // Empty, so valid UTF-8.
+        *text = String::from_utf8(bytes).unwrap_or_default();
+    }
+}
+
+/// Hands `buf` to `sink`, adding its length to `handed`; `buf` is then empty, with room for
+/// the next chunk.
+fn hand_over(buf: &mut Vec<u8>, sink: &mut dyn Sink, chunk: usize, handed: &mut u64) {
     *handed += buf.len() as u64;
     let mut next = sink.take(std::mem::take(buf));
     next.clear();
     next.reserve(chunk_capacity(chunk));
     *buf = next;
-}
-
-/// [`spill_if_full`] for a writer of text.
-pub fn spill_text_if_full(text: &mut String, sink: &mut dyn Sink, chunk: usize, handed: &mut u64) {
-    if text.len() < chunk {
-        return;
-    }
-    let mut bytes = std::mem::take(text).into_bytes();
-    spill_if_full(&mut bytes, sink, chunk, handed);
-    // Empty, so valid UTF-8.
-    *text = String::from_utf8(bytes).unwrap_or_default();
 }
 
 impl Sink for Vec<u8> {

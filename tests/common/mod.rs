@@ -358,6 +358,12 @@ pub fn compiles_in_chunks(
                 "the count of bytes handed over"
             );
         }
+        if format == scaiflow::OutputFormat::Scai {
+            assert_eq!(
+                scaiflow::emit::scai::emit(&a, &core).as_bytes(),
+                whole.bytes
+            );
+        }
         compiled += 1;
     }
     assert!(compiled >= 20, "only {compiled} flows compiled");
