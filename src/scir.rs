@@ -79,10 +79,7 @@ pub fn encode_into(ir: &Value, sink: &mut dyn Sink) -> u64 {
     };
     out.buf.extend_from_slice(MAGIC);
     write_value(&mut out, ir);
-    out.handed += out.buf.len() as u64;
-    let rest = std::mem::take(&mut out.buf);
-    out.sink.take(rest);
-    out.handed
+    crate::emit::finish(out.buf, out.sink, out.handed)
 }
 
 /// Decodes a bundle back into the IR dict (at most [`MAX_VALUES`] values).

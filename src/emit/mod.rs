@@ -59,6 +59,13 @@ pub fn spill_text_if_full(text: &mut String, sink: &mut dyn Sink, chunk: usize, 
     }
 }
 
+/// Hands a writer's last bytes to `sink`: the artifact's size, with the `handed` before.
+pub fn finish(rest: Vec<u8>, sink: &mut dyn Sink, handed: u64) -> u64 {
+    let written = handed + rest.len() as u64;
+    sink.take(rest);
+    written
+}
+
 /// Hands `buf` to `sink`, adding its length to `handed`; `buf` is then empty, with room for
 /// the next chunk.
 fn hand_over(buf: &mut Vec<u8>, sink: &mut dyn Sink, chunk: usize, handed: &mut u64) {

@@ -31,9 +31,7 @@ pub(super) fn write_into(a: &AnalyzedFlow, core: &Core, sink: &mut dyn Sink) -> 
     };
     w.core(core);
     let rest = std::mem::take(&mut w.out).into_bytes();
-    let written = w.spilled + rest.len() as u64;
-    w.sink.take(rest);
-    written
+    crate::emit::finish(rest, w.sink, w.spilled)
 }
 
 /// Unique identifiers within one namespace (models, plugins, triggers, flows): a second

@@ -95,9 +95,7 @@ pub fn write_into<T: Serialize + ?Sized>(
     let mut w = Writer::new(capacity, sink, chunk);
     value.serialize(&mut w)?;
     let tail = std::mem::take(&mut w.out).into_bytes();
-    let written = w.spilled + tail.len() as u64;
-    w.sink.take(tail);
-    Ok(written)
+    Ok(crate::emit::finish(tail, w.sink, w.spilled))
 }
 
 /// Layout state: serde-saphyr 2.1.1 `serializer.rs` `SerializerState` / `PendingLayout`,
