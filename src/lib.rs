@@ -193,7 +193,7 @@ pub fn compile_flow_into(
     let structured = outcome
         .analyzed
         .map(|a| lower::structure(&a).map(|bodies| (a, bodies)));
-    let (a, bodies) = match structured {
+    let (mut a, bodies) = match structured {
         Some(Ok(x)) => x,
         Some(Err(errs)) => {
             diags.extend(errs);
@@ -202,8 +202,13 @@ pub fn compile_flow_into(
         None => return Err(compile_error(diags)),
     };
     let core = lower::core::lower(&a, &bodies);
+    // What only the lowering reads (the loop bodies, the typed configs, the control graph)
+    // is freed before emission, whatever `reclaim` says: the emitters reuse its memory,
+    // and the peak is theirs (docs/performance.md, "What emission does not read").
+    drop(bodies);
+    a.shed_lowering_state();
     let written = emit_artifact(&a, core, format, options, &mut diags, sink);
-    options.reclaim.release((a, bodies));
+    options.reclaim.release(a);
     written?;
     Ok(diags)
 }

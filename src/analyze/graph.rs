@@ -9,7 +9,7 @@ use std::collections::{BinaryHeap, VecDeque};
 
 /// A directed graph over node indices `0..n`; each successor carries the edge index that
 /// created it (for diagnostics).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Graph {
     pub succ: Vec<Vec<(usize, usize)>>,
     pub pred: Vec<Vec<(usize, usize)>>,

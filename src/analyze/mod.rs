@@ -68,6 +68,18 @@ pub struct AnalyzedFlow {
     pub control: Graph,
 }
 
+impl AnalyzedFlow {
+    /// Frees what only analysis and lowering read, once the flow is lowered: the typed
+    /// configs, the topological order and the control graph. Emission reads the model,
+    /// `nodes_by_id`, `entries`, `reachable` and `bindings`; its memory peak is lower by what
+    /// this frees (docs/performance.md, "What emission does not read").
+    pub fn shed_lowering_state(&mut self) {
+        self.configs = Vec::new();
+        self.order = Vec::new();
+        self.control = Graph::default();
+    }
+}
+
 /// The result of analyzing one input: all diagnostics, and the analyzed flow when there
 /// were no errors.
 #[derive(Debug)]
@@ -219,6 +231,7 @@ pub fn analyze_value(doc: &Value) -> Outcome {
 impl Flow {
     fn deserialize_from(doc: &Value) -> Result<Flow, serde_json::Error> {
         let mut flow: Flow = serde::Deserialize::deserialize(doc)?;
+        flow.fit_lists();
         flow.source_keys = known_keys(
             doc.as_object()
                 .into_iter()
@@ -229,9 +242,19 @@ impl Flow {
         Ok(flow)
     }
 
+    /// Gives the node and edge lists back the room serde's doubling left past their end
+    /// (serde trusts a size hint only up to 1 MiB of elements, so 10,000 nodes sit in room
+    /// for 16,384 until the process ends; docs/performance.md, "What emission does not
+    /// read").
+    fn fit_lists(&mut self) {
+        self.nodes.shrink_to_fit();
+        self.edges.shrink_to_fit();
+    }
+
     /// [`Flow::deserialize_from`] for a document read through a tape.
     fn deserialize_from_tape(doc: TapeRef<'_>) -> Result<Flow, serde_json::Error> {
         let mut flow: Flow = serde::Deserialize::deserialize(doc)?;
+        flow.fit_lists();
         flow.source_keys = known_keys(doc.members().map(|(k, _)| k));
         flow.source_config = doc.member("config").map(TapeRef::to_value);
         flow.source_variables = doc.member("variables").map(TapeRef::to_value);
