@@ -201,12 +201,13 @@ pub fn compile_flow_into(
         }
         None => return Err(compile_error(diags)),
     };
-    let core = lower::core::lower(&a, &bodies);
-    // What only the lowering reads (the loop bodies, the typed configs, the control graph)
-    // is freed before emission, whatever `reclaim` says: the emitters reuse its memory,
-    // and the peak is theirs (docs/performance.md, "What emission does not read").
-    drop(bodies);
-    a.shed_lowering_state();
+    // What only structuring and lowering read (the control graph, the loop bodies, the
+    // typed configs) is freed before emission, whatever `reclaim` says: the emitters reuse
+    // its memory, and the peak is theirs (docs/performance.md, "What emission does not
+    // read").
+    let configs = a.take_lowering_state();
+    let core = lower::core::lower_with(&a, &configs, &bodies);
+    drop((bodies, configs));
     let written = emit_artifact(&a, core, format, options, &mut diags, sink);
     options.reclaim.release(a);
     written?;

@@ -69,14 +69,16 @@ pub struct AnalyzedFlow {
 }
 
 impl AnalyzedFlow {
-    /// Frees what only analysis and lowering read, once the flow is lowered: the typed
-    /// configs, the topological order and the control graph. Emission reads the model,
-    /// `nodes_by_id`, `entries`, `reachable` and `bindings`; its memory peak is lower by what
-    /// this frees (docs/performance.md, "What emission does not read").
-    pub fn shed_lowering_state(&mut self) {
-        self.configs = Vec::new();
+    /// Once the flow is structured (`lower::structure`): frees what only analysis and
+    /// structuring read (the topological order, the control graph) and hands over the
+    /// typed configs, which only lowering reads (`lower::core::lower_with`), for the caller
+    /// to free once the flow is lowered. Emission reads the model, `nodes_by_id`,
+    /// `entries`, `reachable` and `bindings`; its memory peak is lower by what this frees
+    /// (docs/performance.md, "What emission does not read").
+    pub fn take_lowering_state(&mut self) -> Vec<NodeConfig> {
         self.order = Vec::new();
         self.control = Graph::default();
+        std::mem::take(&mut self.configs)
     }
 }
 

@@ -192,7 +192,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
                 ("kind", "plugin_call".into()),
                 ("alias", alias.into()),
                 ("method", method.into()),
-                ("args", Value::Object(args)),
+                ("args", Value::Object(args.into_map())),
             ]),
             tail,
         ),
@@ -234,7 +234,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
             };
             // (The keys are distinct, and `output_schema` is none of them.)
             for k in keys {
-                if let Some(v) = fields.remove(*k) {
+                if let Some(v) = fields.remove(k) {
                     m.insert((*k).to_string(), v);
                 }
             }
@@ -246,7 +246,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
         } => {
             let mut m = map_for(1 + fields.len() + usize::from(hitl_target.is_some()) + tail);
             m.insert("kind".into(), "checkpoint".into());
-            m.extend(fields);
+            m.extend(fields.into_entries());
             if let Some(h) = hitl_target {
                 m.insert("hitl_target".into(), Value::Object(h.to_map()));
             }
@@ -255,14 +255,14 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
         Op::CoreCall { fields } => {
             let mut m = map_for(1 + fields.len() + tail);
             m.insert("kind".into(), "core_call".into());
-            m.extend(fields);
+            m.extend(fields.into_entries());
             m
         }
         Op::Decision { fields, arms } => {
             // `kind`, the fields, `arms`, `otherwise`.
             let mut m = map_for(1 + fields.len() + 2 + tail);
             m.insert("kind".into(), "match".into());
-            m.extend(fields);
+            m.extend(fields.into_entries());
             let (otherwise, guarded): (Vec<CoreArm>, Vec<CoreArm>) =
                 arms.into_iter().partition(|arm| arm.fallthrough);
             let list: Vec<Value> = guarded
@@ -283,7 +283,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
         Op::Parallel { fields, branches } => {
             let mut m = map_for(1 + fields.len() + 1 + tail);
             m.insert("kind".into(), "parallel".into());
-            m.extend(fields);
+            m.extend(fields.into_entries());
             let list: Vec<Value> = branches
                 .into_iter()
                 .map(|b| obj([("body", blocks(a, b.steps).into())]))
@@ -298,7 +298,7 @@ fn block(a: &AnalyzedFlow, s: Step) -> Value {
         } => {
             let mut m = map_for(1 + fields.len() + 1 + tail);
             m.insert("kind".into(), style.into());
-            m.extend(fields);
+            m.extend(fields.into_entries());
             m.insert("body".into(), blocks(a, body).into());
             m
         }

@@ -100,7 +100,8 @@ impl Importer {
         // what its `meta` compiles to (equal texts load to equal data). Writing the text
         // costs a fifth of building and comparing the data below.
         if crate::emit::yaml::emit(&a, &core).is_ok_and(|again| again == manifest) {
-            reclaim.release((core, candidates, doc, a, bodies));
+            reclaim.release(core);
+            reclaim.release((candidates, doc, a, bodies));
             return;
         }
         // (The flow's document is freed first: the data below reuses its memory.)

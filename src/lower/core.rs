@@ -6,8 +6,11 @@
 //! nodes inherit `config.scaiqueue.scope`; `breakpoint: true` prepends a synthetic
 //! `debug_breakpoint` checkpoint. See `docs/yaml-manifest.md` for the mapping.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
 
+pub use super::fields::Fields;
 use super::{Arm, Block, FlowBody};
 use crate::analyze::AnalyzedFlow;
 use crate::model::{Flow, ModelEntry, NodeConfig, NodeKind};
@@ -19,7 +22,7 @@ pub fn default_bunker() -> Value {
 
 /// A lowered core.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Core {
+pub struct Core<'a> {
     /// Slug of the flow's name.
     pub name: String,
     /// Instance mode; flows have no mode setting, so always `stateless`.
@@ -32,7 +35,7 @@ pub struct Core {
     pub plugins: Vec<Plugin>,
     pub capabilities: Vec<Value>,
     pub scaiqueue: Option<Value>,
-    pub flows: Vec<CoreFlow>,
+    pub flows: Vec<CoreFlow<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,11 +63,11 @@ impl Plugin {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct CoreFlow {
+pub struct CoreFlow<'a> {
     pub name: String,
     /// The first entry is the flow's canonical trigger.
     pub triggers: Vec<Trigger>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<Step<'a>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,10 +81,10 @@ pub struct Trigger {
 
 /// One step of a flow body.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Step {
+pub struct Step<'a> {
     /// The node it comes from (for a step the compiler added, the node it was added for).
     pub node: usize,
-    pub op: Op,
+    pub op: Op<'a>,
     /// The result binding of value-producing steps.
     pub binding: Option<String>,
     /// Bindings this step reads through incoming `data` edges, in edge order (an entry
@@ -115,7 +118,7 @@ impl Synthetic {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Op {
+pub enum Op<'a> {
     /// `llm_rigid`: a rigid block evaluating one expression template.
     Template { template: String },
     /// `llm_flexible` / `llm_guarded`.
@@ -125,38 +128,38 @@ pub enum Op {
         role: Option<String>,
         guard: Option<String>,
         /// The other documented keys that are set, verbatim, in documented order.
-        fields: Map<String, Value>,
+        fields: Fields<'a>,
     },
     /// `tool_plugin`, `tool_http`, `queue_*`, `compute_*`.
     PluginCall {
         alias: String,
         method: String,
-        args: Map<String, Value>,
+        args: Fields<'a>,
     },
     /// `data_variable_set`.
     Assign { variable: String, value: Value },
     /// `checkpoint`, `hitl_decision`, `hitl_review`, and the synthetic breakpoint.
     Checkpoint {
-        fields: Map<String, Value>,
+        fields: Fields<'a>,
         /// Boxed: the other checkpoints have none, and inline it made every step
         /// 32 bytes bigger.
         hitl_target: Option<Box<HitlTarget>>,
     },
     /// `subflow_call`: a core_call block.
-    CoreCall { fields: Map<String, Value> },
+    CoreCall { fields: Fields<'a> },
     Decision {
-        fields: Map<String, Value>,
-        arms: Vec<CoreArm>,
+        fields: Fields<'a>,
+        arms: Vec<CoreArm<'a>>,
     },
     Parallel {
-        fields: Map<String, Value>,
-        branches: Vec<CoreArm>,
+        fields: Fields<'a>,
+        branches: Vec<CoreArm<'a>>,
     },
     Loop {
         /// `foreach` or `while`.
         style: &'static str,
-        fields: Map<String, Value>,
-        body: Vec<Step>,
+        fields: Fields<'a>,
+        body: Vec<Step<'a>>,
     },
 }
 
@@ -187,13 +190,13 @@ impl HitlTarget {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct CoreArm {
+pub struct CoreArm<'a> {
     /// The edge that starts the arm (`None`: the synthetic else arm of early exits).
     pub edge: Option<usize>,
     /// The condition (`"true"` for a sequential fallthrough edge).
     pub when: String,
     pub fallthrough: bool,
-    pub steps: Vec<Step>,
+    pub steps: Vec<Step<'a>>,
 }
 
 /// Slug of a name: lower-case ASCII letters and digits, other runs become `-`.
@@ -237,14 +240,14 @@ pub const GUARDED_FIELDS: &[&str] = &[
 
 /// The keys of `cfg` among `keys` that are set, in `keys` order; `null` means "not set"
 /// (`docs/flow-format.md`) and is left out.
-fn pick(cfg: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
-    keys.iter()
-        .filter_map(|k| {
-            cfg.get(*k)
-                .filter(|v| !v.is_null())
-                .map(|v| ((*k).to_string(), v.clone()))
-        })
-        .collect()
+fn pick<'a>(cfg: Option<&'a Map<String, Value>>, keys: &[&'a str]) -> Fields<'a> {
+    let mut fields = Fields::new();
+    for k in keys {
+        if let Some(v) = cfg.and_then(|c| c.get(*k)).filter(|v| !v.is_null()) {
+            fields.insert(k, Cow::Borrowed(v));
+        }
+    }
+    fields
 }
 
 /// `hitl_target.hitl_spec` of a `hitl_review`: ScaiQueue's `{sections: [{type, ...}],
@@ -252,8 +255,8 @@ fn pick(cfg: &Map<String, Value>, keys: &[&str]) -> Map<String, Value> {
 /// becomes that list, in key order: each item of a list value is one section `{type: <key>,
 /// ...its fields}`; an object value is one section; any other value is kept as
 /// `{type: <key>, value: <it>}`.
-fn hitl_spec(cfg: &Map<String, Value>) -> Map<String, Value> {
-    let mut spec = pick(cfg, &["sections", "assignee"]);
+fn hitl_spec(cfg: Option<&Map<String, Value>>) -> Map<String, Value> {
+    let mut spec = pick(cfg, &["sections", "assignee"]).into_map();
     if let Some(Value::Object(by_type)) = spec.get("sections") {
         let section = |ty: &str, v: &Value| {
             let mut entry = Map::new();
@@ -285,12 +288,29 @@ fn hitl_spec(cfg: &Map<String, Value>) -> Map<String, Value> {
     spec
 }
 
+/// A checkpoint's `type`: the config's, verbatim (even `null`), else `approval`.
+fn checkpoint_type(cfg: Option<&Map<String, Value>>) -> Cow<'_, Value> {
+    cfg.and_then(|c| c.get("type"))
+        .map_or_else(|| Cow::Owned("approval".into()), Cow::Borrowed)
+}
+
 fn str_of(v: Option<&Value>) -> Option<String> {
     v.and_then(Value::as_str).map(str::to_string)
 }
 
 /// Lowers an analyzed, structured flow.
-pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
+pub fn lower<'a>(a: &'a AnalyzedFlow, bodies: &[FlowBody]) -> Core<'a> {
+    lower_with(a, &a.configs, bodies)
+}
+
+/// [`lower`], the typed configs taken out of the flow beforehand
+/// ([`AnalyzedFlow::take_lowering_state`]) so that the caller can free them, and what else
+/// only lowering reads, while the core borrows from the flow.
+pub fn lower_with<'a>(
+    a: &'a AnalyzedFlow,
+    configs: &[NodeConfig],
+    bodies: &[FlowBody],
+) -> Core<'a> {
     let flow = &a.flow;
     let cfg = flow.config();
     let name = slug(&flow.name);
@@ -303,7 +323,12 @@ pub fn lower(a: &AnalyzedFlow, bodies: &[FlowBody]) -> Core {
             data_in[t].push(i);
         }
     }
-    let l = Lowerer { a, scope, data_in };
+    let l = Lowerer {
+        a,
+        configs,
+        scope,
+        data_in,
+    };
     let mut flows: Vec<CoreFlow> = Vec::new();
     // Names taken, and per base name the next suffix to try (linear in the flows, however
     // many entries share a label).
@@ -464,15 +489,17 @@ fn capabilities(a: &AnalyzedFlow) -> Vec<Value> {
     out
 }
 
-struct Lowerer<'a> {
+struct Lowerer<'a, 'c> {
     a: &'a AnalyzedFlow,
+    /// Each node's typed config (the flow's own, or taken out of it).
+    configs: &'c [NodeConfig],
     scope: Option<String>,
     /// Incoming `data` edges of each node, in edge order.
     data_in: Vec<Vec<usize>>,
 }
 
-impl Lowerer<'_> {
-    fn steps(&self, blocks: &[Block]) -> Vec<Step> {
+impl<'a> Lowerer<'a, '_> {
+    fn steps(&self, blocks: &[Block]) -> Vec<Step<'a>> {
         // One step per block, but for a breakpoint's or a fork's extra step: sized once
         // instead of doubling from empty (the doubling was 4.8 MB of a 10,000-node flow).
         let mut out = Vec::with_capacity(blocks.len());
@@ -491,8 +518,8 @@ impl Lowerer<'_> {
                     out.push(self.fork(*node, branches, true, *own, false));
                 }
                 Block::Loop { node, body } => {
-                    let cfg = self.a.flow.nodes[*node].config();
-                    let style = match &self.a.configs[*node] {
+                    let cfg = self.a.flow.nodes[*node].config.as_ref();
+                    let style = match &self.configs[*node] {
                         NodeConfig::LogicLoop(c)
                             if c.style == Some(crate::model::LoopStyle::While) =>
                         {
@@ -505,14 +532,14 @@ impl Lowerer<'_> {
                     } else {
                         &["items", "item"]
                     };
-                    let mut fields = pick(&cfg, keys);
+                    let mut fields = pick(cfg, keys);
                     if style == "while" && !fields.contains_key("condition") {
                         // The documented fix for a while loop is `max_iterations`; without a
                         // condition the loop runs until that bound (SF315 says so).
-                        let mut with = Map::new();
+                        let mut with = Fields::new();
                         with.insert(
-                            "condition".into(),
-                            crate::model::WHILE_DEFAULT_CONDITION.into(),
+                            "condition",
+                            Cow::Owned(crate::model::WHILE_DEFAULT_CONDITION.into()),
                         );
                         with.extend(fields);
                         fields = with;
@@ -558,7 +585,7 @@ impl Lowerer<'_> {
 
     /// A decision or parallel step; `own`: the block of the `logic_decision` /
     /// `logic_parallel` node itself (otherwise a fork the structure adds after `node`).
-    fn fork(&self, node: usize, arms: &[Arm], parallel: bool, own: bool, rest: bool) -> Step {
+    fn fork(&self, node: usize, arms: &[Arm], parallel: bool, own: bool, rest: bool) -> Step<'a> {
         let n = &self.a.flow.nodes[node];
         let implicit = !own;
         let synthetic = if rest {
@@ -568,7 +595,7 @@ impl Lowerer<'_> {
         } else {
             None
         };
-        let cfg = n.config();
+        let cfg = n.config.as_ref();
         let arms: Vec<CoreArm> = arms
             .iter()
             .map(|arm| CoreArm {
@@ -586,9 +613,9 @@ impl Lowerer<'_> {
             .collect();
         let op = if parallel {
             let fields = if implicit {
-                Map::new()
+                Fields::new()
             } else {
-                pick(&cfg, &["max_concurrent", "fail_fast"])
+                pick(cfg, &["max_concurrent", "fail_fast"])
             };
             Op::Parallel {
                 fields,
@@ -596,9 +623,9 @@ impl Lowerer<'_> {
             }
         } else {
             let fields = if implicit {
-                Map::new()
+                Fields::new()
             } else {
-                pick(&cfg, &["style", "subject"])
+                pick(cfg, &["style", "subject"])
             };
             Op::Decision { fields, arms }
         };
@@ -611,11 +638,11 @@ impl Lowerer<'_> {
         }
     }
 
-    fn node_steps(&self, node: usize, out: &mut Vec<Step>) {
+    fn node_steps(&self, node: usize, out: &mut Vec<Step<'a>>) {
         let n = &self.a.flow.nodes[node];
-        let cfg = n.config();
+        let cfg = n.config.as_ref();
         let scope_of = |own: Option<&Value>| str_of(own).or_else(|| self.scope.clone());
-        let op = match &self.a.configs[node] {
+        let op = match &self.configs[node] {
             NodeConfig::LlmRigid(c) => Op::Template {
                 template: c.template.clone().unwrap_or_default(),
             },
@@ -625,7 +652,7 @@ impl Lowerer<'_> {
                 role: c.llm_role.clone().or_else(|| c.model.clone()),
                 guard: c.guard.clone(),
                 fields: pick(
-                    &cfg,
+                    cfg,
                     &[
                         "validate",
                         "on_validation_failure",
@@ -642,17 +669,21 @@ impl Lowerer<'_> {
                 guarded: false,
                 role: c.llm_role.clone().or_else(|| c.model.clone()),
                 guard: None,
-                fields: pick(&cfg, &[&["output_schema"], FLEXIBLE_FIELDS].concat()),
+                fields: pick(cfg, &[&["output_schema"], FLEXIBLE_FIELDS].concat()),
             },
             NodeConfig::ToolPlugin(c) => Op::PluginCall {
                 alias: c.plugin.clone().unwrap_or_default(),
                 method: c.method.clone().unwrap_or_default(),
-                args: c.args.clone().unwrap_or_default(),
+                // (The typed `args` is this map, read; `null` or absent is none.)
+                args: match cfg.and_then(|m| m.get("args")) {
+                    Some(Value::Object(args)) => Fields::of(args),
+                    _ => Fields::new(),
+                },
             },
             NodeConfig::ToolHttp(_) => Op::PluginCall {
                 alias: "http".into(),
                 method: "request".into(),
-                args: pick(&cfg, &["method", "url", "headers", "body", "timeout"]),
+                args: pick(cfg, &["method", "url", "headers", "body", "timeout"]),
             },
             NodeConfig::DataVariableSet(c) => Op::Assign {
                 variable: c.variable.clone().unwrap_or_default(),
@@ -666,11 +697,11 @@ impl Lowerer<'_> {
                     NodeKind::QueueConsume => ("consume", &["queue", "timeout"]),
                     _ => ("escalate", &["queue", "reason", "priority"]),
                 };
-                let mut args = Map::new();
-                if let Some(s) = scope_of(cfg.get("scope")) {
-                    args.insert("scope".into(), s.into());
+                let mut args = Fields::new();
+                if let Some(s) = scope_of(cfg.and_then(|c| c.get("scope"))) {
+                    args.insert("scope", Cow::Owned(s.into()));
                 }
-                args.extend(pick(&cfg, keys));
+                args.extend(pick(cfg, keys));
                 Op::PluginCall {
                     alias: "scaiqueue".into(),
                     method: method.into(),
@@ -692,7 +723,7 @@ impl Lowerer<'_> {
                 Op::PluginCall {
                     alias: crate::plugins::SCAIBUNKER.name.into(),
                     method: name.into(),
-                    args: pick(&cfg, &keys),
+                    args: pick(cfg, &keys),
                 }
             }
             NodeConfig::Checkpoint(c) => {
@@ -700,9 +731,9 @@ impl Lowerer<'_> {
                     out.push(Step {
                         node,
                         op: Op::Checkpoint {
-                            fields: Map::from_iter([(
-                                "type".to_string(),
-                                "debug_breakpoint".into(),
+                            fields: Fields::from_iter([(
+                                "type",
+                                Cow::Owned("debug_breakpoint".into()),
                             )]),
                             hitl_target: None,
                         },
@@ -711,15 +742,10 @@ impl Lowerer<'_> {
                         synthetic: Some(Synthetic::DebugBreakpoint),
                     });
                 }
-                let mut fields = Map::new();
-                fields.insert(
-                    "type".into(),
-                    cfg.get("type")
-                        .cloned()
-                        .unwrap_or_else(|| "approval".into()),
-                );
+                let mut fields = Fields::new();
+                fields.insert("type", checkpoint_type(cfg));
                 fields.extend(pick(
-                    &cfg,
+                    cfg,
                     &[
                         "prompt",
                         "options",
@@ -735,34 +761,29 @@ impl Lowerer<'_> {
                 }
             }
             NodeConfig::HitlDecision(_) => {
-                let mut fields = Map::new();
-                fields.insert(
-                    "type".into(),
-                    cfg.get("type")
-                        .cloned()
-                        .unwrap_or_else(|| "approval".into()),
-                );
-                fields.extend(pick(&cfg, &["prompt", "options", "timeout", "on_timeout"]));
+                let mut fields = Fields::new();
+                fields.insert("type", checkpoint_type(cfg));
+                fields.extend(pick(cfg, &["prompt", "options", "timeout", "on_timeout"]));
                 Op::Checkpoint {
                     fields,
                     hitl_target: None,
                 }
             }
             NodeConfig::HitlReview(c) => {
-                let mut fields = Map::new();
-                fields.insert("type".into(), "hitl_review".into());
+                let mut fields = Fields::new();
+                fields.insert("type", Cow::Owned("hitl_review".into()));
                 Op::Checkpoint {
                     fields,
                     hitl_target: Some(Box::new(HitlTarget {
                         scope: c.scope.clone().or_else(|| self.scope.clone()),
                         queue: c.queue.clone(),
-                        hitl_spec: hitl_spec(&cfg),
+                        hitl_spec: hitl_spec(cfg),
                     })),
                 }
             }
             NodeConfig::SubflowCall(_) => Op::CoreCall {
                 fields: pick(
-                    &cfg,
+                    cfg,
                     &[
                         "target",
                         "flow_name",

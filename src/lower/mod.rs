@@ -10,6 +10,7 @@ mod build;
 pub mod core;
 pub mod cube;
 mod facts;
+mod fields;
 mod order;
 pub mod verify;
 

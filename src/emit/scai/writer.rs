@@ -12,7 +12,7 @@ use super::lexical::{
 };
 use crate::analyze::AnalyzedFlow;
 use crate::emit::Sink;
-use crate::lower::core::{Core, CoreArm, Op, Step, Trigger};
+use crate::lower::core::{Core, CoreArm, Fields, Op, Step, Trigger};
 use crate::model::RESERVED_WORDS;
 
 /// The `.scai` text of a lowered flow, handed to `sink` as it is written: a chunk whenever
@@ -137,9 +137,9 @@ impl Writer<'_> {
     }
 
     /// `name = value` lines for the set keys of `m` (in order), at `depth`.
-    fn fields(&mut self, depth: usize, m: &Map<String, Value>, keys: &[(&str, &str)]) {
+    fn fields(&mut self, depth: usize, m: &Fields, keys: &[(&str, &str)]) {
         for (src, dst) in keys {
-            if let Some(v) = m.get(*src) {
+            if let Some(v) = m.get(src) {
                 let text = format!("{dst} = {}", self.value(v, depth));
                 self.line(depth, &text);
             }
@@ -243,7 +243,7 @@ impl Writer<'_> {
             self.line(2, &format!("{name} = {{"));
             self.fields(
                 3,
-                m,
+                &Fields::of(m),
                 &[
                     ("provider", "provider"),
                     ("model", "model"),
@@ -261,7 +261,7 @@ impl Writer<'_> {
             self.line(3, &format!("role = {}", string(role)));
             self.fields(
                 3,
-                m,
+                &Fields::of(m),
                 &[
                     ("system_context", "system_context"),
                     ("fallback", "fallback"),
@@ -524,11 +524,7 @@ impl Writer<'_> {
             Op::Parallel { fields, branches } => {
                 let opts: Vec<String> = ["max_concurrent", "fail_fast"]
                     .iter()
-                    .filter_map(|k| {
-                        fields
-                            .get(*k)
-                            .map(|v| format!("{k} = {}", self.value(v, 0)))
-                    })
+                    .filter_map(|k| fields.get(k).map(|v| format!("{k} = {}", self.value(v, 0))))
                     .collect();
                 let head = if opts.is_empty() {
                     "@parallel {".to_string()

@@ -244,7 +244,7 @@ fn step<'a>(a: &'a Ctx<'a>, s: &'a Step) -> V<'a> {
             if let Some(r) = role {
                 m.insert("llm_role", r.into());
             }
-            m.extend_json(fields);
+            m.extend_fields(fields);
         }
         Op::PluginCall {
             alias,
@@ -254,7 +254,7 @@ fn step<'a>(a: &'a Ctx<'a>, s: &'a Step) -> V<'a> {
             let mut call = Obj::new();
             call.insert("alias", alias.into());
             call.insert("method", method.into());
-            call.insert("args", V::JsonMap(args));
+            call.insert("args", V::Fields(args));
             m.insert("plugin_call", call.into());
         }
         Op::Assign { variable, value } => {
@@ -268,7 +268,7 @@ fn step<'a>(a: &'a Ctx<'a>, s: &'a Step) -> V<'a> {
             hitl_target,
         } => {
             let mut c = Obj::new();
-            c.extend_json(fields);
+            c.extend_fields(fields);
             if let Some(h) = hitl_target {
                 // `HitlTarget::to_map`'s entries, borrowed.
                 let or_null =
@@ -282,17 +282,17 @@ fn step<'a>(a: &'a Ctx<'a>, s: &'a Step) -> V<'a> {
             m.insert("checkpoint", c.into());
         }
         Op::CoreCall { fields } => {
-            m.insert("core_call", V::JsonMap(fields));
+            m.insert("core_call", V::Fields(fields));
         }
         Op::Decision { fields, arms: xs } => {
             let mut d = Obj::new();
-            d.extend_json(fields);
+            d.extend_fields(fields);
             d.insert("branches", arms(a, xs, true));
             m.insert("decision", d.into());
         }
         Op::Parallel { fields, branches } => {
             let mut p = Obj::new();
-            p.extend_json(fields);
+            p.extend_fields(fields);
             p.insert("branches", arms(a, branches, false));
             m.insert("parallel", p.into());
         }
@@ -302,7 +302,7 @@ fn step<'a>(a: &'a Ctx<'a>, s: &'a Step) -> V<'a> {
             body,
         } => {
             let mut l = Obj::new();
-            l.extend_json(fields);
+            l.extend_fields(fields);
             l.insert("steps", steps(a, body));
             m.insert(style, l.into());
         }

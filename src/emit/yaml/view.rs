@@ -10,6 +10,7 @@
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
 
+use crate::lower::core::Fields;
 use crate::model::{Edge, Endpoint, Port, Position};
 
 /// One value of the manifest.
@@ -27,6 +28,8 @@ pub(super) enum V<'a> {
     Strs(Vec<&'a str>),
     /// A map of the flow, verbatim.
     JsonMap(&'a serde_json::Map<String, Value>),
+    /// A lowered step's fields, written as the map they stand for.
+    Fields(&'a Fields<'a>),
     /// A value serialised when the manifest is written (steps, node records): built one
     /// at a time, so the whole manifest never exists at once.
     Lazy(Box<dyn Fn() -> V<'a> + 'a>),
@@ -139,7 +142,7 @@ impl<'a> Obj<'a> {
     }
 
     /// Inserts or replaces `key` (a scan: the manifest's own maps have a handful of keys;
-    /// a flow's maps come in through [`Obj::extend_json`]).
+    /// a flow's maps come in through [`Obj::extend_json_filtered`] and [`Obj::extend_fields`]).
     pub(super) fn insert(&mut self, key: &'a str, value: V<'a>) {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
@@ -147,22 +150,32 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Inserts every entry of a flow's map (whose keys are distinct): each key is looked
-    /// up among the entries that were here before, so a map of n keys costs O(n) scans of
-    /// those few entries, never O(n²).
-    pub(super) fn extend_json(&mut self, map: &'a serde_json::Map<String, Value>) {
-        self.extend_json_filtered(map, |_| true);
-    }
-
-    /// [`Obj::extend_json`] for the keys `keep` accepts.
+    /// Inserts the entries of a flow's map (whose keys are distinct) that `keep` accepts:
+    /// each key is looked up among the entries that were here before, so a map of n keys
+    /// costs O(n) scans of those few entries, never O(n²).
     pub(super) fn extend_json_filtered(
         &mut self,
         map: &'a serde_json::Map<String, Value>,
         keep: impl Fn(&str) -> bool,
     ) {
-        let before = self.entries.len();
         self.entries.reserve(map.len());
-        for (k, v) in map.iter().filter(|(k, _)| keep(k)) {
+        self.extend_entries(
+            map.iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.as_str(), v)),
+        );
+    }
+
+    /// [`Obj::extend_json_filtered`] for all of a lowered step's fields (whose keys are
+    /// distinct too).
+    pub(super) fn extend_fields(&mut self, fields: &'a Fields<'a>) {
+        self.extend_entries(fields.iter());
+    }
+
+    fn extend_entries(&mut self, entries: impl Iterator<Item = (&'a str, &'a Value)>) {
+        let before = self.entries.len();
+        self.entries.reserve(entries.size_hint().0);
+        for (k, v) in entries {
             match self.entries[..before].iter_mut().find(|(key, _)| *key == k) {
                 Some(slot) => slot.1 = V::Json(v),
                 None => self.entries.push((k, V::Json(v))),
@@ -203,6 +216,7 @@ impl Serialize for V<'_> {
             V::Json(v) => v.serialize(s),
             V::Owned(v) => v.serialize(s),
             V::JsonMap(m) => m.serialize(s),
+            V::Fields(f) => f.serialize(s),
             V::Map(o) => o.serialize(s),
             V::Seq(xs) => seq(s, xs.iter()),
             V::Strs(xs) => seq(s, xs.iter()),
@@ -233,10 +247,11 @@ mod tests {
     fn insert_replaces_in_place_like_serde_json_map() {
         let flow = json!({"b": 1, "a": 2, "c": 3});
         let map = flow.as_object().unwrap();
+        let fields = Fields::of(map);
         let mut o = Obj::new();
         o.insert("a", V::Str("first"));
         o.insert("z", V::Str("zz"));
-        o.extend_json(map);
+        o.extend_fields(&fields);
         o.insert("z", V::Bool(true));
         let mut want = serde_json::Map::new();
         want.insert("a".into(), "first".into());
