@@ -201,13 +201,12 @@ pub fn compile_flow_into(
         }
         None => return Err(compile_error(diags)),
     };
-    // What only structuring and lowering read (the control graph, the loop bodies, the
-    // typed configs) is freed before emission, whatever `reclaim` says: the emitters reuse
-    // its memory, and the peak is theirs (docs/performance.md, "What emission does not
-    // read").
-    let configs = a.take_lowering_state();
-    let core = lower::core::lower_with(&a, &configs, &bodies);
-    drop((bodies, configs));
+    // What only structuring reads (the control graph and the order) is freed before
+    // lowering, and the loop bodies before emission, whatever `reclaim` says: the next
+    // stages reuse their memory (docs/performance.md, "What emission does not read").
+    a.shed_structure_state();
+    let core = lower::core::lower(&a, &bodies);
+    drop(bodies);
     let written = emit_artifact(&a, core, format, options, &mut diags, sink);
     options.reclaim.release(a);
     written?;

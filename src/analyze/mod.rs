@@ -54,8 +54,6 @@ pub struct AnalyzedFlow {
     pub flow: Flow,
     /// `nodes_by_id`: node id → index into `flow.nodes`.
     pub nodes_by_id: HashMap<String, usize>,
-    /// Each node's typed config, by node index.
-    pub configs: Vec<NodeConfig>,
     /// Entry node indices, in declaration order.
     pub entries: Vec<usize>,
     /// Topological order of all nodes over control edges (declaration order breaks ties).
@@ -69,16 +67,13 @@ pub struct AnalyzedFlow {
 }
 
 impl AnalyzedFlow {
-    /// Once the flow is structured (`lower::structure`): frees what only analysis and
-    /// structuring read (the topological order, the control graph) and hands over the
-    /// typed configs, which only lowering reads (`lower::core::lower_with`), for the caller
-    /// to free once the flow is lowered. Emission reads the model, `nodes_by_id`,
-    /// `entries`, `reachable` and `bindings`; its memory peak is lower by what this frees
+    /// Once the flow is structured (`lower::structure`), frees what only analysis and
+    /// structuring read: the topological order and the control graph. Lowering and
+    /// emission read the model, `nodes_by_id`, `entries`, `reachable` and `bindings`
     /// (docs/performance.md, "What emission does not read").
-    pub fn take_lowering_state(&mut self) -> Vec<NodeConfig> {
+    pub fn shed_structure_state(&mut self) {
         self.order = Vec::new();
         self.control = Graph::default();
-        std::mem::take(&mut self.configs)
     }
 }
 
@@ -367,12 +362,15 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     let bindings = cx.check_bindings();
 
     let Cx { diags, .. } = cx;
-    let configs: Option<Vec<NodeConfig>> = configs.into_iter().collect();
-    let ok = !diags.iter().any(Diagnostic::is_error);
-    let analyzed = configs.filter(|_| ok).map(|configs| AnalyzedFlow {
+    // The typed configs are not kept: lowering parses each again when it lowers its node
+    // (`lower::core`), so that they are never all held beside the structure and the core
+    // (docs/performance.md, "What emission does not read").
+    let all_typed = configs.iter().all(Option::is_some);
+    drop(configs);
+    let ok = all_typed && !diags.iter().any(Diagnostic::is_error);
+    let analyzed = ok.then(|| AnalyzedFlow {
         flow,
         nodes_by_id,
-        configs,
         entries,
         order,
         reachable,
@@ -419,8 +417,8 @@ mod tests {
             let mut ids: Vec<_> = a.nodes_by_id.iter().collect();
             ids.sort();
             out += &format!(
-                "{:#?}\n{ids:?}\n{:#?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-                a.flow, a.configs, a.entries, a.order, a.reachable, a.bindings, a.control
+                "{:#?}\n{ids:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                a.flow, a.entries, a.order, a.reachable, a.bindings, a.control
             );
         }
         out

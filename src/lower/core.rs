@@ -300,17 +300,6 @@ fn str_of(v: Option<&Value>) -> Option<String> {
 
 /// Lowers an analyzed, structured flow.
 pub fn lower<'a>(a: &'a AnalyzedFlow, bodies: &[FlowBody]) -> Core<'a> {
-    lower_with(a, &a.configs, bodies)
-}
-
-/// [`lower`], the typed configs taken out of the flow beforehand
-/// ([`AnalyzedFlow::take_lowering_state`]) so that the caller can free them, and what else
-/// only lowering reads, while the core borrows from the flow.
-pub fn lower_with<'a>(
-    a: &'a AnalyzedFlow,
-    configs: &[NodeConfig],
-    bodies: &[FlowBody],
-) -> Core<'a> {
     let flow = &a.flow;
     let cfg = flow.config();
     let name = slug(&flow.name);
@@ -323,12 +312,7 @@ pub fn lower_with<'a>(
             data_in[t].push(i);
         }
     }
-    let l = Lowerer {
-        a,
-        configs,
-        scope,
-        data_in,
-    };
+    let l = Lowerer { a, scope, data_in };
     let mut flows: Vec<CoreFlow> = Vec::new();
     // Names taken, and per base name the next suffix to try (linear in the flows, however
     // many entries share a label).
@@ -489,16 +473,25 @@ fn capabilities(a: &AnalyzedFlow) -> Vec<Value> {
     out
 }
 
-struct Lowerer<'a, 'c> {
+struct Lowerer<'a> {
     a: &'a AnalyzedFlow,
-    /// Each node's typed config (the flow's own, or taken out of it).
-    configs: &'c [NodeConfig],
     scope: Option<String>,
     /// Incoming `data` edges of each node, in edge order.
     data_in: Vec<Vec<usize>>,
 }
 
-impl<'a> Lowerer<'a, '_> {
+impl<'a> Lowerer<'a> {
+    /// The node's typed config, parsed again here: analysis does not keep them (one at a
+    /// time, they never add up to the peak, docs/performance.md).
+    fn config(&self, node: usize) -> NodeConfig {
+        match self.a.flow.nodes[node].typed_config() {
+            Ok(c) => c,
+            // ok: an analyzed flow exists only when every node's config parsed, and the
+            // same map parses the same way again.
+            Err(e) => unreachable!("node {node}'s config parsed in analysis, not now: {e}"),
+        }
+    }
+
     fn steps(&self, blocks: &[Block]) -> Vec<Step<'a>> {
         // One step per block, but for a breakpoint's or a fork's extra step: sized once
         // instead of doubling from empty (the doubling was 4.8 MB of a 10,000-node flow).
@@ -519,7 +512,7 @@ impl<'a> Lowerer<'a, '_> {
                 }
                 Block::Loop { node, body } => {
                     let cfg = self.a.flow.nodes[*node].config.as_ref();
-                    let style = match &self.configs[*node] {
+                    let style = match self.config(*node) {
                         NodeConfig::LogicLoop(c)
                             if c.style == Some(crate::model::LoopStyle::While) =>
                         {
@@ -642,7 +635,7 @@ impl<'a> Lowerer<'a, '_> {
         let n = &self.a.flow.nodes[node];
         let cfg = n.config.as_ref();
         let scope_of = |own: Option<&Value>| str_of(own).or_else(|| self.scope.clone());
-        let op = match &self.configs[node] {
+        let op = match &self.config(node) {
             NodeConfig::LlmRigid(c) => Op::Template {
                 template: c.template.clone().unwrap_or_default(),
             },
