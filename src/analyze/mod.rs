@@ -571,6 +571,37 @@ mod tests {
         assert!(keys.len() >= 5 && keys.iter().any(|k| k == "nodes"));
     }
 
+    /// A flow whose every config parses but that has an error is not analyzed: there is
+    /// no `AnalyzedFlow` to lower (on the tape path and on the `Value` path alike).
+    #[test]
+    fn a_flow_with_an_error_is_not_analyzed_though_its_configs_parse() {
+        let text = include_str!("../../examples/customer-support.flow.json");
+        let mut doc: Value = serde_json::from_str(text).unwrap();
+        let first = doc["nodes"][0]["id"].clone();
+        doc["edges"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!({
+                "id": "e_dangling", "type": "sequential",
+                "source": {"node": first, "port": "out"},
+                "target": {"node": "no_such_node", "port": "in"}
+            }));
+        let text = serde_json::to_string(&doc).unwrap();
+        let (fast, _) = analyze_text(&text);
+        let slow = analyze_value(&doc);
+        for outcome in [fast, slow] {
+            assert!(outcome.has_errors(), "{:#?}", outcome.diagnostics);
+            assert!(outcome.analyzed.is_none());
+        }
+        // The example itself is analyzed (what the edge changes is the error alone).
+        assert!(
+            analyze_text(include_str!("../../examples/customer-support.flow.json"))
+                .0
+                .analyzed
+                .is_some()
+        );
+    }
+
     #[test]
     fn core_uris() {
         assert!(is_core_uri("core://acme/invoice-parser"));
