@@ -12,7 +12,7 @@ use super::lexical::{
 };
 use crate::analyze::AnalyzedFlow;
 use crate::emit::Sink;
-use crate::lower::core::{Core, CoreArm, Fields, Op, Step, Trigger};
+use crate::lower::core::{Core, CoreArm, Op, Step, Trigger};
 use crate::model::RESERVED_WORDS;
 
 /// The `.scai` text of a lowered flow, handed to `sink` as it is written: a chunk whenever
@@ -136,10 +136,16 @@ impl Writer<'_> {
         braced(&fields, depth)
     }
 
-    /// `name = value` lines for the set keys of `m` (in order), at `depth`.
-    fn fields(&mut self, depth: usize, m: &Fields, keys: &[(&str, &str)]) {
+    /// `name = value` lines for the keys that `get` finds set (in `keys` order), at
+    /// `depth`: a step's fields or a flow's map alike.
+    fn fields<'v>(
+        &mut self,
+        depth: usize,
+        get: impl Fn(&str) -> Option<&'v Value>,
+        keys: &[(&str, &str)],
+    ) {
         for (src, dst) in keys {
-            if let Some(v) = m.get(src) {
+            if let Some(v) = get(src) {
                 let text = format!("{dst} = {}", self.value(v, depth));
                 self.line(depth, &text);
             }
@@ -243,7 +249,7 @@ impl Writer<'_> {
             self.line(2, &format!("{name} = {{"));
             self.fields(
                 3,
-                &Fields::of(m),
+                |k| m.get(k),
                 &[
                     ("provider", "provider"),
                     ("model", "model"),
@@ -261,7 +267,7 @@ impl Writer<'_> {
             self.line(3, &format!("role = {}", string(role)));
             self.fields(
                 3,
-                &Fields::of(m),
+                |k| m.get(k),
                 &[
                     ("system_context", "system_context"),
                     ("fallback", "fallback"),
@@ -452,7 +458,7 @@ impl Writer<'_> {
                     .filter(|k| **k != "validate")
                     .map(|k| (*k, *k))
                     .collect();
-                self.fields(depth + 1, fields, &keys);
+                self.fields(depth + 1, |k| fields.get(k), &keys);
                 self.line(depth, "}");
             }
             Op::Checkpoint {
@@ -473,7 +479,7 @@ impl Writer<'_> {
                 }
                 self.fields(
                     depth + 1,
-                    fields,
+                    |k| fields.get(k),
                     &[
                         ("options", "options"),
                         ("timeout", "timeout"),
@@ -497,7 +503,7 @@ impl Writer<'_> {
                 self.line(depth, &format!("{capture}@core_call {{"));
                 self.fields(
                     depth + 1,
-                    fields,
+                    |k| fields.get(k),
                     &[
                         ("target", "target"),
                         ("flow_name", "flow"),
@@ -512,7 +518,7 @@ impl Writer<'_> {
             }
             Op::Decision { fields, arms } => {
                 self.line(depth, "@match {");
-                self.fields(depth + 1, fields, &[("style", "style")]);
+                self.fields(depth + 1, |k| fields.get(k), &[("style", "style")]);
                 if let Some(Value::String(subject)) = fields.get("subject") {
                     self.line(depth + 1, &format!("subject = {}", expression(subject)));
                 }
