@@ -47,10 +47,59 @@ pub(crate) fn parse(text: &str, budget: &serde_saphyr::Budget) -> Option<Value> 
 }
 
 /// Whether the writer writes `value` as `text`, byte for byte: the check that makes
-/// [`parse`]'s value the one serde-saphyr reads.
+/// [`parse`]'s value the one serde-saphyr reads. The writer hands its text over in chunks
+/// that are compared as they come, so the text is never written out whole beside the
+/// manifest and its value (9.5 MB at 10,000 nodes; docs/performance.md).
 pub(crate) fn written_back(value: &Value, text: &str) -> bool {
-    crate::emit::yaml::writer::to_string_with_capacity(value, text.len())
-        .is_ok_and(|again| again == text)
+    let mut same = Compare::new(text);
+    crate::emit::yaml::writer::write_into(value, &mut same, 0).is_ok() && same.whole()
+}
+
+/// A [`crate::emit::Sink`] that compares what it is handed with a text, from its start.
+struct Compare<'t> {
+    text: &'t [u8],
+    /// The text not matched yet.
+    rest: &'t [u8],
+    /// Whether everything handed so far was the text's next bytes.
+    same: bool,
+}
+
+impl<'t> Compare<'t> {
+    /// The chunks compared at a time (the writer's buffer is twice this).
+    const CHUNK: usize = 1 << 16;
+
+    fn new(text: &'t str) -> Self {
+        Compare {
+            text: text.as_bytes(),
+            rest: text.as_bytes(),
+            same: true,
+        }
+    }
+
+    /// Whether everything handed over was the whole text.
+    fn whole(&self) -> bool {
+        self.same && self.rest.is_empty()
+    }
+}
+
+impl crate::emit::Sink for Compare<'_> {
+    fn chunk_size(&self) -> usize {
+        Self::CHUNK
+    }
+
+    fn take(&mut self, mut bytes: Vec<u8>) -> Vec<u8> {
+        match self.rest.strip_prefix(bytes.as_slice()) {
+            Some(rest) if self.same => self.rest = rest,
+            _ => self.same = false,
+        }
+        bytes.clear();
+        bytes
+    }
+
+    fn restart(&mut self) {
+        self.rest = self.text;
+        self.same = true;
+    }
 }
 
 /// A text the reader may try: it ends in a line break, and holds no byte YAML reads as
@@ -100,6 +149,12 @@ struct Reader<'t> {
     budget: &'t serde_saphyr::Budget,
     max_depth: usize,
     depth: usize,
+    /// The items of the sequences being read, innermost last: each sequence is moved into
+    /// a list of its exact length when it ends (pushing onto its own list would leave up
+    /// to half of it unused, and a manifest is mostly small collections).
+    items: Vec<Value>,
+    /// The entries of the mappings being read, likewise.
+    entries: Vec<(String, Value)>,
 }
 
 /// What a scalar token was written as.
@@ -121,6 +176,8 @@ impl<'t> Reader<'t> {
             budget,
             max_depth: MAX_DEPTH.min(budget.max_depth),
             depth: 0,
+            items: Vec::new(),
+            entries: Vec::new(),
         }
     }
 
@@ -186,13 +243,14 @@ impl<'t> Reader<'t> {
     fn seq(&mut self, col: usize) -> Option<Value> {
         self.enter()?;
         self.count_collection()?;
-        let mut items = Vec::new();
+        let start = self.items.len();
         loop {
             if !self.item_at(self.pos) {
                 return None;
             }
             self.pos += 2;
-            items.push(self.item(col)?);
+            let item = self.item(col)?;
+            self.items.push(item);
             match self.indent_at(self.pos) {
                 Some(n) if n == col && self.item_at(self.pos + n) => self.pos += n,
                 Some(n) if n > col => return None,
@@ -200,7 +258,7 @@ impl<'t> Reader<'t> {
             }
         }
         self.depth -= 1;
-        Some(Value::Array(items))
+        Some(Value::Array(self.items.drain(start..).collect()))
     }
 
     /// A sequence item's value; `pos` is after its `- `.
@@ -226,14 +284,11 @@ impl<'t> Reader<'t> {
     fn map(&mut self, col: usize, first: String) -> Option<Value> {
         self.enter()?;
         self.count_collection()?;
-        let mut m = Map::new();
+        let start = self.entries.len();
         let mut key = first;
         loop {
             let value = self.map_value(col)?;
-            if m.insert(key, value).is_some() {
-                // A duplicate key: serde-saphyr's error, not ours to decide.
-                return None;
-            }
+            self.entries.push((key, value));
             match self.indent_at(self.pos) {
                 Some(n) if n == col => {
                     self.pos += n;
@@ -244,6 +299,13 @@ impl<'t> Reader<'t> {
             }
         }
         self.depth -= 1;
+        let mut m = Map::with_capacity(self.entries.len() - start);
+        for (key, value) in self.entries.drain(start..) {
+            if m.insert(key, value).is_some() {
+                // A duplicate key: serde-saphyr's error, not ours to decide.
+                return None;
+            }
+        }
         Some(Value::Object(m))
     }
 

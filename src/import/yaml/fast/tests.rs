@@ -389,6 +389,9 @@ fn what_it_does_not_cover_is_declined() {
         "a: x\u{85}y\n",
         "a: x\u{2028}y\n",
         "a: 1\na: 2\n",
+        // (Duplicates inside a mapping inside another, whose entries are read around it.)
+        "x: 0\ny:\n  a: 1\n  b: 2\n  a: 3\nz: 4\n",
+        "- a: 1\n  a: 2\n- b: 3\n",
         "? a\n: 1\n",
         "a:\n-\n  b\n",
         "- \n",
@@ -520,3 +523,43 @@ fn screening_refuses_line_breaks_and_forbidden_characters() {
 }
 
 mod review;
+
+#[test]
+fn the_write_back_check_compares_every_chunk_and_the_length() {
+    // A manifest of several of the comparing sink's chunks.
+    let steps: Vec<Value> = (0..4_000)
+        .map(|i| json!({"id": format!("s{i}"), "type": "llm", "config": {"n": i}}))
+        .collect();
+    let value = json!({"core": {"flows": [{"name": "f", "steps": steps}]}});
+    let text = write(&value);
+    assert!(text.len() > 3 * Compare::CHUNK, "{} bytes", text.len());
+    assert!(written_back(&value, &text));
+    // A byte changed in the last chunk, the text cut short, the text with more after it.
+    let late = text.len() - 10;
+    let mut changed = text.clone().into_bytes();
+    changed[late] = if changed[late] == b'x' { b'y' } else { b'x' };
+    let changed = String::from_utf8(changed).expect("ASCII");
+    assert!(!written_back(&value, &changed));
+    assert!(!written_back(&value, &text[..text.len() - 1]));
+    assert!(!written_back(&value, &format!("{text}x: 1\n")));
+    // A value that differs in its first chunk only.
+    let mut other = value.clone();
+    other["core"]["flows"][0]["name"] = json!("g");
+    assert!(!written_back(&other, &text));
+}
+
+#[test]
+fn the_comparing_sink_starts_over_on_restart() {
+    use crate::emit::Sink;
+    let mut c = Compare::new("abcdef");
+    assert!(c.take(b"abc".to_vec()).is_empty());
+    assert!(c.same && !c.whole());
+    c.take(b"xyz".to_vec());
+    assert!(!c.same);
+    // A mismatch is not undone by bytes that happen to match later.
+    c.take(b"def".to_vec());
+    assert!(!c.whole());
+    c.restart();
+    c.take(b"abcdef".to_vec());
+    assert!(c.whole());
+}
