@@ -183,7 +183,7 @@ impl Importer {
         // Edges: scaiflow's records when the manifest has them, else the structure.
         let edges: Vec<(String, Cow<Value>, Vec<PathSeg>)> =
             if sm.is_some_and(|s| s.contains_key("edge_order")) {
-                recorded_edges(&nodes)
+                recorded_edges(&mut nodes)
             } else {
                 let mut st = Structure::new(&kinds);
                 let mut per_flow = Vec::new();
@@ -319,52 +319,39 @@ impl Importer {
                     .and_then(|i| i.get("persona"))
                     .and_then(Value::as_str)
                     .filter(|s| !s.trim().is_empty());
-                let mut node_origin = HashMap::new();
-                let mut edge_origin = HashMap::new();
-                for (n, _) in &nodes {
-                    node_origin.insert(n.id.clone(), n.origin.clone());
-                }
-                for (id, _, p) in &edges {
-                    edge_origin.entry(id.clone()).or_insert_with(|| p.clone());
-                }
                 // The flow's keys in order (a key named twice keeps its first place and takes its
                 // last value, as a map's insert does).
                 let mut doc: Vec<(Cow<str>, Out)> = Vec::new();
                 let mut placed_at: HashMap<String, usize> = HashMap::new();
-                let owned = |v: Value| Some(Out::Val(Cow::Owned(v)));
+                let owned = |v: Value| Some(Out::Own(Box::new(v)));
                 for k in keys {
                     let v = match k.as_str() {
-                        "$schema" => get("schema").map(Out::Val),
+                        "$schema" => get("schema").map(Out::of),
                         "id" => get("source_id")
-                            .map(Out::Val)
+                            .map(Out::of)
                             .or_else(|| owned(core_name.unwrap_or("imported-flow").into())),
-                        "name" => get("flow_name").map(Out::Val).or_else(|| {
+                        "name" => get("flow_name").map(Out::of).or_else(|| {
                             owned(persona.or(core_name).unwrap_or("imported-flow").into())
                         }),
                         "version" => get("source_version")
-                            .map(Out::Val)
+                            .map(Out::of)
                             .or_else(|| owned(HANDWRITTEN_VERSION.into())),
-                        "scaicore_target" => get("scaicore_target").map(Out::Val).or_else(|| {
+                        "scaicore_target" => get("scaicore_target").map(Out::of).or_else(|| {
                             core.get("runtime_version")
                                 .and_then(Value::as_str)
                                 .filter(|v| is_major_minor(v))
                                 .and_then(|v| owned(v.into()))
                         }),
-                        "metadata" => metadata.take().map(Out::Val),
-                        "nodes" => Some(Out::List(
-                            nodes.iter().map(|(n, pos)| n.to_out(pos)).collect(),
-                        )),
+                        "metadata" => metadata.take().map(Out::of),
+                        "nodes" => Some(Out::Nodes(&nodes)),
                         "edges" => Some(Out::List(
-                            edges
-                                .iter()
-                                .map(|(_, e, _)| Out::Val(Cow::Borrowed(&**e)))
-                                .collect(),
+                            edges.iter().map(|(_, e, _)| Out::Val(e)).collect(),
                         )),
                         "variables" => get("variables")
-                            .map(Out::Val)
+                            .map(Out::of)
                             .or_else(|| assigned_variables(&nodes).and_then(owned)),
                         "config" => config.take().and_then(owned),
-                        "tests" => get("tests").map(Out::Val),
+                        "tests" => get("tests").map(Out::of),
                         _ => None,
                     };
                     if let Some(v) = v {
@@ -377,8 +364,11 @@ impl Importer {
                         }
                     }
                 }
+                let text = super::flow_text(&Out::Map(doc));
+                // (The records' paths are moved, not copied, once the text is written.)
+                let node_origin = nodes.into_iter().map(|(n, _)| (n.id, n.origin)).collect();
                 Imported {
-                    text: super::flow_text(&Out::Map(doc)),
+                    text,
                     emitted: sm.is_some(),
                     // Steps are compared with what their `meta` compiles to only in manifests scaiflow
                     // wrote (its own keys are there): another compiler renders the same node its own
@@ -387,7 +377,8 @@ impl Importer {
                         s.contains_key("flow_keys") || s.contains_key("node_order")
                     }),
                     node_origin,
-                    edge_origin,
+                    // (Below, once the other thread is done with the edges.)
+                    edge_origin: HashMap::new(),
                     flow_origin: if sm.is_some() {
                         sm_path.to_vec()
                     } else {
@@ -412,6 +403,10 @@ impl Importer {
             found.push((diag, Some(origin)));
         }
         self.diags.splice(diffs_at..diffs_at, found);
+        let mut imported = imported;
+        for (id, _, p) in edges {
+            imported.edge_origin.entry(id).or_insert(p);
+        }
         Some(imported)
     }
 

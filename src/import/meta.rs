@@ -31,13 +31,14 @@ pub(super) struct NodeRec<'v> {
 impl<'v> NodeRec<'v> {
     /// The node as the flow spells it; `position` from the record or auto-layout.
     pub fn to_out<'a>(&'a self, position: &'a Value) -> Out<'a> {
-        let val = |v: &'a Value| Out::Val(Cow::Borrowed(v));
-        let mut node: Vec<(Cow<'a, str>, Out<'a>)> = vec![
-            ("id".into(), Out::Val(Cow::Owned(self.id.clone().into()))),
+        let val = |v: &'a Value| Out::Val(v);
+        let mut node: Vec<(Cow<'a, str>, Out<'a>)> = Vec::with_capacity(7);
+        node.extend([
+            ("id".into(), Out::Str(&self.id)),
             ("type".into(), val(&self.kind)),
             ("label".into(), val(&self.label)),
             ("position".into(), val(position)),
-        ];
+        ]);
         if let Some(c) = &self.config {
             node.push(("config".into(), val(c)));
         }
@@ -228,21 +229,22 @@ pub(super) fn sort_by_order<T>(
     items.sort_by_key(|x| rank.get(id(x)).copied().unwrap_or(usize::MAX));
 }
 
-/// Edges from the records' `node_edges`, first of each id, in record order.
+/// Edges from the records' `node_edges`, first of each id, in record order (their paths
+/// moved out of the records).
 pub(super) fn recorded_edges<'v>(
-    nodes: &[NodeRec<'v>],
+    nodes: &mut [NodeRec<'v>],
 ) -> Vec<(String, Cow<'v, Value>, Vec<PathSeg>)> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for n in nodes {
-        for (e, p) in &n.edges {
+        for (e, p) in &mut n.edges {
             let id = e
                 .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
             if seen.insert(id.clone()) {
-                out.push((id, Cow::Borrowed(*e), p.clone()));
+                out.push((id, Cow::Borrowed(*e), std::mem::take(p)));
             }
         }
     }

@@ -172,10 +172,27 @@ struct Imported {
 /// A JSON value written from borrowed parts: serialised exactly as the `Value` it stands
 /// for (same map and sequence calls, same lengths), so the flow's text is written without
 /// first copying the manifest's values into a tree of its own.
-pub(super) enum Out<'v> {
-    Val(Cow<'v, Value>),
+enum Out<'v> {
+    /// A value of the manifest's.
+    Val(&'v Value),
+    /// A value the import made.
+    Own(Box<Value>),
+    Str(&'v str),
     Map(Vec<(Cow<'v, str>, Out<'v>)>),
     List(Vec<Out<'v>>),
+    /// The nodes, each written as its [`meta::NodeRec::to_out`] when its turn comes: one
+    /// node's parts at a time, not every node's at once beside the manifest and the text.
+    Nodes(&'v [(meta::NodeRec<'v>, Cow<'v, Value>)]),
+}
+
+impl<'v> Out<'v> {
+    /// A value that is the manifest's or the import's own.
+    fn of(v: Cow<'v, Value>) -> Self {
+        match v {
+            Cow::Borrowed(v) => Out::Val(v),
+            Cow::Owned(v) => Out::Own(Box::new(v)),
+        }
+    }
 }
 
 impl serde::Serialize for Out<'_> {
@@ -183,6 +200,8 @@ impl serde::Serialize for Out<'_> {
         use serde::ser::{SerializeMap, SerializeSeq};
         match self {
             Out::Val(v) => v.serialize(s),
+            Out::Own(v) => v.serialize(s),
+            Out::Str(v) => v.serialize(s),
             Out::Map(entries) => {
                 let mut m = s.serialize_map(Some(entries.len()))?;
                 for (k, v) in entries {
@@ -194,6 +213,13 @@ impl serde::Serialize for Out<'_> {
                 let mut l = s.serialize_seq(Some(items.len()))?;
                 for v in items {
                     l.serialize_element(v)?;
+                }
+                l.end()
+            }
+            Out::Nodes(nodes) => {
+                let mut l = s.serialize_seq(Some(nodes.len()))?;
+                for (n, position) in nodes.iter() {
+                    l.serialize_element(&n.to_out(position))?;
                 }
                 l.end()
             }
