@@ -96,6 +96,55 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// A [`Sink`] that compares what it is handed with a text, from its start, instead of
+/// keeping it: whether a writer writes that text, without the writer's text held whole
+/// beside it.
+pub struct SameAs<'t> {
+    text: &'t [u8],
+    /// The text not matched yet.
+    rest: &'t [u8],
+    /// Whether everything handed so far was the text's next bytes.
+    same: bool,
+}
+
+impl<'t> SameAs<'t> {
+    /// The chunks compared at a time (a writer's buffer is twice this).
+    pub const CHUNK: usize = 1 << 16;
+
+    pub fn new(text: &'t str) -> Self {
+        SameAs {
+            text: text.as_bytes(),
+            rest: text.as_bytes(),
+            same: true,
+        }
+    }
+
+    /// Whether everything handed over was the whole text.
+    pub fn whole(&self) -> bool {
+        self.same && self.rest.is_empty()
+    }
+}
+
+impl Sink for SameAs<'_> {
+    fn chunk_size(&self) -> usize {
+        Self::CHUNK
+    }
+
+    fn take(&mut self, mut bytes: Vec<u8>) -> Vec<u8> {
+        match self.rest.strip_prefix(bytes.as_slice()) {
+            Some(rest) if self.same => self.rest = rest,
+            _ => self.same = false,
+        }
+        bytes.clear();
+        bytes
+    }
+
+    fn restart(&mut self) {
+        self.rest = self.text;
+        self.same = true;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Sink;
@@ -111,5 +160,26 @@ mod tests {
         all.restart();
         all.take(b"xy".to_vec());
         assert_eq!(all, b"xy");
+    }
+
+    #[test]
+    fn a_comparison_holds_for_the_whole_text_only_and_starts_over_on_restart() {
+        let mut c = super::SameAs::new("abcdef");
+        assert!(c.take(b"abc".to_vec()).is_empty());
+        assert!(!c.whole(), "a prefix is not the whole text");
+        c.take(b"def".to_vec());
+        assert!(c.whole());
+        c.take(b"g".to_vec());
+        assert!(!c.whole(), "more than the text");
+        c.restart();
+        c.take(b"abx".to_vec());
+        // A mismatch is not undone by bytes that match later.
+        c.take(b"cdef".to_vec());
+        assert!(!c.whole());
+        c.restart();
+        c.take(b"abcdef".to_vec());
+        assert!(c.whole());
+        assert!(!super::SameAs::new("a").whole(), "nothing taken");
+        assert!(super::SameAs::new("").whole());
     }
 }

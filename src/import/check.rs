@@ -98,8 +98,10 @@ impl Importer {
         let core = crate::lower::core::lower(&a, &bodies);
         // A round trip: the flow compiles to the imported text itself, so every step is
         // what its `meta` compiles to (equal texts load to equal data). Writing the text
-        // costs a fifth of building and comparing the data below.
-        if crate::emit::yaml::emit(&a, &core).is_ok_and(|again| again == manifest) {
+        // costs a fifth of building and comparing the data below; it is compared as it is
+        // written, never held whole.
+        let mut same = crate::emit::SameAs::new(manifest);
+        if crate::emit::yaml::emit_into(&a, &core, &mut same).is_ok() && same.whole() {
             reclaim.release(core);
             reclaim.release((candidates, doc, a, bodies));
             return;

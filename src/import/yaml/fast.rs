@@ -51,55 +51,8 @@ pub(crate) fn parse(text: &str, budget: &serde_saphyr::Budget) -> Option<Value> 
 /// that are compared as they come, so the text is never written out whole beside the
 /// manifest and its value (9.5 MB at 10,000 nodes; docs/performance.md).
 pub(crate) fn written_back(value: &Value, text: &str) -> bool {
-    let mut same = Compare::new(text);
+    let mut same = crate::emit::SameAs::new(text);
     crate::emit::yaml::writer::write_into(value, &mut same, 0).is_ok() && same.whole()
-}
-
-/// A [`crate::emit::Sink`] that compares what it is handed with a text, from its start.
-struct Compare<'t> {
-    text: &'t [u8],
-    /// The text not matched yet.
-    rest: &'t [u8],
-    /// Whether everything handed so far was the text's next bytes.
-    same: bool,
-}
-
-impl<'t> Compare<'t> {
-    /// The chunks compared at a time (the writer's buffer is twice this).
-    const CHUNK: usize = 1 << 16;
-
-    fn new(text: &'t str) -> Self {
-        Compare {
-            text: text.as_bytes(),
-            rest: text.as_bytes(),
-            same: true,
-        }
-    }
-
-    /// Whether everything handed over was the whole text.
-    fn whole(&self) -> bool {
-        self.same && self.rest.is_empty()
-    }
-}
-
-impl crate::emit::Sink for Compare<'_> {
-    fn chunk_size(&self) -> usize {
-        Self::CHUNK
-    }
-
-    fn take(&mut self, mut bytes: Vec<u8>) -> Vec<u8> {
-        match self.rest.strip_prefix(bytes.as_slice()) {
-            Some(rest) if self.same => self.rest = rest,
-            _ => self.same = false,
-        }
-        bytes.clear();
-        bytes
-    }
-
-    fn restart(&mut self) {
-        self.rest = self.text;
-        self.same = true;
-    }
 }
 
 /// A text the reader may try: it ends in a line break, and holds no byte YAML reads as

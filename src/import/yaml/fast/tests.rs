@@ -532,7 +532,11 @@ fn the_write_back_check_compares_every_chunk_and_the_length() {
         .collect();
     let value = json!({"core": {"flows": [{"name": "f", "steps": steps}]}});
     let text = write(&value);
-    assert!(text.len() > 3 * Compare::CHUNK, "{} bytes", text.len());
+    assert!(
+        text.len() > 3 * crate::emit::SameAs::CHUNK,
+        "{} bytes",
+        text.len()
+    );
     assert!(written_back(&value, &text));
     // A byte changed in the last chunk, the text cut short, the text with more after it.
     let late = text.len() - 10;
@@ -546,20 +550,4 @@ fn the_write_back_check_compares_every_chunk_and_the_length() {
     let mut other = value.clone();
     other["core"]["flows"][0]["name"] = json!("g");
     assert!(!written_back(&other, &text));
-}
-
-#[test]
-fn the_comparing_sink_starts_over_on_restart() {
-    use crate::emit::Sink;
-    let mut c = Compare::new("abcdef");
-    assert!(c.take(b"abc".to_vec()).is_empty());
-    assert!(c.same && !c.whole());
-    c.take(b"xyz".to_vec());
-    assert!(!c.same);
-    // A mismatch is not undone by bytes that happen to match later.
-    c.take(b"def".to_vec());
-    assert!(!c.whole());
-    c.restart();
-    c.take(b"abcdef".to_vec());
-    assert!(c.whole());
 }
