@@ -131,9 +131,11 @@ impl Sink for SameAs<'_> {
     }
 
     fn take(&mut self, mut bytes: Vec<u8>) -> Vec<u8> {
+        // (After a mismatch `rest` no longer matters: nothing sets `same` again but a
+        // restart.)
         match self.rest.strip_prefix(bytes.as_slice()) {
-            Some(rest) if self.same => self.rest = rest,
-            _ => self.same = false,
+            Some(rest) => self.rest = rest,
+            None => self.same = false,
         }
         bytes.clear();
         bytes
