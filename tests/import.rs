@@ -524,3 +524,26 @@ fn both_yaml_readers_give_the_same_import_and_find_the_same_edits() {
     }
     assert!(edited >= 3, "{edited} examples with a step to edit");
 }
+
+/// Without scaiflow's own `flow_name`, the flow is named by `core.identity.persona`, and
+/// by `core.name` when the persona is blank.
+#[test]
+fn the_flow_is_named_by_the_persona_unless_it_is_blank() {
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
+    )
+    .unwrap();
+    let yaml = yaml_of(&doc);
+    let flow_name = "    flow_name: Nightly Metrics Report\n";
+    assert!(yaml.contains(flow_name), "{yaml}");
+    let unnamed = yaml.replacen(flow_name, "", 1);
+    let (flow, diags) = import_text(&unnamed);
+    let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
+    assert_eq!(flow["name"], "Nightly Metrics Report", "{diags:?}");
+    let persona = "    persona: Nightly Metrics Report\n";
+    assert!(unnamed.contains(persona), "{unnamed}");
+    let blank = unnamed.replacen(persona, "    persona: '  '\n", 1);
+    let (flow, diags) = import_text(&blank);
+    let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
+    assert_eq!(flow["name"], "nightly-metrics-report", "{diags:?}");
+}
