@@ -26,6 +26,12 @@ fn yaml_of(doc: &Value) -> String {
     String::from_utf8(art.bytes).unwrap()
 }
 
+/// The bundled example `nightly-report.flow.json`.
+fn nightly_report() -> Value {
+    let text = std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 fn import_text(yaml: &str) -> (Option<Value>, Vec<String>) {
     let out = import_manifest(&SourceFile::new("m.yaml", yaml.to_string()));
     let flow = out.flow.map(|t| serde_json::from_str(&t).unwrap());
@@ -391,10 +397,7 @@ fn hand_written_values_the_schema_refuses_are_not_mapped() {
 
 #[test]
 fn a_second_import_keeps_the_steps_the_first_kept() {
-    let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
-    )
-    .unwrap();
+    let doc = nightly_report();
     let mut with_old = doc.clone();
     with_old["metadata"]["unknown_steps"] = json!([{"rigid": "old hand step"}]);
     let yaml = yaml_of(&with_old).replacen(
@@ -451,10 +454,7 @@ fn deeply_nested_loops_round_trip() {
 /// out by its place in step order instead, and the flow validates.
 #[test]
 fn a_broken_node_position_is_laid_out_again() {
-    let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
-    )
-    .unwrap();
+    let doc = nightly_report();
     let yaml = yaml_of(&doc);
     let first = yaml.find("node_position:").unwrap();
     let end = first + yaml[first..].find("\"y\":").unwrap();
@@ -529,21 +529,18 @@ fn both_yaml_readers_give_the_same_import_and_find_the_same_edits() {
 /// by `core.name` when the persona is blank.
 #[test]
 fn the_flow_is_named_by_the_persona_unless_it_is_blank() {
-    let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/nightly-report.flow.json")).unwrap(),
-    )
-    .unwrap();
-    let yaml = yaml_of(&doc);
-    let flow_name = "    flow_name: Nightly Metrics Report\n";
-    assert!(yaml.contains(flow_name), "{yaml}");
-    let unnamed = yaml.replacen(flow_name, "", 1);
-    let (flow, diags) = import_text(&unnamed);
-    let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
-    assert_eq!(flow["name"], "Nightly Metrics Report", "{diags:?}");
+    // The name `text` imports to, with `line` replaced by `by` (which must be there).
+    let name_of = |text: &str, line: &str, by: &str| {
+        assert!(text.contains(line), "{text}");
+        let edited = text.replacen(line, by, 1);
+        let (flow, diags) = import_text(&edited);
+        let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
+        (flow["name"].clone(), edited)
+    };
+    let yaml = yaml_of(&nightly_report());
+    let (name, unnamed) = name_of(&yaml, "    flow_name: Nightly Metrics Report\n", "");
+    assert_eq!(name, "Nightly Metrics Report");
     let persona = "    persona: Nightly Metrics Report\n";
-    assert!(unnamed.contains(persona), "{unnamed}");
-    let blank = unnamed.replacen(persona, "    persona: '  '\n", 1);
-    let (flow, diags) = import_text(&blank);
-    let flow = flow.unwrap_or_else(|| panic!("{diags:?}"));
-    assert_eq!(flow["name"], "nightly-metrics-report", "{diags:?}");
+    let (name, _) = name_of(&unnamed, persona, "    persona: '  '\n");
+    assert_eq!(name, "nightly-metrics-report");
 }
