@@ -206,7 +206,7 @@ impl Importer {
         // on a second thread while the rest of the flow is rebuilt and written (it only
         // reports; its diagnostics take their place in order).
         let diffs_at = self.diags.len();
-        let (imported, diffs) = crate::verify::beside(
+        let (mut imported, diffs) = crate::verify::beside(
             || faithful::differences(&kinds, steps, &flow_entries, &edges),
             || {
                 // Positions by step order, then declaration order.
@@ -403,7 +403,6 @@ impl Importer {
             found.push((diag, Some(origin)));
         }
         self.diags.splice(diffs_at..diffs_at, found);
-        let mut imported = imported;
         for (id, _, p) in edges {
             imported.edge_origin.entry(id).or_insert(p);
         }
