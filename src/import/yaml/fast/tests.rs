@@ -551,3 +551,22 @@ fn the_write_back_check_compares_every_chunk_and_the_length() {
     other["core"]["flows"][0]["name"] = json!("g");
     assert!(!written_back(&other, &text));
 }
+
+/// Depth is nesting, not the number of collections: each gives its level back when it
+/// ends, so siblings past the bound are read, and sequences nest to the bound as mappings do.
+#[test]
+fn depth_counts_nesting_not_siblings() {
+    let siblings: Map<String, Value> = (0..=MAX_DEPTH)
+        .map(|i| (format!("k{i}"), json!([i, {"m": [i]}])))
+        .collect();
+    let text = write(&Value::Object(siblings));
+    let fast = read(&text, budget());
+    assert!(fast.is_some(), "{} sibling lists", MAX_DEPTH + 1);
+    assert_eq!(fast, oracle(&text));
+    let mut deep = json!(1);
+    for _ in 0..MAX_DEPTH {
+        deep = json!([deep]);
+    }
+    assert!(read(&write(&deep), budget()).is_some(), "{MAX_DEPTH} lists");
+    assert!(read(&write(&json!([deep])), budget()).is_none(), "one more");
+}
