@@ -260,8 +260,11 @@ fn triggers_of<'v>(flow: &'v Map<String, Value>, fp: &[PathSeg]) -> Vec<(Vec<Pat
     triggers
 }
 
+/// `path` and one more step, in a list of exactly that length (a copy then a push would
+/// double it: the records keep one path per node and edge).
 fn join(path: &[PathSeg], seg: PathSeg) -> Vec<PathSeg> {
-    let mut p = path.to_vec();
+    let mut p = Vec::with_capacity(path.len() + 1);
+    p.extend_from_slice(path);
     p.push(seg);
     p
 }
