@@ -252,7 +252,11 @@ fn emit_artifact(
                 if !errors.is_empty() {
                     // Point each problem at the canvas node it comes from.
                     diags.extend(errors.into_iter().map(|mut d| {
-                        if let Some(i) = d.node_id.as_ref().and_then(|id| a.nodes_by_id.get(id)) {
+                        if let Some(i) = d
+                            .node_id
+                            .as_ref()
+                            .and_then(|id| a.nodes_by_id.get(id.as_str()))
+                        {
                             d.path = Some(
                                 diagnostics::JsonPath::root()
                                     .key("nodes")

@@ -4,8 +4,8 @@
 use super::*;
 
 impl Cx<'_> {
-    pub(super) fn index_nodes(&mut self) -> HashMap<String, usize> {
-        let mut by_id: HashMap<String, usize> = HashMap::with_capacity(self.flow.nodes.len());
+    pub(super) fn index_nodes(&mut self) -> HashMap<Name, usize> {
+        let mut by_id: HashMap<Name, usize> = HashMap::with_capacity(self.flow.nodes.len());
         for (i, node) in self.flow.nodes.iter().enumerate() {
             if let Some(&first) = by_id.get(&node.id) {
                 self.shadowed[i] = true;
@@ -76,7 +76,7 @@ impl Cx<'_> {
     /// `(edge index, source node, target node)`.
     pub(super) fn check_edges(
         &mut self,
-        by_id: &HashMap<String, usize>,
+        by_id: &HashMap<Name, usize>,
     ) -> (Graph, Vec<(usize, usize, usize)>) {
         let mut control = Graph::new(self.flow.nodes.len());
         let mut data = Vec::new();
@@ -172,7 +172,7 @@ impl Cx<'_> {
         // stay linear.)
         let source = matches!(end, End::Source);
         let known = if ports.len() <= 16 {
-            ports.iter().any(|p| &p.id == port)
+            ports.iter().any(|p| p.id == *port)
         } else {
             self.port_sets
                 .entry((n, source))
@@ -210,7 +210,7 @@ impl Cx<'_> {
         i: usize,
         edge: &Edge,
         end: End,
-        by_id: &HashMap<String, usize>,
+        by_id: &HashMap<Name, usize>,
     ) -> Option<usize> {
         let (id, end) = match end {
             End::Source => (&edge.source.node, "source"),

@@ -154,7 +154,7 @@ impl Lenient {
                     &edge.target.node
                 })
             });
-            id.is_some_and(|id| dropped_ids.contains(id))
+            id.is_some_and(|id| dropped_ids.contains(id.as_str()))
         };
         let remap = |p: &mut JsonPath| {
             if let [PathSeg::Key(list), PathSeg::Index(i), ..] = p.0.as_mut_slice() {

@@ -30,7 +30,7 @@ use crate::diagnostics::{
     Code, Diagnostic, Focus, JsonPath, PathSeg, SuggestBudget, listed, suggestion,
 };
 use crate::load::SourceFile;
-use crate::model::{Edge, EdgeKind, Flow, LoopStyle, Node, NodeConfig, NodeKind};
+use crate::model::{Edge, EdgeKind, Flow, LoopStyle, Name, Node, NodeConfig, NodeKind};
 use crate::plugins;
 use graph::{Dominators, Graph};
 use lenient::Lenient;
@@ -53,7 +53,7 @@ pub fn forks_in_parallel(kind: NodeKind, any_conditional: bool) -> bool {
 pub struct AnalyzedFlow {
     pub flow: Flow,
     /// `nodes_by_id`: node id → index into `flow.nodes`.
-    pub nodes_by_id: HashMap<String, usize>,
+    pub nodes_by_id: HashMap<Name, usize>,
     /// Entry node indices, in declaration order.
     pub entries: Vec<usize>,
     /// Topological order of all nodes over control edges (declaration order breaks ties).
@@ -393,7 +393,7 @@ struct Cx<'a> {
     /// 1,000 candidates, so N problems among N names stay linear (`docs/limits.md`).
     suggestions: SuggestBudget,
     /// Port ids of nodes with many ports, by (node, whether outputs), built when needed.
-    port_sets: HashMap<(usize, bool), crate::hash::HashSet<String>>,
+    port_sets: HashMap<(usize, bool), crate::hash::HashSet<Name>>,
     /// The declared model roles and flow variables, for O(1) lookups.
     roles: crate::hash::HashSet<&'a str>,
     variables: crate::hash::HashSet<&'a str>,
@@ -600,6 +600,39 @@ mod tests {
                 .analyzed
                 .is_some()
         );
+    }
+
+    /// The model's short names (up to 24 bytes) are held inline, on the tape path and on
+    /// the `Value` path: what the model's memory figures rest on (docs/performance.md,
+    /// "Short names inline"). A conversion that kept a `String`'s buffer
+    /// (`CompactString::from_string_buffer`) would put them back on the heap.
+    #[test]
+    fn short_names_take_no_heap_block() {
+        let text = include_str!("../../examples/customer-support.flow.json");
+        let doc = crate::load::parse_json(text).unwrap();
+        let by_tape = analyze_valid(text).and_then(|o| o.analyzed).unwrap().flow;
+        for flow in [by_tape, Flow::deserialize_from(&doc).unwrap()] {
+            let mut names: Vec<&Name> = Vec::new();
+            for n in &flow.nodes {
+                names.extend([&n.id, &n.label]);
+                for p in n.inputs.iter().chain(&n.outputs).flatten() {
+                    names.push(&p.id);
+                    names.extend(p.label.iter().chain(&p.ty));
+                }
+            }
+            for e in &flow.edges {
+                names.extend([&e.id, &e.source.node, &e.source.port]);
+                names.extend([&e.target.node, &e.target.port]);
+            }
+            assert!(names.len() > 50, "{}", names.len());
+            // (Up to 24 bytes fit: the size of a `String`.)
+            let inline = std::mem::size_of::<Name>();
+            let on_heap: Vec<_> = names
+                .iter()
+                .filter(|n| n.len() <= inline && n.is_heap_allocated())
+                .collect();
+            assert!(on_heap.is_empty(), "{on_heap:?}");
+        }
     }
 
     #[test]

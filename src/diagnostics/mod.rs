@@ -200,13 +200,13 @@ impl Diagnostic {
         self
     }
 
-    pub fn node(mut self, id: impl Into<String>) -> Self {
-        self.node_id = Some(id.into());
+    pub fn node(mut self, id: impl AsRef<str>) -> Self {
+        self.node_id = Some(id.as_ref().to_owned());
         self
     }
 
-    pub fn edge(mut self, id: impl Into<String>) -> Self {
-        self.edge_id = Some(id.into());
+    pub fn edge(mut self, id: impl AsRef<str>) -> Self {
+        self.edge_id = Some(id.as_ref().to_owned());
         self
     }
 

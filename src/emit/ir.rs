@@ -105,7 +105,7 @@ pub fn into_module(a: &AnalyzedFlow, core: Core) -> Value {
 fn trigger(a: &AnalyzedFlow, t: Trigger, flow: &str) -> Value {
     let mut m = Map::new();
     m.insert("kind".into(), t.kind.into());
-    m.insert("name".into(), a.flow.nodes[t.node].id.clone().into());
+    m.insert("name".into(), a.flow.nodes[t.node].id.as_str().into());
     m.insert("target_flow".into(), flow.into());
     // The entry kind's documented defaults, then its config (which overrides them).
     let defaults: &[(&str, &str)] = match t.kind {
@@ -130,7 +130,7 @@ fn input_param(a: &AnalyzedFlow, entry: usize) -> Value {
     let ty = a.flow.nodes[entry]
         .outputs()
         .first()
-        .and_then(|p| p.ty.clone())
+        .and_then(|p| p.ty.as_deref().map(str::to_owned))
         .unwrap_or_else(|| "object".to_string());
     obj([
         ("name", crate::analyze::INPUT_BINDING.into()),
@@ -140,7 +140,7 @@ fn input_param(a: &AnalyzedFlow, entry: usize) -> Value {
 
 fn location(a: &AnalyzedFlow, node: usize, synthetic: Option<&str>) -> Value {
     let mut m = map_for(1 + usize::from(synthetic.is_some()));
-    m.insert("node_id".into(), a.flow.nodes[node].id.clone().into());
+    m.insert("node_id".into(), a.flow.nodes[node].id.as_str().into());
     if let Some(s) = synthetic {
         m.insert("synthetic".into(), s.into());
     }

@@ -206,7 +206,7 @@ impl<'a> Facts<'a> {
                     );
                     let d = self
                         .edge_diag(Code::AmbiguousFallthrough, falls[1], msg)
-                        .node(self.id(v).to_string());
+                        .node(self.id(v));
                     self.diags.push(d);
                 }
                 self.choice[v] = Some(Choice {

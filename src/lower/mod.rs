@@ -16,6 +16,7 @@ pub mod verify;
 
 use crate::analyze::AnalyzedFlow;
 use crate::diagnostics::{Code, Diagnostic, JsonPath};
+use crate::model::Name;
 use facts::is_guarded;
 
 /// One element of a structured body. Indices refer to `flow.nodes` / `flow.edges`.
@@ -71,7 +72,7 @@ pub struct FlowBody {
 
 /// The ports of a `logic_loop`: the output named `body` and the one named `done` — by id,
 /// by `out_`-prefixed id, or by label — and otherwise the first and second declared output.
-pub fn loop_ports(a: &AnalyzedFlow, node: usize) -> (String, String) {
+pub fn loop_ports(a: &AnalyzedFlow, node: usize) -> (Name, Name) {
     let outs = a.flow.nodes[node].outputs();
     let named = |name: &str| {
         outs.iter()
@@ -86,21 +87,21 @@ pub fn loop_ports(a: &AnalyzedFlow, node: usize) -> (String, String) {
             let d = outs
                 .iter()
                 .find(|p| p.id != b)
-                .map_or_else(|| "done".to_string(), |p| p.id.clone());
+                .map_or_else(|| Name::const_new("done"), |p| p.id.clone());
             (b, d)
         }
         (None, Some(d)) => {
             let b = outs
                 .iter()
                 .find(|p| p.id != d)
-                .map_or_else(|| "body".to_string(), |p| p.id.clone());
+                .map_or_else(|| Name::const_new("body"), |p| p.id.clone());
             (b, d)
         }
         (None, None) => (
             outs.first()
-                .map_or_else(|| "body".to_string(), |p| p.id.clone()),
+                .map_or_else(|| Name::const_new("body"), |p| p.id.clone()),
             outs.get(1)
-                .map_or_else(|| "done".to_string(), |p| p.id.clone()),
+                .map_or_else(|| Name::const_new("done"), |p| p.id.clone()),
         ),
     }
 }
@@ -158,7 +159,7 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
                             ),
                         )
                         .at(JsonPath::root().key("nodes").index(entries[0]).key("id"))
-                        .node(f.id(entries[0]).to_string()),
+                        .node(f.id(entries[0])),
                     );
                 }
                 flows.push(FlowBody { entries, blocks });

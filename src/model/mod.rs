@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
@@ -14,6 +15,12 @@ mod config;
 
 /// The flow's ScaiCore target when `scaicore_target` is absent.
 pub const DEFAULT_SCAICORE_TARGET: &str = "0.2";
+
+/// The short strings a flow has by the thousand: node, edge and port ids, labels, port
+/// types. Up to 24 bytes are held inline (`n1234`, `in`, `object`, `Classify 12`), so
+/// they cost no allocation of their own: at 10,000 nodes, 137,000 fewer blocks in
+/// the model (docs/performance.md, "Short names inline").
+pub type Name = CompactString;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flow {
@@ -180,19 +187,19 @@ pub struct Position {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Port {
-    pub id: String,
+    pub id: Name,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
+    pub label: Option<Name>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub ty: Option<String>,
+    pub ty: Option<Name>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
-    pub id: String,
+    pub id: Name,
     #[serde(rename = "type")]
     pub kind: NodeKind,
-    pub label: String,
+    pub label: Name,
     pub position: Position,
     // (Sized maps: serde_json's own visitor grows every map entry by entry.)
     #[serde(
@@ -217,9 +224,9 @@ fn default_ports(ports: &[DefaultPort]) -> Vec<Port> {
     ports
         .iter()
         .map(|(id, label)| Port {
-            id: (*id).to_string(),
-            label: Some((*label).to_string()),
-            ty: Some(DEFAULT_PORT_TYPE.to_string()),
+            id: Name::const_new(id),
+            label: Some(Name::const_new(label)),
+            ty: Some(Name::const_new(DEFAULT_PORT_TYPE)),
         })
         .collect()
 }
@@ -440,13 +447,13 @@ impl EdgeKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Endpoint {
-    pub node: String,
-    pub port: String,
+    pub node: Name,
+    pub port: Name,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
-    pub id: String,
+    pub id: Name,
     #[serde(rename = "type")]
     pub kind: EdgeKind,
     pub source: Endpoint,

@@ -207,6 +207,12 @@ impl<'a> From<&'a String> for V<'a> {
     }
 }
 
+impl<'a> From<&'a crate::model::Name> for V<'a> {
+    fn from(s: &'a crate::model::Name) -> Self {
+        V::Str(s)
+    }
+}
+
 impl Serialize for V<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
