@@ -78,7 +78,7 @@ impl Cx<'_> {
         &mut self,
         by_id: &HashMap<Name, usize>,
     ) -> (Graph, Vec<(usize, usize, usize)>) {
-        let mut control = Graph::new(self.flow.nodes.len());
+        let mut control = Vec::new();
         let mut data = Vec::new();
         for (i, edge) in self.flow.edges.iter().enumerate() {
             let src = self.resolve_end(i, edge, End::Source, by_id);
@@ -140,12 +140,12 @@ impl Cx<'_> {
                 continue;
             }
             if edge.kind.is_control() {
-                control.add(s, t, i);
+                control.push((s, t, i));
             } else {
                 data.push((i, s, t));
             }
         }
-        (control, data)
+        (Graph::from_edges(self.flow.nodes.len(), &control), data)
     }
 
     /// SF204 / SF205: the port an edge names exists on its node.
@@ -388,7 +388,7 @@ impl Cx<'_> {
         let mut seen = crate::hash::HashSet::from_iter([s]);
         let mut stack = vec![s];
         while let Some(u) = stack.pop() {
-            for &(w, _) in &control.succ[u] {
+            for &(w, _) in control.succ(u) {
                 if pos[w] <= until && seen.insert(w) {
                     window.push(w);
                     stack.push(w);
@@ -402,7 +402,8 @@ impl Cx<'_> {
                 continue;
             }
             let preds = || {
-                control.pred[v]
+                control
+                    .pred(v)
                     .iter()
                     .map(|&(p, _)| p)
                     .filter(|&p| doms.is_reachable(p))
@@ -416,7 +417,8 @@ impl Cx<'_> {
                 count > 1
                     && forks_in_parallel(
                         self.flow.nodes[d].kind,
-                        control.succ[d]
+                        control
+                            .succ(d)
                             .iter()
                             .any(|&(_, e)| self.flow.edges[e].kind == EdgeKind::Conditional),
                     )

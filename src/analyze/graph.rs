@@ -8,32 +8,74 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 /// A directed graph over node indices `0..n`; each successor carries the edge index that
-/// created it (for diagnostics).
+/// created it (for diagnostics). Held in compressed rows: a node's successors (and its
+/// predecessors) are one slice of a list shared by all, in the order of their edges. (A
+/// list of its own per node and direction was 20,000 heap blocks at 10,000 nodes, held
+/// from analysis to emission; docs/performance.md, "Names inline, the graph in rows".)
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
-    pub succ: Vec<Vec<(usize, usize)>>,
-    pub pred: Vec<Vec<(usize, usize)>>,
+    succ: Rows,
+    pred: Rows,
+}
+
+/// One list per node, in one allocation: row `v` is `items[start[v]..start[v + 1]]`.
+#[derive(Debug, Clone, Default)]
+struct Rows {
+    start: Vec<usize>,
+    items: Vec<(usize, usize)>,
+}
+
+impl Rows {
+    /// The rows of `n` nodes from `(row, item)` pairs; each row keeps its items in the
+    /// order given.
+    fn build(n: usize, pairs: impl Iterator<Item = (usize, (usize, usize))> + Clone) -> Rows {
+        let mut start = vec![0usize; n + 1];
+        for (row, _) in pairs.clone() {
+            start[row + 1] += 1;
+        }
+        for v in 0..n {
+            start[v + 1] += start[v];
+        }
+        let mut next = start.clone();
+        let mut items = vec![(0, 0); start[n]];
+        for (row, item) in pairs {
+            items[next[row]] = item;
+            next[row] += 1;
+        }
+        Rows { start, items }
+    }
+
+    fn row(&self, v: usize) -> &[(usize, usize)] {
+        &self.items[self.start[v]..self.start[v + 1]]
+    }
 }
 
 impl Graph {
-    pub fn new(n: usize) -> Self {
+    /// The graph of `n` nodes and the given `(from, to, edge)` edges, in their order.
+    pub fn from_edges(n: usize, edges: &[(usize, usize, usize)]) -> Self {
+        let pairs = edges.iter();
         Graph {
-            succ: vec![Vec::new(); n],
-            pred: vec![Vec::new(); n],
+            succ: Rows::build(n, pairs.clone().map(|&(from, to, e)| (from, (to, e)))),
+            pred: Rows::build(n, pairs.map(|&(from, to, e)| (to, (from, e)))),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.succ.len()
+        self.succ.start.len().saturating_sub(1)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.succ.is_empty()
+        self.len() == 0
     }
 
-    pub fn add(&mut self, from: usize, to: usize, edge: usize) {
-        self.succ[from].push((to, edge));
-        self.pred[to].push((from, edge));
+    /// The successors of `v`: `(node, edge)`, in edge order.
+    pub fn succ(&self, v: usize) -> &[(usize, usize)] {
+        self.succ.row(v)
+    }
+
+    /// The predecessors of `v`: `(node, edge)`, in edge order.
+    pub fn pred(&self, v: usize) -> &[(usize, usize)] {
+        self.pred.row(v)
     }
 
     /// Strongly connected components with more than one node (self-loops are excluded from
@@ -61,7 +103,7 @@ impl Graph {
             stack.push(root);
             on_stack[root] = true;
             while let Some(&mut (v, ref mut i)) = call.last_mut() {
-                if let Some(&(w, _)) = self.succ[v].get(*i) {
+                if let Some(&(w, _)) = self.succ(v).get(*i) {
                     *i += 1;
                     if index[w] == UNVISITED {
                         index[w] = next;
@@ -124,7 +166,7 @@ impl Graph {
                 edges.reverse();
                 return Some((nodes, edges));
             }
-            for &(w, e) in &self.succ[v] {
+            for &(w, e) in self.succ(v) {
                 if members.binary_search(&w).is_ok() && seen.insert(w) {
                     prev.insert(w, (v, e));
                     queue.push_back(w);
@@ -141,7 +183,8 @@ impl Graph {
         let mut covered: HashSet<usize> = HashSet::new();
         let mut out = Vec::new();
         for &u in members {
-            let mut succ: Vec<(usize, usize)> = self.succ[u]
+            let mut succ: Vec<(usize, usize)> = self
+                .succ(u)
                 .iter()
                 .copied()
                 .filter(|(w, _)| members.binary_search(w).is_ok())
@@ -169,13 +212,13 @@ impl Graph {
     /// breaks ties). Nodes on cycles are left out.
     pub fn topo_order(&self) -> Vec<usize> {
         let n = self.len();
-        let mut indeg: Vec<usize> = self.pred.iter().map(Vec::len).collect();
+        let mut indeg: Vec<usize> = (0..n).map(|v| self.pred(v).len()).collect();
         let mut ready: BinaryHeap<Reverse<usize>> =
             (0..n).filter(|&v| indeg[v] == 0).map(Reverse).collect();
         let mut order = Vec::with_capacity(n);
         while let Some(Reverse(v)) = ready.pop() {
             order.push(v);
-            for &(w, _) in &self.succ[v] {
+            for &(w, _) in self.succ(v) {
                 indeg[w] -= 1;
                 if indeg[w] == 0 {
                     ready.push(Reverse(w));
@@ -193,7 +236,7 @@ impl Graph {
             seen[r] = true;
         }
         while let Some(v) = stack.pop() {
-            for &(w, _) in &self.succ[v] {
+            for &(w, _) in self.succ(v) {
                 if !seen[w] {
                     seen[w] = true;
                     stack.push(w);
@@ -236,7 +279,7 @@ impl Dominators {
                 continue;
             }
             let mut acc: Option<Option<usize>> = None;
-            for &(p, _) in &g.pred[v] {
+            for &(p, _) in g.pred(v) {
                 if idom[p].is_none() {
                     continue;
                 }
@@ -346,12 +389,32 @@ impl Dominators {
 mod tests {
     use super::*;
 
+    /// Each node's row holds its edges in the order given; a node without edges has an
+    /// empty row; the default graph has no nodes.
+    #[test]
+    fn rows_keep_the_order_of_the_edges() {
+        let g = Graph::from_edges(5, &[(0, 2, 7), (1, 2, 8), (0, 1, 9), (0, 3, 4), (3, 0, 5)]);
+        assert_eq!((g.len(), g.is_empty()), (5, false));
+        assert_eq!(g.succ(0), [(2, 7), (1, 9), (3, 4)]);
+        assert_eq!(g.succ(1), [(2, 8)]);
+        assert_eq!(g.succ(3), [(0, 5)]);
+        assert_eq!(g.pred(2), [(0, 7), (1, 8)]);
+        assert_eq!(g.pred(0), [(3, 5)]);
+        assert!(g.succ(2).is_empty() && g.succ(4).is_empty() && g.pred(4).is_empty());
+        let none = Graph::default();
+        assert_eq!((none.len(), none.is_empty()), (0, true));
+        let lone = Graph::from_edges(3, &[]);
+        assert_eq!((lone.len(), lone.is_empty()), (3, false));
+        assert!((0..3).all(|v| lone.succ(v).is_empty() && lone.pred(v).is_empty()));
+    }
+
     fn graph(n: usize, edges: &[(usize, usize)]) -> Graph {
-        let mut g = Graph::new(n);
-        for (i, &(a, b)) in edges.iter().enumerate() {
-            g.add(a, b, i);
-        }
-        g
+        let edges: Vec<_> = edges
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b))| (a, b, i))
+            .collect();
+        Graph::from_edges(n, &edges)
     }
 
     #[test]

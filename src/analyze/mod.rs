@@ -604,7 +604,7 @@ mod tests {
 
     /// The model's short names (up to 24 bytes) are held inline, on the tape path and on
     /// the `Value` path: what the model's memory figures rest on (docs/performance.md,
-    /// "Short names inline"). A conversion that kept a `String`'s buffer
+    /// "Names inline, the graph in rows"). A conversion that kept a `String`'s buffer
     /// (`CompactString::from_string_buffer`) would put them back on the heap.
     #[test]
     fn short_names_take_no_heap_block() {

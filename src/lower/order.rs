@@ -32,14 +32,13 @@ pub fn series_parallel(n: usize, edges: &[(usize, usize)]) -> Result<Vec<Elem>, 
             succ[a].push(b);
         }
     }
-    let mut graph = Graph::new(n);
+    let mut edges = Vec::new();
     for (a, l) in succ.iter_mut().enumerate() {
         l.sort_unstable();
         l.dedup();
-        for &b in l.iter() {
-            graph.add(a, b, 0);
-        }
+        edges.extend(l.iter().map(|&b| (a, b, 0)));
     }
+    let graph = Graph::from_edges(n, &edges);
     let order = graph.topo_order();
     if order.len() < n {
         return Err(cycle_edge(&succ, &order));

@@ -19,7 +19,7 @@ pub const DEFAULT_SCAICORE_TARGET: &str = "0.2";
 /// The short strings a flow has by the thousand: node, edge and port ids, labels, port
 /// types. Up to 24 bytes are held inline (`n1234`, `in`, `object`, `Classify 12`), so
 /// they cost no allocation of their own: at 10,000 nodes, 137,000 fewer blocks in
-/// the model (docs/performance.md, "Short names inline").
+/// the model (docs/performance.md, "Names inline, the graph in rows").
 pub type Name = CompactString;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
