@@ -1,4 +1,4 @@
-//! A compact parse of a JSON document: one flat array of 16-byte nodes whose strings point
+//! A compact parse of a JSON document: one flat array of 12-byte nodes whose strings point
 //! into the source text, instead of a `serde_json::Value` tree (one allocation per string,
 //! array and object, about twelve times the text).
 //!
@@ -37,15 +37,19 @@ pub struct Tape<'s> {
     nodes: Vec<Node>,
     /// The decoded text of strings that hold escapes.
     decoded: String,
+    /// The numbers that are not an integer from 0 to `u32::MAX` (those are held in their
+    /// node): so a node needs no room for 8 bytes, and is 12 bytes instead of 16.
+    numbers: Vec<Number>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Node {
     Null,
     Bool(bool),
-    PosInt(u64),
-    NegInt(i64),
-    Float(f64),
+    /// An integer from 0 to `u32::MAX` (a flow's positions, counts, sizes).
+    Small(u32),
+    /// Any other number: its index in `numbers`.
+    Number(u32),
     /// A string: `len` bytes at `at` in the source, or in `decoded` when it held escapes.
     Str {
         at: u32,
@@ -89,6 +93,7 @@ impl<'s> Tape<'s> {
                 // About one node per 13 bytes of a pretty-printed flow.
                 nodes: Vec::with_capacity(text.len() / 12 + 4),
                 decoded: String::new(),
+                numbers: Vec::new(),
             },
             open: Vec::new(),
             keys: Vec::new(),
@@ -236,7 +241,15 @@ impl Parser<'_> {
             b'n' => self.literal(b"null", Node::Null)?,
             b'-' | b'0'..=b'9' => {
                 let n = self.number()?;
-                self.push(n);
+                let node = match n.as_u64().map(u32::try_from) {
+                    Some(Ok(small)) => Node::Small(small),
+                    _ => {
+                        let at = u32::try_from(self.tape.numbers.len()).ok()?;
+                        self.tape.numbers.push(n);
+                        Node::Number(at)
+                    }
+                };
+                self.push(node);
             }
             _ => return None,
         }
@@ -332,7 +345,7 @@ impl Parser<'_> {
     }
 
     /// A number literal, read as serde_json reads it.
-    fn number(&mut self) -> Option<Node> {
+    fn number(&mut self) -> Option<Number> {
         let start = self.i;
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
@@ -356,25 +369,19 @@ impl Parser<'_> {
                 .iter()
                 .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
             return Some(if negative {
-                Node::NegInt(-(n as i64))
+                Number::from(-(n as i64))
             } else {
-                Node::PosInt(n)
+                Number::from(n)
             });
         }
         // Everything else through serde_json's own number parser.
         let n: Number = serde_json::from_str(&self.tape.source[start..self.i]).ok()?;
-        if let Some(u) = n.as_u64() {
-            Some(Node::PosInt(u))
-        } else if let Some(i) = n.as_i64() {
-            Some(Node::NegInt(i))
-        } else {
-            // An integer literal serde_json read as a float (`-0`, or past 64 bits, which
-            // the strict parse checks for exactness) is left to the strict parse.
-            if !lit.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
-                return None;
-            }
-            n.as_f64().map(Node::Float)
+        // An integer literal serde_json read as a float (`-0`, or past 64 bits, which the
+        // strict parse checks for exactness) is left to the strict parse.
+        if n.is_f64() && !lit.iter().any(|c| matches!(c, b'.' | b'e' | b'E')) {
+            return None;
         }
+        Some(n)
     }
 
     /// A string literal (at its opening quote).
@@ -597,10 +604,8 @@ impl<'a> JsonView<'a> for TapeRef<'a> {
         match self.node() {
             Node::Null => Shape::Null,
             Node::Bool(b) => Shape::Bool(b),
-            Node::PosInt(n) => Shape::Number(n.into()),
-            Node::NegInt(n) => Shape::Number(n.into()),
-            // ok: stored from a serde_json `Number`, which is never NaN or infinite.
-            Node::Float(f) => Shape::Number(Number::from_f64(f).expect("finite")),
+            Node::Small(n) => Shape::Number(n.into()),
+            Node::Number(i) => Shape::Number(self.tape.numbers[i as usize].clone()),
             n @ Node::Str { .. } => Shape::String(self.tape.text(n)),
             Node::Array { len, .. } => Shape::Array(
                 len as usize,

@@ -20,9 +20,15 @@ impl<'de> TapeRef<'de> {
         match self.node() {
             Node::Null => Unexpected::Unit,
             Node::Bool(b) => Unexpected::Bool(b),
-            Node::PosInt(n) => Unexpected::Unsigned(n),
-            Node::NegInt(n) => Unexpected::Signed(n),
-            Node::Float(f) => Unexpected::Float(f),
+            Node::Small(n) => Unexpected::Unsigned(n.into()),
+            Node::Number(i) => {
+                let n = &self.tape.numbers[i as usize];
+                match (n.as_u64(), n.as_i64()) {
+                    (Some(u), _) => Unexpected::Unsigned(u),
+                    (None, Some(i)) => Unexpected::Signed(i),
+                    (None, None) => Unexpected::Float(n.as_f64().unwrap_or_default()),
+                }
+            }
             Node::Str { .. } => Unexpected::Str(self.as_str().unwrap_or_default()),
             Node::Array { .. } => Unexpected::Seq,
             Node::Object { .. } => Unexpected::Map,
@@ -35,9 +41,9 @@ impl<'de> TapeRef<'de> {
 
     fn number<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.node() {
-            Node::PosInt(n) => visitor.visit_u64(n),
-            Node::NegInt(n) => visitor.visit_i64(n),
-            Node::Float(f) => visitor.visit_f64(f),
+            Node::Small(n) => visitor.visit_u64(n.into()),
+            // (As serde_json's `Number` hands itself to a visitor.)
+            Node::Number(i) => (&self.tape.numbers[i as usize]).deserialize_any(visitor),
             _ => Err(self.invalid_type(&visitor)),
         }
     }

@@ -329,8 +329,8 @@ fn the_checks_catch_what_they_are_for() {
 }
 
 #[test]
-fn nodes_are_16_bytes() {
-    assert_eq!(std::mem::size_of::<Node>(), 16);
+fn nodes_are_12_bytes() {
+    assert_eq!(std::mem::size_of::<Node>(), 12);
 }
 
 /// The eight-byte scan of a string's plain text finds the byte a byte-by-byte scan finds:

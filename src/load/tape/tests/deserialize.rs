@@ -526,3 +526,36 @@ fn bytes_come_from_strings_and_arrays_on_both() {
         assert_eq!(v, expected, "{text}");
     }
 }
+
+/// A number is held in its node from 0 to `u32::MAX` and in the side table past either
+/// end; both read back as the strict parse reads them, into every type of the battery.
+#[test]
+fn numbers_read_the_same_on_both_sides_of_the_inline_range() {
+    for (text, inline) in [
+        ("0", true),
+        ("7", true),
+        ("4294967295", true),
+        ("4294967296", false),
+        ("18446744073709551615", false),
+        ("-1", false),
+        ("-4294967296", false),
+        ("-9223372036854775808", false),
+        ("0.5", false),
+        ("-0.0", false),
+        ("1e3", false),
+        ("1.0", false),
+        ("12345678901234567890", false),
+    ] {
+        let (tape, value) = read(text);
+        let node = tape.root().node();
+        assert_eq!(matches!(node, Node::Small(_)), inline, "{text}: {node:?}");
+        assert!(
+            inline || matches!(node, Node::Number(_)),
+            "{text}: {node:?}"
+        );
+        battery(tape.root(), &value);
+        let list = format!("[{text}, {text}]");
+        let (tape, value) = read(&list);
+        battery(tape.root(), &value);
+    }
+}
