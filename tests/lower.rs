@@ -575,6 +575,46 @@ fn declared_loop_ports_are_matched_by_name() {
     assert_eq!(structured(&doc), ["loop(loop)[b]; after"]);
 }
 
+/// A loop with a `done` port and no `body` port: its body is its first other output,
+/// wherever the two are declared.
+#[test]
+fn the_body_is_the_output_that_is_not_done() {
+    for outputs in [
+        json!([{"id": "out_done", "label": "done"}, {"id": "repeat"}]),
+        json!([{"id": "repeat"}, {"id": "out_done", "label": "done"}]),
+    ] {
+        let mut doc = flow(
+            &[
+                IN,
+                ("node_loop", "logic_loop"),
+                ("node_b", "llm_rigid"),
+                ("node_after", "llm_rigid"),
+            ],
+            &[
+                (
+                    "e1",
+                    "sequential",
+                    "node_in",
+                    "out_request",
+                    "node_loop",
+                    "",
+                ),
+                ("e2", "sequential", "node_loop", "repeat", "node_b", ""),
+                (
+                    "e3",
+                    "sequential",
+                    "node_loop",
+                    "out_done",
+                    "node_after",
+                    "",
+                ),
+            ],
+        );
+        doc["nodes"][1]["outputs"] = outputs.clone();
+        assert_eq!(structured(&doc), ["loop(loop)[b]; after"], "{outputs}");
+    }
+}
+
 /// `node_d` forks into `arms` (edge id, type, condition, target); `node_x` and `node_y`
 /// continue at `node_j`, which continues at `node_k`; `node_err` ends the flow.
 fn early_exit(
