@@ -540,8 +540,9 @@ fn conditions_that_cannot_be_honoured_are_refused() {
     );
 }
 
-#[test]
-fn declared_loop_ports_are_matched_by_name() {
+/// `node_in` → `node_loop`, whose port named by `body` leads to `node_b` and whose port
+/// `out_done` leads to `node_after`; the loop declares `outputs`.
+fn loop_with_outputs(body: &str, outputs: Value) -> Value {
     let mut doc = flow(
         &[
             IN,
@@ -558,7 +559,7 @@ fn declared_loop_ports_are_matched_by_name() {
                 "node_loop",
                 "",
             ),
-            ("e2", "sequential", "node_loop", "out_body", "node_b", ""),
+            ("e2", "sequential", "node_loop", body, "node_b", ""),
             (
                 "e3",
                 "sequential",
@@ -569,9 +570,17 @@ fn declared_loop_ports_are_matched_by_name() {
             ),
         ],
     );
+    doc["nodes"][1]["outputs"] = outputs;
+    doc
+}
+
+#[test]
+fn declared_loop_ports_are_matched_by_name() {
     // Declared in the "wrong" order: names win over positions.
-    doc["nodes"][1]["outputs"] =
-        json!([{"id": "out_done", "label": "done"}, {"id": "out_body", "label": "body"}]);
+    let doc = loop_with_outputs(
+        "out_body",
+        json!([{"id": "out_done", "label": "done"}, {"id": "out_body", "label": "body"}]),
+    );
     assert_eq!(structured(&doc), ["loop(loop)[b]; after"]);
 }
 
@@ -583,34 +592,7 @@ fn the_body_is_the_output_that_is_not_done() {
         json!([{"id": "out_done", "label": "done"}, {"id": "repeat"}]),
         json!([{"id": "repeat"}, {"id": "out_done", "label": "done"}]),
     ] {
-        let mut doc = flow(
-            &[
-                IN,
-                ("node_loop", "logic_loop"),
-                ("node_b", "llm_rigid"),
-                ("node_after", "llm_rigid"),
-            ],
-            &[
-                (
-                    "e1",
-                    "sequential",
-                    "node_in",
-                    "out_request",
-                    "node_loop",
-                    "",
-                ),
-                ("e2", "sequential", "node_loop", "repeat", "node_b", ""),
-                (
-                    "e3",
-                    "sequential",
-                    "node_loop",
-                    "out_done",
-                    "node_after",
-                    "",
-                ),
-            ],
-        );
-        doc["nodes"][1]["outputs"] = outputs.clone();
+        let doc = loop_with_outputs("repeat", outputs.clone());
         assert_eq!(structured(&doc), ["loop(loop)[b]; after"], "{outputs}");
     }
 }
