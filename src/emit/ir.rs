@@ -130,8 +130,9 @@ fn input_param(a: &AnalyzedFlow, entry: usize) -> Value {
     let ty = a.flow.nodes[entry]
         .outputs()
         .first()
-        .and_then(|p| p.ty.as_deref().map(str::to_owned))
-        .unwrap_or_else(|| "object".to_string());
+        .and_then(|p| p.ty.as_deref())
+        .unwrap_or(crate::model::DEFAULT_PORT_TYPE)
+        .to_owned();
     obj([
         ("name", crate::analyze::INPUT_BINDING.into()),
         ("type", ty.into()),
