@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 
 use serde_json::{Map, Value};
 
-use crate::model::{Category, NodeKind};
+use crate::model::{Category, NodeKind, loop_body_port};
 
 /// Loops nest as clusters at most this deep; a loop deeper than that is drawn with its
 /// shape and `body` / `done` labels but without a box of its own.
@@ -227,37 +227,6 @@ struct RawEdge<'a> {
     condition: Option<&'a str>,
 }
 
-/// The `body` and `done` ports of a loop, found as lowering finds them (docs/lowering.md):
-/// by id, `out_`-prefixed id or label, else the first and second output.
-fn loop_ports(outs: &[(String, Option<String>)]) -> (String, String) {
-    let named = |name: &str| {
-        outs.iter()
-            .find(|(id, label)| {
-                id == name || *id == format!("out_{name}") || label.as_deref() == Some(name)
-            })
-            .map(|(id, _)| id.clone())
-    };
-    let other = |not: &str, fallback: &str| {
-        outs.iter()
-            .find(|(id, _)| id != not)
-            .map_or_else(|| fallback.to_string(), |(id, _)| id.clone())
-    };
-    match (named("body"), named("done")) {
-        (Some(b), Some(d)) => (b, d),
-        (Some(b), None) => {
-            let d = other(&b, "done");
-            (b, d)
-        }
-        (None, Some(d)) => (other(&d, "body"), d),
-        (None, None) => (
-            outs.first()
-                .map_or_else(|| "body".to_string(), |(id, _)| id.clone()),
-            outs.get(1)
-                .map_or_else(|| "done".to_string(), |(id, _)| id.clone()),
-        ),
-    }
-}
-
 fn scalar(v: Option<&Value>) -> Option<String> {
     match v? {
         Value::String(s) => Some(s.clone()),
@@ -390,9 +359,14 @@ impl Diagram {
             Some(NodeKind::LogicParallel | NodeKind::LogicLoop) => false,
             _ => has_conditional[i],
         };
-        let loop_port_ids: Vec<Option<(String, String)>> = raw
+        // (The port lowering runs the body from: `model::loop_body_port`.)
+        let loop_bodies: Vec<Option<&str>> = raw
             .iter()
-            .map(|r| (r.kind == Some(NodeKind::LogicLoop)).then(|| loop_ports(&r.outputs)))
+            .map(|r| {
+                (r.kind == Some(NodeKind::LogicLoop)).then(|| {
+                    loop_body_port(r.outputs.iter().map(|(id, l)| (id.as_str(), l.as_deref())))
+                })
+            })
             .collect();
 
         let mut edges: Vec<DEdge> = edges_raw
@@ -472,11 +446,11 @@ impl Diagram {
         let mut budget = CLUSTER_BUDGET + n + edges.len();
         let mut within_budget = true;
         let mut stamp = vec![usize::MAX; n];
-        for (l, ports) in loop_port_ids.iter().enumerate() {
-            let Some((body, _)) = ports else { continue };
+        for (l, body) in loop_bodies.iter().enumerate() {
+            let Some(body) = *body else { continue };
             let starts: Vec<usize> = succ[l]
                 .iter()
-                .filter(|&&(to, k)| to != l && edges_raw[k].from_port == Some(body.as_str()))
+                .filter(|&&(to, k)| to != l && edges_raw[k].from_port == Some(body))
                 .map(|&(to, _)| to)
                 .collect();
             if starts.is_empty() {

@@ -2,7 +2,7 @@
 //! declaration order, whether it is a decision and which value each out-edge stands for,
 //! and a loop's body port. Node-level problems (`SF215`, `SF217`) are found here, once.
 
-use super::loop_ports;
+use super::loop_body;
 use crate::analyze::AnalyzedFlow;
 use crate::diagnostics::{Code, Diagnostic, JsonPath};
 use crate::model::{EdgeKind, NodeKind};
@@ -163,7 +163,7 @@ impl<'a> Facts<'a> {
         let conditional = |e: &usize| a.flow.edges[*e].kind == EdgeKind::Conditional;
         match kind {
             NodeKind::LogicLoop => {
-                let (body, _) = loop_ports(a, v);
+                let body = loop_body(a, v);
                 for &e in &self.outs[v].clone() {
                     self.body_edge[e] = a.flow.edges[e].source.port == body;
                     if is_guarded(a, e) {

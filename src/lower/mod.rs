@@ -70,40 +70,12 @@ pub struct FlowBody {
     pub blocks: Vec<Block>,
 }
 
-/// The ports of a `logic_loop`: the output named `body` and the one named `done` — by id,
-/// by `out_`-prefixed id, or by label — and otherwise the first and second declared output.
-pub fn loop_ports(a: &AnalyzedFlow, node: usize) -> (Name, Name) {
+/// The output a `logic_loop` runs its body from ([`crate::model::loop_body_port`]).
+pub fn loop_body(a: &AnalyzedFlow, node: usize) -> Name {
     let outs = a.flow.nodes[node].outputs();
-    let named = |name: &str| {
-        outs.iter()
-            .find(|p| {
-                p.id == name || p.id == format!("out_{name}") || p.label.as_deref() == Some(name)
-            })
-            .map(|p| p.id.clone())
-    };
-    match (named("body"), named("done")) {
-        (Some(b), Some(d)) => (b, d),
-        (Some(b), None) => {
-            let d = outs
-                .iter()
-                .find(|p| p.id != b)
-                .map_or_else(|| Name::const_new("done"), |p| p.id.clone());
-            (b, d)
-        }
-        (None, Some(d)) => {
-            let b = outs
-                .iter()
-                .find(|p| p.id != d)
-                .map_or_else(|| Name::const_new("body"), |p| p.id.clone());
-            (b, d)
-        }
-        (None, None) => (
-            outs.first()
-                .map_or_else(|| Name::const_new("body"), |p| p.id.clone()),
-            outs.get(1)
-                .map_or_else(|| Name::const_new("done"), |p| p.id.clone()),
-        ),
-    }
+    Name::from(crate::model::loop_body_port(
+        outs.iter().map(|p| (p.id.as_str(), p.label.as_deref())),
+    ))
 }
 
 /// How deeply blocks may nest (forks and loops inside each other). Canvas flows stay far

@@ -282,6 +282,34 @@ pub fn is_identifier(s: &str) -> bool {
         && !RESERVED_WORDS.contains(&s)
 }
 
+/// The output a `logic_loop` runs its body from (docs/lowering.md, "Loop ports"): the one
+/// called `body` (by id, by `out_`-prefixed id or by label); else the first output other
+/// than the one called `done` (found the same way); else `body`. Every other output leaves
+/// the loop. `outputs` are `(id, label)`, in declared order. Lowering and `scaiflow graph`
+/// both ask here.
+pub fn loop_body_port<'a, I>(outputs: I) -> &'a str
+where
+    I: Iterator<Item = (&'a str, Option<&'a str>)> + Clone,
+{
+    let named = |name: &str| {
+        outputs
+            .clone()
+            .find(|&(id, label)| {
+                id == name || id.strip_prefix("out_") == Some(name) || label == Some(name)
+            })
+            .map(|(id, _)| id)
+    };
+    named("body")
+        .or_else(|| {
+            let done = named("done");
+            outputs
+                .clone()
+                .map(|(id, _)| id)
+                .find(|&id| Some(id) != done)
+        })
+        .unwrap_or("body")
+}
+
 /// Derives a result binding from a node id: the id without a leading `node_`, sanitised into
 /// a ScaiCore identifier (ASCII punctuation becomes `_`; a non-ASCII character becomes
 /// `u<hex code point>`, so distinct non-ASCII ids never collide; a leading character that
@@ -473,6 +501,28 @@ mod tests {
         for k in [EdgeKind::Sequential, EdgeKind::Conditional, EdgeKind::Data] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
+    }
+
+    /// The body port by its name in each form, else the first output that is not `done`,
+    /// else `body`.
+    #[test]
+    fn the_loop_body_port() {
+        let body =
+            |outs: &[(&'static str, Option<&'static str>)]| loop_body_port(outs.iter().copied());
+        assert_eq!(body(&[("a", None), ("body", None)]), "body");
+        assert_eq!(body(&[("a", None), ("out_body", None)]), "out_body");
+        assert_eq!(body(&[("a", None), ("b", Some("body")), ("c", None)]), "b");
+        assert_eq!(body(&[("out_done", None), ("x", None)]), "x");
+        assert_eq!(body(&[("x", None), ("y", Some("done"))]), "x");
+        assert_eq!(
+            body(&[("d", Some("done")), ("e", Some("done")), ("x", None)]),
+            "e"
+        );
+        assert_eq!(body(&[("first", None), ("second", None)]), "first");
+        assert_eq!(body(&[("done", None)]), "body");
+        assert_eq!(body(&[]), "body");
+        // A name wins over a position, and `body` over `done`.
+        assert_eq!(body(&[("done", Some("body")), ("x", None)]), "done");
     }
 
     #[test]
