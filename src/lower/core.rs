@@ -241,9 +241,11 @@ pub const GUARDED_FIELDS: &[&str] = &[
 /// The keys of `cfg` among `keys` that are set, in `keys` order; `null` means "not set"
 /// (`docs/flow-format.md`) and is left out.
 fn pick<'a>(cfg: Option<&'a Map<String, Value>>, keys: &[&'a str]) -> Fields<'a> {
-    let mut fields = Fields::new();
+    let set = |k: &&'a str| cfg.and_then(|c| c.get(*k)).filter(|v| !v.is_null());
+    // (Counted first: the fields are built at their size.)
+    let mut fields = Fields::with_capacity(keys.iter().filter_map(set).count());
     for k in keys {
-        if let Some(v) = cfg.and_then(|c| c.get(*k)).filter(|v| !v.is_null()) {
+        if let Some(v) = set(k) {
             fields.insert(k, Cow::Borrowed(v));
         }
     }
@@ -529,7 +531,7 @@ impl<'a> Lowerer<'a> {
                     if style == "while" && !fields.contains_key("condition") {
                         // The documented fix for a while loop is `max_iterations`; without a
                         // condition the loop runs until that bound (SF315 says so).
-                        let mut with = Fields::new();
+                        let mut with = Fields::with_capacity(1 + fields.len());
                         with.insert(
                             "condition",
                             Cow::Owned(crate::model::WHILE_DEFAULT_CONDITION.into()),
@@ -690,11 +692,12 @@ impl<'a> Lowerer<'a> {
                     NodeKind::QueueConsume => ("consume", &["queue", "timeout"]),
                     _ => ("escalate", &["queue", "reason", "priority"]),
                 };
-                let mut args = Fields::new();
+                let picked = pick(cfg, keys);
+                let mut args = Fields::with_capacity(1 + picked.len());
                 if let Some(s) = scope_of(cfg.and_then(|c| c.get("scope"))) {
                     args.insert("scope", Cow::Owned(s.into()));
                 }
-                args.extend(pick(cfg, keys));
+                args.extend(picked);
                 Op::PluginCall {
                     alias: "scaiqueue".into(),
                     method: method.into(),
@@ -735,9 +738,7 @@ impl<'a> Lowerer<'a> {
                         synthetic: Some(Synthetic::DebugBreakpoint),
                     });
                 }
-                let mut fields = Fields::new();
-                fields.insert("type", checkpoint_type(cfg));
-                fields.extend(pick(
+                let picked = pick(
                     cfg,
                     &[
                         "prompt",
@@ -747,23 +748,27 @@ impl<'a> Lowerer<'a> {
                         "assignee",
                         "priority",
                     ],
-                ));
+                );
+                let mut fields = Fields::with_capacity(1 + picked.len());
+                fields.insert("type", checkpoint_type(cfg));
+                fields.extend(picked);
                 Op::Checkpoint {
                     fields,
                     hitl_target: None,
                 }
             }
             NodeConfig::HitlDecision(_) => {
-                let mut fields = Fields::new();
+                let picked = pick(cfg, &["prompt", "options", "timeout", "on_timeout"]);
+                let mut fields = Fields::with_capacity(1 + picked.len());
                 fields.insert("type", checkpoint_type(cfg));
-                fields.extend(pick(cfg, &["prompt", "options", "timeout", "on_timeout"]));
+                fields.extend(picked);
                 Op::Checkpoint {
                     fields,
                     hitl_target: None,
                 }
             }
             NodeConfig::HitlReview(c) => {
-                let mut fields = Fields::new();
+                let mut fields = Fields::with_capacity(1);
                 fields.insert("type", Cow::Owned("hitl_review".into()));
                 Op::Checkpoint {
                     fields,
@@ -803,5 +808,25 @@ impl<'a> Lowerer<'a> {
             data_from: self.data_from(node),
             synthetic: None,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The set keys, in the keys' order, `null` left out; built at their size.
+    #[test]
+    fn pick_takes_the_set_keys_in_order() {
+        let Value::Object(cfg) = json!({"c": 3, "a": null, "b": 2}) else {
+            unreachable!("an object")
+        };
+        let picked = pick(Some(&cfg), &["b", "a", "c", "d"]);
+        let keys: Vec<&str> = picked.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["b", "c"]);
+        assert_eq!(picked.get("c"), Some(&json!(3)));
+        assert_eq!(picked.capacity(), 2);
+        assert!(pick(None, &["b"]).is_empty());
     }
 }

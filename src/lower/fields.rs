@@ -10,10 +10,48 @@ use serde_json::{Map, Value};
 /// checkpoint's default `type`, is owned). The emitters write it as the map it stands
 /// for; the IR, which owns its values, takes it as one ([`Fields::into_map`]). Borrowing
 /// instead of copying every picked value out of the config halved the lowered core of a
-/// 10,000-node flow (docs/performance.md, "What emission does not read").
+/// 10,000-node flow (docs/performance.md, "What emission does not read"); an entry of two
+/// words and a list at its size halved it again ("Fields at their size").
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fields<'a> {
-    entries: Vec<(&'a str, Cow<'a, Value>)>,
+    entries: Vec<(&'a str, Slot<'a>)>,
+}
+
+/// A field's value: 16 bytes, where a `Cow<Value>` is 80 (the owned ones, few, are boxed).
+#[derive(Debug, Clone)]
+enum Slot<'a> {
+    Borrowed(&'a Value),
+    Owned(Box<Value>),
+}
+
+impl<'a> Slot<'a> {
+    fn of(value: Cow<'a, Value>) -> Self {
+        match value {
+            Cow::Borrowed(v) => Slot::Borrowed(v),
+            Cow::Owned(v) => Slot::Owned(Box::new(v)),
+        }
+    }
+
+    fn as_value(&self) -> &Value {
+        match self {
+            Slot::Borrowed(v) => v,
+            Slot::Owned(v) => v,
+        }
+    }
+
+    fn into_owned(self) -> Value {
+        match self {
+            Slot::Borrowed(v) => v.clone(),
+            Slot::Owned(v) => *v,
+        }
+    }
+}
+
+/// Equal when the values are, borrowed or owned (as `Cow`'s equality).
+impl PartialEq for Slot<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_value() == other.as_value()
+    }
 }
 
 impl<'a> Fields<'a> {
@@ -24,19 +62,29 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// No fields yet, with room for `n` (fields are built at their size, not grown to it:
+    /// a grown list starts with room for four).
+    pub fn with_capacity(n: usize) -> Self {
+        Fields {
+            entries: Vec::with_capacity(n),
+        }
+    }
+
     /// Every entry of `map`, borrowed.
     pub fn of(map: &'a Map<String, Value>) -> Self {
-        Fields {
-            entries: map
-                .iter()
-                .map(|(k, v)| (k.as_str(), Cow::Borrowed(v)))
-                .collect(),
-        }
+        // (Sized first: `collect` would leave room for at least four.)
+        let mut entries = Vec::with_capacity(map.len());
+        entries.extend(map.iter().map(|(k, v)| (k.as_str(), Slot::Borrowed(v))));
+        Fields { entries }
     }
 
     /// Inserts or replaces `key` with `serde_json::Map`'s semantics: a replaced key keeps
     /// its first position.
     pub fn insert(&mut self, key: &'a str, value: Cow<'a, Value>) {
+        self.put(key, Slot::of(value));
+    }
+
+    fn put(&mut self, key: &'a str, value: Slot<'a>) {
         match self.entries.iter_mut().find(|(k, _)| *k == key) {
             Some(slot) => slot.1 = value,
             None => self.entries.push((key, value)),
@@ -45,8 +93,9 @@ impl<'a> Fields<'a> {
 
     /// Inserts every entry of `other`, in order ([`Fields::insert`] each).
     pub fn extend(&mut self, other: Fields<'a>) {
+        self.entries.reserve_exact(other.entries.len());
         for (k, v) in other.entries {
-            self.insert(k, v);
+            self.put(k, v);
         }
     }
 
@@ -55,7 +104,7 @@ impl<'a> Fields<'a> {
         self.entries
             .iter()
             .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_ref())
+            .map(|(_, v)| v.as_value())
     }
 
     /// Takes `key` out, owning its value.
@@ -78,7 +127,7 @@ impl<'a> Fields<'a> {
 
     /// The entries, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
-        self.entries.iter().map(|(k, v)| (*k, v.as_ref()))
+        self.entries.iter().map(|(k, v)| (*k, v.as_value()))
     }
 
     /// The entries, owning their keys and values, in order.
@@ -86,6 +135,12 @@ impl<'a> Fields<'a> {
         self.entries
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.into_owned()))
+    }
+
+    /// The room the list has (to test that fields are built at their size).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.entries.capacity()
     }
 
     /// The map these fields stand for, owning its keys and values.
@@ -101,7 +156,7 @@ impl Serialize for Fields<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut map = s.serialize_map(Some(self.entries.len()))?;
         for (k, v) in &self.entries {
-            map.serialize_entry(k, v.as_ref())?;
+            map.serialize_entry(k, v.as_value())?;
         }
         map.end()
     }
@@ -110,7 +165,8 @@ impl Serialize for Fields<'_> {
 impl<'a> FromIterator<(&'a str, Cow<'a, Value>)> for Fields<'a> {
     /// [`Fields::insert`] of each entry, in order.
     fn from_iter<I: IntoIterator<Item = (&'a str, Cow<'a, Value>)>>(entries: I) -> Self {
-        let mut fields = Fields::new();
+        let entries = entries.into_iter();
+        let mut fields = Fields::with_capacity(entries.size_hint().0);
         for (k, v) in entries {
             fields.insert(k, v);
         }
@@ -174,6 +230,37 @@ mod tests {
         assert_eq!(fields.remove("a"), None);
         let keys: Vec<&str> = fields.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["b", "c", "z", "y"]);
+    }
+
+    /// An entry is four words: the key, and a value borrowed or boxed.
+    #[test]
+    fn an_entry_is_four_words() {
+        assert_eq!(std::mem::size_of::<(&str, Slot)>(), 32);
+    }
+
+    /// Fields made from a map or a list, or extended by other fields, have no spare room.
+    #[test]
+    fn fields_are_built_at_their_size() {
+        let config = map(json!({"b": 1, "a": 2, "c": 3}));
+        let of = Fields::of(&config);
+        assert_eq!(of.capacity(), 3);
+        let listed = Fields::from_iter([("x", Cow::Owned(json!(1)))]);
+        assert_eq!(listed.capacity(), 1);
+        let mut both = Fields::with_capacity(1);
+        both.insert("x", Cow::Owned(json!(0)));
+        both.extend(of);
+        assert_eq!((both.len(), both.capacity()), (4, 4));
+    }
+
+    /// Borrowed and owned values are equal when the values are.
+    #[test]
+    fn a_borrowed_value_equals_the_same_value_owned() {
+        let v = json!({"k": [1]});
+        let borrowed = Fields::from_iter([("a", Cow::Borrowed(&v))]);
+        let owned = Fields::from_iter([("a", Cow::Owned(v.clone()))]);
+        assert_eq!(borrowed, owned);
+        let other = Fields::from_iter([("a", Cow::Owned(json!({"k": [2]})))]);
+        assert_ne!(borrowed, other);
     }
 
     #[test]
