@@ -438,3 +438,36 @@ fn schema_errors_do_not_hide_other_problems() {
     // unreachable warnings for what hangs off the rejected node.
     assert_eq!(got_sorted, want_sorted, "{got:?}");
 }
+
+/// A config the schema accepts but its kind's typed shape does not (a whole number past
+/// `u64`) is reported before every later check, and its node gets no semantic checks (the
+/// unknown key of `c` is not reported; the same key of `d` is); there is no analyzed flow.
+#[test]
+fn a_config_that_does_not_fit_is_reported_first_and_not_checked_further() {
+    let text = r#"{"id": "f", "name": "F", "version": "1.0.0", "nodes": [
+        {"id": "e", "type": "entry_api", "label": "E", "position": {"x": 0, "y": 0}},
+        {"id": "r", "type": "llm_rigid", "label": "R", "position": {"x": 0, "y": 1}, "config": {}},
+        {"id": "c", "type": "compute_provision", "label": "C", "position": {"x": 0, "y": 2},
+         "config": {"cpu": 1e300, "imagee": "x"}},
+        {"id": "d", "type": "compute_provision", "label": "D", "position": {"x": 0, "y": 3},
+         "config": {"cpu": 2, "imagee": "x"}}],
+      "edges": [
+        {"id": "x", "type": "sequential", "source": {"node": "e", "port": "out_request"}, "target": {"node": "r", "port": "in"}},
+        {"id": "y", "type": "sequential", "source": {"node": "r", "port": "out"}, "target": {"node": "c", "port": "in"}},
+        {"id": "z", "type": "sequential", "source": {"node": "c", "port": "out"}, "target": {"node": "d", "port": "in"}}]}"#;
+    let outcome = analyze_source(&SourceFile::new("t.json", text));
+    let got: Vec<(String, Option<String>)> = outcome
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.to_string(), d.node_id.clone().map(|n| n.to_string())))
+        .collect();
+    let want = [("SF119", "c"), ("SF309", "r"), ("SF118", "d")]
+        .map(|(code, node)| (code.to_string(), Some(node.to_string())));
+    assert_eq!(got, want);
+    assert!(
+        outcome.diagnostics[0]
+            .message
+            .contains("does not fit a compute_provision node")
+    );
+    assert!(outcome.analyzed.is_none());
+}

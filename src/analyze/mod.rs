@@ -292,25 +292,23 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     };
 
     // Typed configs (the schema has checked their shapes already). A config that does not
-    // parse gets no semantic checks: they would only restate the failure.
-    let mut configs: Vec<Option<NodeConfig>> = Vec::with_capacity(flow.nodes.len());
+    // parse gets no semantic checks: they would only restate the failure. Each is parsed
+    // here to report the failures first, and again when its node is checked: held from
+    // here to there, the typed configs of a 10,000-node flow were 3.7 MB of the analysis's
+    // peak (docs/performance.md, "Fields at their size").
     for (i, node) in flow.nodes.iter().enumerate() {
-        match node.typed_config() {
-            Ok(c) => configs.push(Some(c)),
-            Err(e) => {
-                cx.push(
-                    Diagnostic::new(
-                        Code::SchemaViolation,
-                        format!(
-                            "node '{}': config does not fit a {} node: {e}",
-                            node.id, node.kind
-                        ),
-                    )
-                    .at(config_path(i))
-                    .node(&node.id),
-                );
-                configs.push(None);
-            }
+        if let Err(e) = node.typed_config() {
+            cx.push(
+                Diagnostic::new(
+                    Code::SchemaViolation,
+                    format!(
+                        "node '{}': config does not fit a {} node: {e}",
+                        node.id, node.kind
+                    ),
+                )
+                .at(config_path(i))
+                .node(&node.id),
+            );
         }
     }
 
@@ -354,20 +352,20 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     }
     cx.check_models();
     cx.check_variables();
-    for (i, cfg) in configs.iter().enumerate() {
-        if let Some(cfg) = cfg {
-            cx.check_node(i, cfg);
+    for (i, node) in flow.nodes.iter().enumerate() {
+        if let Ok(cfg) = node.typed_config() {
+            cx.check_node(i, &cfg);
         }
     }
     let bindings = cx.check_bindings();
 
     let Cx { diags, .. } = cx;
-    // The typed configs are not kept: lowering parses each again when it lowers its node
+    // Nor are they kept past analysis: lowering parses each again when it lowers its node
     // (`lower::core`), so that they are never all held beside the structure and the core
     // (docs/performance.md, "What emission does not read").
-    let all_typed = configs.iter().all(Option::is_some);
-    drop(configs);
-    let ok = all_typed && !diags.iter().any(Diagnostic::is_error);
+    // (A config that does not parse is an error, SF119: an analyzed flow's configs all
+    // parse, which lowering relies on.)
+    let ok = !diags.iter().any(Diagnostic::is_error);
     let analyzed = ok.then(|| AnalyzedFlow {
         flow,
         nodes_by_id,
