@@ -33,9 +33,56 @@ struct Place {
     path: Vec<(u32, u32, bool)>,
 }
 
+/// The places of a flow's nodes, by node index. (A map grown by insertion was 1 MB at
+/// 10,000 nodes, and half as much again while it rehashed, at the structure step's peak;
+/// docs/performance.md, "Fields at their size, and the allocator's threshold".)
+struct Places(Vec<Option<Place>>);
+
+impl Places {
+    fn new(nodes: usize) -> Self {
+        Places(std::iter::repeat_with(|| None).take(nodes).collect())
+    }
+
+    /// Places `node`; whether it was placed already (the new place then replaces it).
+    fn insert(&mut self, node: usize, place: Place) -> bool {
+        self.0[node].replace(place).is_some()
+    }
+
+    fn get(&self, node: usize) -> Option<&Place> {
+        self.0.get(node).and_then(Option::as_ref)
+    }
+
+    fn contains(&self, node: usize) -> bool {
+        self.get(node).is_some()
+    }
+
+    /// The placed nodes, by index.
+    fn nodes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0
+            .iter()
+            .enumerate()
+            .filter_map(|(v, p)| p.as_ref().map(|_| v))
+    }
+}
+
+impl std::ops::Index<usize> for Places {
+    type Output = Place;
+
+    /// The place of a node the walk placed (a node placed by the structure is placed
+    /// before it is asked for).
+    fn index(&self, node: usize) -> &Place {
+        match self.get(node) {
+            Some(p) => p,
+            // ok: asked only for a node's region chain, whose nodes are all placed (a loop
+            // places itself before its body), as the map's `[]` was.
+            None => panic!("node {node} is not placed"),
+        }
+    }
+}
+
 struct Walk<'f, 'a> {
     f: &'f Facts<'a>,
-    placed: HashMap<usize, Place>,
+    placed: Places,
     problems: Vec<String>,
 }
 
@@ -43,7 +90,7 @@ struct Walk<'f, 'a> {
 pub fn check(f: &Facts, root: usize, blocks: &[Block]) -> Vec<String> {
     let mut w = Walk {
         f,
-        placed: HashMap::new(),
+        placed: Places::new(f.a.flow.nodes.len()),
         problems: Vec::new(),
     };
     w.placed.insert(
@@ -71,7 +118,7 @@ impl Walk<'_, '_> {
             region,
             path: path.to_vec(),
         };
-        if self.placed.insert(node, p).is_some() {
+        if self.placed.insert(node, p) {
             self.problems
                 .push(format!("node '{}' is placed twice", self.f.id(node)));
         }
@@ -280,7 +327,7 @@ impl Walk<'_, '_> {
         // 1. Placement: exactly the nodes the entry reaches.
         let reached = f.a.control.reachable_from(&[root]);
         for (v, &r) in reached.iter().enumerate() {
-            if r != self.placed.contains_key(&v) {
+            if r != self.placed.contains(v) {
                 let what = if r {
                     "is not placed"
                 } else {
@@ -293,17 +340,17 @@ impl Walk<'_, '_> {
             return;
         }
         // 3. Conditions, and 4. order.
-        let mut nodes: Vec<usize> = self.placed.keys().copied().collect();
+        let mut nodes: Vec<usize> = self.placed.nodes().collect();
         nodes.sort_unstable_by_key(|&v| f.pos[v]);
         for &v in &nodes {
             if v == root {
                 continue;
             }
-            let pv = &self.placed[&v];
+            let pv = &self.placed[v];
             let mut parts = Vec::new();
             for &e in &f.ins[v] {
                 let u = f.source(e);
-                let Some(pu) = self.placed.get(&u) else {
+                let Some(pu) = self.placed.get(u) else {
                     continue; // never runs in this flow
                 };
                 if f.body_edge[e] {
@@ -356,7 +403,7 @@ impl Walk<'_, '_> {
                 if f.kind(u).is_entry() {
                     continue;
                 }
-                let Some(pu) = self.placed.get(&u) else {
+                let Some(pu) = self.placed.get(u) else {
                     self.problems.push(format!(
                         "data edge '{}': its source never runs in this flow",
                         f.edge_id(e)
@@ -365,10 +412,10 @@ impl Walk<'_, '_> {
                 };
                 // The node of u's region that holds v: v, or a loop around it.
                 let mut z = v;
-                while self.placed[&z].region != pu.region && z != root {
-                    z = self.placed[&z].region;
+                while self.placed[z].region != pu.region && z != root {
+                    z = self.placed[z].region;
                 }
-                let pz = &self.placed[&z];
+                let pz = &self.placed[z];
                 if pz.region != pu.region
                     || !pz.cube.implies(&pu.cube)
                     || !precedes(&pu.path, &pz.path)
