@@ -113,13 +113,21 @@ pub fn structure(a: &AnalyzedFlow) -> Result<Vec<FlowBody>, Vec<Diagnostic>> {
         }
     }
     let mut scratch = build::Scratch::new(a.flow.nodes.len());
+    // (Made at the first check, after the first flow is built: made before, it was held
+    // beside the building too, and raised the structure step's peak by its size.)
+    let mut places = None;
     let mut flows = Vec::new();
     let mut diags: Vec<Diagnostic> = Vec::new();
     let mut reported = crate::hash::HashSet::default();
     for entries in groups {
         match build::flow(&f, entries[0], &mut scratch) {
             Ok(blocks) => {
-                let problems = verify::check(&f, entries[0], &blocks);
+                let problems = verify::check(
+                    &f,
+                    entries[0],
+                    &blocks,
+                    places.get_or_insert_with(|| verify::Places::new(a.flow.nodes.len())),
+                );
                 if !problems.is_empty() {
                     diags.push(
                         Diagnostic::new(

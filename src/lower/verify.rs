@@ -25,7 +25,7 @@ use crate::model::NodeKind;
 
 /// Where a node is placed: its condition relative to its region, the region (the flow's
 /// entry, or the loop whose body holds it), and its path in the block tree.
-struct Place {
+pub(super) struct Place {
     cube: Cube,
     region: usize,
     /// Per nesting level: the block's index in its list, and the arm or branch below it
@@ -33,35 +33,53 @@ struct Place {
     path: Vec<(u32, u32, bool)>,
 }
 
-/// The places of a flow's nodes, by node index. (A map grown by insertion was 1 MB at
-/// 10,000 nodes, and half as much again while it rehashed, at the structure step's peak;
-/// docs/performance.md, "Fields at their size, and the allocator's threshold".)
-struct Places(Vec<Option<Place>>);
+/// The places of a flow's nodes, by node index: made once for all of a flow's entry
+/// groups, and cleared of the nodes one check placed before the next. (A map grown by
+/// insertion was 1 MB at 10,000 nodes, and half as much again while it rehashed, at the
+/// structure step's peak; docs/performance.md, "Fields at their size, and the allocator's
+/// threshold".)
+pub(super) struct Places {
+    at: Vec<Option<Place>>,
+    /// The nodes placed since the last clearing, in the order they were placed.
+    placed: Vec<usize>,
+}
 
 impl Places {
-    fn new(nodes: usize) -> Self {
-        Places(std::iter::repeat_with(|| None).take(nodes).collect())
+    /// Room for the places of a flow of `nodes` nodes.
+    pub(super) fn new(nodes: usize) -> Self {
+        Places {
+            at: std::iter::repeat_with(|| None).take(nodes).collect(),
+            placed: Vec::new(),
+        }
+    }
+
+    /// Forgets every place (in the time of the nodes placed, not of the flow's nodes).
+    fn clear(&mut self) {
+        for v in self.placed.drain(..) {
+            self.at[v] = None;
+        }
     }
 
     /// Places `node`; whether it was placed already (the new place then replaces it).
     fn insert(&mut self, node: usize, place: Place) -> bool {
-        self.0[node].replace(place).is_some()
+        let before = self.at[node].replace(place).is_some();
+        if !before {
+            self.placed.push(node);
+        }
+        before
     }
 
     fn get(&self, node: usize) -> Option<&Place> {
-        self.0.get(node).and_then(Option::as_ref)
+        self.at.get(node).and_then(Option::as_ref)
     }
 
     fn contains(&self, node: usize) -> bool {
         self.get(node).is_some()
     }
 
-    /// The placed nodes, by index.
-    fn nodes(&self) -> impl Iterator<Item = usize> + '_ {
-        self.0
-            .iter()
-            .enumerate()
-            .filter_map(|(v, p)| p.as_ref().map(|_| v))
+    /// The placed nodes, in the order they were placed.
+    fn nodes(&self) -> &[usize] {
+        &self.placed
     }
 }
 
@@ -80,17 +98,19 @@ impl std::ops::Index<usize> for Places {
     }
 }
 
-struct Walk<'f, 'a> {
+struct Walk<'f, 'a, 'p> {
     f: &'f Facts<'a>,
-    placed: Places,
+    placed: &'p mut Places,
     problems: Vec<String>,
 }
 
-/// Problems found in the structured flow of `root`; empty when it is faithful.
-pub fn check(f: &Facts, root: usize, blocks: &[Block]) -> Vec<String> {
+/// Problems found in the structured flow of `root`; empty when it is faithful. `places`
+/// has room for the flow's nodes ([`Places::new`]); it is cleared first.
+pub(super) fn check(f: &Facts, root: usize, blocks: &[Block], places: &mut Places) -> Vec<String> {
+    places.clear();
     let mut w = Walk {
         f,
-        placed: Places::new(f.a.flow.nodes.len()),
+        placed: places,
         problems: Vec::new(),
     };
     w.placed.insert(
@@ -111,7 +131,7 @@ pub fn check(f: &Facts, root: usize, blocks: &[Block]) -> Vec<String> {
     w.problems
 }
 
-impl Walk<'_, '_> {
+impl Walk<'_, '_, '_> {
     fn place(&mut self, node: usize, cube: &Cube, region: usize, path: &[(u32, u32, bool)]) {
         let p = Place {
             cube: cube.clone(),
@@ -340,7 +360,7 @@ impl Walk<'_, '_> {
             return;
         }
         // 3. Conditions, and 4. order.
-        let mut nodes: Vec<usize> = self.placed.nodes().collect();
+        let mut nodes: Vec<usize> = self.placed.nodes().to_vec();
         nodes.sort_unstable_by_key(|&v| f.pos[v]);
         for &v in &nodes {
             if v == root {
@@ -597,7 +617,12 @@ mod tests {
     }
 
     fn problems(a: &AnalyzedFlow, blocks: &[Block]) -> Vec<String> {
-        check(&Facts::new(a), 0, blocks)
+        check(
+            &Facts::new(a),
+            0,
+            blocks,
+            &mut Places::new(a.flow.nodes.len()),
+        )
     }
 
     #[test]
@@ -607,6 +632,19 @@ mod tests {
             problems(&a, &program(good_arms(), good_tail())),
             Vec::<String>::new()
         );
+    }
+
+    /// One `Places` serves every check of a flow: each starts from no place (kept, the
+    /// second check would find every node placed twice).
+    #[test]
+    fn each_check_starts_from_no_place() {
+        let a = analyzed(false);
+        let f = Facts::new(&a);
+        let blocks = program(good_arms(), good_tail());
+        let mut places = Places::new(a.flow.nodes.len());
+        for _ in 0..2 {
+            assert_eq!(check(&f, 0, &blocks, &mut places), Vec::<String>::new());
+        }
     }
 
     #[test]
