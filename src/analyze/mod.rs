@@ -295,7 +295,7 @@ pub fn analyze_flow(flow: Flow) -> Outcome {
     // parse gets no semantic checks: they would only restate the failure. Each is parsed
     // here to report the failures first, and again when its node is checked: held from
     // here to there, the typed configs of a 10,000-node flow were 3.7 MB of the analysis's
-    // peak (docs/performance.md, "Fields at their size").
+    // peak (docs/performance.md, "Fields at their size, and the allocator's threshold").
     for (i, node) in flow.nodes.iter().enumerate() {
         if let Err(e) = node.typed_config() {
             cx.push(

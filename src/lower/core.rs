@@ -699,9 +699,10 @@ impl<'a> Lowerer<'a> {
                     NodeKind::QueueConsume => ("consume", &["queue", "timeout"]),
                     _ => ("escalate", &["queue", "reason", "priority"]),
                 };
+                let scope = scope_of(cfg.and_then(|c| c.get("scope")));
                 let picked = pick(cfg, keys);
-                let mut args = Fields::with_capacity(1 + picked.len());
-                if let Some(s) = scope_of(cfg.and_then(|c| c.get("scope"))) {
+                let mut args = Fields::with_capacity(usize::from(scope.is_some()) + picked.len());
+                if let Some(s) = scope {
                     args.insert("scope", Cow::Owned(s.into()));
                 }
                 args.extend(picked);

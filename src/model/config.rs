@@ -276,9 +276,9 @@ pub struct SubflowCallConfig {
 /// A node's config, typed by its kind.
 ///
 /// Each payload is boxed: the typed configs differ in size from 0 to 560 bytes (the LLM
-/// kinds' optional `Value`s), and unboxed every node's entry in `AnalyzedFlow::configs`
-/// took the largest size: 5.6 MB of a 10,000-node flow, every page of it touched
-/// (docs/performance.md, "Two cores for one flow").
+/// kinds' optional `Value`s), and unboxed every node's entry of a list of typed configs
+/// took the largest size: 5.6 MB of a 10,000-node flow, every page of it touched, when
+/// analysis kept that list (docs/performance.md, "Two cores for one flow").
 #[derive(Debug, Clone, PartialEq)]
 pub enum NodeConfig {
     EntryApi(Box<EntryApiConfig>),
