@@ -538,13 +538,13 @@ impl<'a> Lowerer<'a> {
                     if style == "while" && !fields.contains_key("condition") {
                         // The documented fix for a while loop is `max_iterations`; without a
                         // condition the loop runs until that bound (SF315 says so).
-                        let mut with = Fields::with_capacity(1 + fields.len());
-                        with.insert(
-                            "condition",
-                            Cow::Owned(crate::model::WHILE_DEFAULT_CONDITION.into()),
+                        fields = Fields::after(
+                            Some((
+                                "condition",
+                                Cow::Owned(crate::model::WHILE_DEFAULT_CONDITION.into()),
+                            )),
+                            fields,
                         );
-                        with.extend(fields);
-                        fields = with;
                     }
                     out.push(Step {
                         node: *node,
@@ -700,12 +700,10 @@ impl<'a> Lowerer<'a> {
                     _ => ("escalate", &["queue", "reason", "priority"]),
                 };
                 let scope = scope_of(cfg.and_then(|c| c.get("scope")));
-                let picked = pick(cfg, keys);
-                let mut args = Fields::with_capacity(usize::from(scope.is_some()) + picked.len());
-                if let Some(s) = scope {
-                    args.insert("scope", Cow::Owned(s.into()));
-                }
-                args.extend(picked);
+                let args = Fields::after(
+                    scope.map(|s| ("scope", Cow::Owned(s.into()))),
+                    pick(cfg, keys),
+                );
                 Op::PluginCall {
                     alias: "scaiqueue".into(),
                     method: method.into(),
@@ -746,47 +744,43 @@ impl<'a> Lowerer<'a> {
                         synthetic: Some(Synthetic::DebugBreakpoint),
                     });
                 }
-                let picked = pick(
-                    cfg,
-                    &[
-                        "prompt",
-                        "options",
-                        "timeout",
-                        "on_timeout",
-                        "assignee",
-                        "priority",
-                    ],
+                let fields = Fields::after(
+                    Some(("type", checkpoint_type(cfg))),
+                    pick(
+                        cfg,
+                        &[
+                            "prompt",
+                            "options",
+                            "timeout",
+                            "on_timeout",
+                            "assignee",
+                            "priority",
+                        ],
+                    ),
                 );
-                let mut fields = Fields::with_capacity(1 + picked.len());
-                fields.insert("type", checkpoint_type(cfg));
-                fields.extend(picked);
                 Op::Checkpoint {
                     fields,
                     hitl_target: None,
                 }
             }
             NodeConfig::HitlDecision(_) => {
-                let picked = pick(cfg, &["prompt", "options", "timeout", "on_timeout"]);
-                let mut fields = Fields::with_capacity(1 + picked.len());
-                fields.insert("type", checkpoint_type(cfg));
-                fields.extend(picked);
+                let fields = Fields::after(
+                    Some(("type", checkpoint_type(cfg))),
+                    pick(cfg, &["prompt", "options", "timeout", "on_timeout"]),
+                );
                 Op::Checkpoint {
                     fields,
                     hitl_target: None,
                 }
             }
-            NodeConfig::HitlReview(c) => {
-                let mut fields = Fields::with_capacity(1);
-                fields.insert("type", Cow::Owned("hitl_review".into()));
-                Op::Checkpoint {
-                    fields,
-                    hitl_target: Some(Box::new(HitlTarget {
-                        scope: c.scope.clone().or_else(|| self.scope.clone()),
-                        queue: c.queue.clone(),
-                        hitl_spec: hitl_spec(cfg),
-                    })),
-                }
-            }
+            NodeConfig::HitlReview(c) => Op::Checkpoint {
+                fields: Fields::from_iter([("type", Cow::Owned("hitl_review".into()))]),
+                hitl_target: Some(Box::new(HitlTarget {
+                    scope: c.scope.clone().or_else(|| self.scope.clone()),
+                    queue: c.queue.clone(),
+                    hitl_spec: hitl_spec(cfg),
+                })),
+            },
             NodeConfig::SubflowCall(_) => Op::CoreCall {
                 fields: pick(
                     cfg,

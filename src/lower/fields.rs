@@ -92,6 +92,17 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The field `head` first, when there is one, then every entry of `rest` ([`Fields::extend`]:
+    /// a key of `rest` that is `head`'s replaces its value in its place); built at its size.
+    pub fn after(head: Option<(&'a str, Cow<'a, Value>)>, rest: Fields<'a>) -> Self {
+        let mut fields = Fields::with_capacity(usize::from(head.is_some()) + rest.len());
+        if let Some((k, v)) = head {
+            fields.insert(k, v);
+        }
+        fields.extend(rest);
+        fields
+    }
+
     /// Inserts every entry of `other`, in order ([`Fields::insert`] each).
     pub fn extend(&mut self, other: Fields<'a>) {
         self.entries.reserve_exact(other.entries.len());
@@ -247,10 +258,24 @@ mod tests {
         assert_eq!(of.capacity(), 3);
         let listed = Fields::from_iter([("x", Cow::Owned(json!(1)))]);
         assert_eq!(listed.capacity(), 1);
-        let mut both = Fields::with_capacity(1);
-        both.insert("x", Cow::Owned(json!(0)));
-        both.extend(of);
+        let both = Fields::after(Some(("x", Cow::Owned(json!(0)))), of);
         assert_eq!((both.len(), both.capacity()), (4, 4));
+    }
+
+    /// `after`: the head first, then the rest in order; a key of the rest that is the
+    /// head's takes the head's place; no head, the rest alone.
+    #[test]
+    fn after_puts_the_head_first() {
+        let rest = map(json!({"b": 1, "t": 2, "c": 3}));
+        let keys = |f: &Fields| f.iter().map(|(k, _)| k.to_string()).collect::<Vec<_>>();
+        let headed = Fields::after(Some(("a", Cow::Owned(json!(0)))), Fields::of(&rest));
+        assert_eq!(keys(&headed), ["a", "b", "t", "c"]);
+        let replaced = Fields::after(Some(("t", Cow::Owned(json!(0)))), Fields::of(&rest));
+        assert_eq!(keys(&replaced), ["t", "b", "c"]);
+        assert_eq!(replaced.get("t"), Some(&json!(2)));
+        let alone = Fields::after(None, Fields::of(&rest));
+        assert_eq!(keys(&alone), ["b", "t", "c"]);
+        assert_eq!(alone.capacity(), 3);
     }
 
     /// Borrowed and owned values are equal when the values are.
