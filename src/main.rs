@@ -13,12 +13,13 @@ fn main() -> std::process::ExitCode {
 /// and the compile is 11 % faster with the same peak memory (docs/performance.md, "The
 /// fast schema check and the allocator").
 ///
-/// Left to itself, glibc raises the threshold to the size of the largest mapped block
-/// freed, the tape (8 MB at 10,000 nodes), and its trim threshold to twice that: from then
-/// on every block of the later phases comes from the heap, and the heap's freed pages stay
-/// resident. Fixed, a block of 128 KiB or more is mapped and unmapped on its own: the peak
-/// RSS of the 100,000-node compile is 17 MiB lower, at the same speed (docs/performance.md,
-/// "Fields at their size, and the allocator's threshold").
+/// Left to itself, glibc raises the threshold to the size of a mapped block of up to
+/// 32 MiB when it is freed, and its trim threshold to twice that (`man mallopt`); at
+/// 10,000 nodes the first such block is the tape, 8 MB. From then on the later phases'
+/// blocks up to that size come from the heap, and the heap's freed pages stay resident.
+/// Fixed, a request of 128 KiB or more that the free lists cannot serve is mapped, and
+/// unmapped when freed: the peak RSS of the 100,000-node compile is 17 MiB lower, at the
+/// same speed (docs/performance.md, "Fields at their size, and the allocator's threshold").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     /// glibc's default `M_MMAP_THRESHOLD`, set so that it stays.
